@@ -1,0 +1,15 @@
+"""Exceptions raised for bad user input.
+
+Every check on user-supplied data (matrices, parameters, paths) raises :class:`InputError`
+(a :class:`ValueError`) with a message that names the offending argument; the command-line
+interface turns it into ``error: <message>`` and exit status 2, never a traceback.
+"""
+
+
+class InputError(ValueError):
+    """Invalid user input: wrong shape, non-finite values, out-of-range parameter, bad path."""
+
+
+class ConvergenceError(RuntimeError):
+    """A numerical solver did not reach its stated tolerance (raised only where a caller
+    asked for a single value; curve functions report failures per point instead)."""

@@ -1,0 +1,1 @@
+"""Figures of the study (spec §6), rendered into figures/."""

@@ -1,0 +1,315 @@
+"""The model of spec §1, in one place: fixed-point convention, states, ensembles, coupling files.
+
+Conventions (imported everywhere else, never re-implemented):
+
+* N neurons ``s_i = ±1``; coupling matrix ``J`` (N×N, float64); its diagonal holds the
+  self-couplings. Local field ``h_i = Σ_j J_ij s_j`` (diagonal included).
+* Stability ``Δ_i = s_i h_i``; ``s`` is a **fixed point** iff ``Δ_i > 0`` for every ``i``
+  (strict: a field of exactly 0 is *not* stable). Margin ``κ(s) = min_i Δ_i``.
+* Dynamics update ``s_i ← sign(h_i)`` with ``sign(0) = +1`` (:func:`sign_update`).
+* Packed states (N ≤ 64): bit ``i`` of a ``uint64`` is set iff ``s_i = +1``.
+* Random ensemble: off-diagonal ``J_ij ~ N(0, 1/N)``, reciprocity ``η = corr(J_ij, J_ji)``,
+  constant diagonal ``J_D``, optional dilution ``c`` (entry kept with probability c, variance
+  rescaled to 1/(cN)); modular chain of L modules with one-to-one couplings λ.
+
+All arithmetic is float64; ties are never rounded towards stability.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+MAX_PACKED_N = 64
+
+# --------------------------------------------------------------------------------------------
+# validation
+
+
+def as_couplings(J, *, name: str = "J", max_n: int | None = None, copy: bool = False) -> np.ndarray:
+    """Validate a coupling matrix and return it as a C-contiguous float64 array.
+
+    Raises :class:`InputError` unless ``J`` is a real, finite, square 2-D matrix with N ≥ 1
+    (and N ≤ ``max_n`` when given).
+    """
+    try:
+        arr = np.array(J, dtype=np.float64, copy=True) if copy else np.asarray(J)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be a real numeric matrix ({exc})") from None
+    if arr.dtype.kind == "c":
+        raise InputError(f"{name} must be real, got a complex matrix")
+    if arr.dtype.kind not in "biuf":
+        raise InputError(f"{name} must be a real numeric matrix, got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise InputError(f"{name} must be a 2-D N×N matrix, got an array of shape {arr.shape}")
+    if arr.shape[0] != arr.shape[1]:
+        raise InputError(f"{name} must be square, got shape {arr.shape[0]}×{arr.shape[1]}")
+    if arr.shape[0] < 1:
+        raise InputError(f"{name} must have N ≥ 1 neurons, got an empty matrix")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise InputError(
+            f"{name} has non-finite entries (NaN or inf), first at row {bad[0]}, column {bad[1]}"
+        )
+    if max_n is not None and arr.shape[0] > max_n:
+        raise InputError(f"N = {arr.shape[0]} is too large for this method (at most {max_n})")
+    return arr
+
+
+def with_self_coupling(J, jd) -> np.ndarray:
+    """Copy of ``J`` with its diagonal set to ``jd`` (a scalar or a length-N vector)."""
+    J = as_couplings(J, copy=True)
+    jd = np.asarray(jd, dtype=np.float64)
+    if jd.ndim > 1 or (jd.ndim == 1 and jd.shape[0] != J.shape[0]):
+        raise InputError(f"self-coupling must be a scalar or a length-{J.shape[0]} vector")
+    if not np.all(np.isfinite(jd)):
+        raise InputError("self-coupling must be finite")
+    np.fill_diagonal(J, jd)
+    return J
+
+
+def as_states(s, n: int | None = None, *, name: str = "s") -> np.ndarray:
+    """Validate ±1 states (a vector of length N, or an (M, N) batch) and return them as int8."""
+    arr = np.asarray(s)
+    if arr.ndim not in (1, 2):
+        raise InputError(f"{name} must be a ±1 vector or an (M, N) array of ±1 states")
+    if arr.size and not np.all((arr == 1) | (arr == -1)):
+        raise InputError(f"{name} must contain only +1 and -1")
+    if n is not None and arr.shape[-1] != n:
+        raise InputError(f"{name} has length {arr.shape[-1]}, expected N = {n}")
+    return arr.astype(np.int8, copy=False)
+
+
+# --------------------------------------------------------------------------------------------
+# the fixed-point predicate
+
+
+def local_fields(J, s) -> np.ndarray:
+    """Local fields ``h_i = Σ_j J_ij s_j`` (diagonal included), float64; batched over rows of s."""
+    J = as_couplings(J)
+    s = as_states(s, J.shape[0])
+    return s.astype(np.float64) @ J.T
+
+
+def stabilities(J, s) -> np.ndarray:
+    """Stabilities ``Δ_i = s_i h_i`` (float64); a state is a fixed point iff all are > 0."""
+    J = as_couplings(J)
+    s = as_states(s, J.shape[0])
+    return s * local_fields(J, s)
+
+
+def is_fixed_point(J, s):
+    """Strict fixed-point predicate: ``s_i h_i > 0`` for every i (a zero field is unstable).
+
+    Returns a bool for one state, a bool array for an (M, N) batch.
+    """
+    return np.all(stabilities(J, s) > 0, axis=-1)
+
+
+def margin(J, s):
+    """Margin ``κ(s) = min_i s_i h_i`` (positive iff s is a fixed point)."""
+    return np.min(stabilities(J, s), axis=-1)
+
+
+def sign_update(h) -> np.ndarray:
+    """The dynamics' update rule ``sign(h)`` with ``sign(0) = +1`` (int8 ±1)."""
+    return np.where(np.asarray(h) >= 0, 1, -1).astype(np.int8)
+
+
+# --------------------------------------------------------------------------------------------
+# packed states
+
+
+def pack_states(s) -> np.ndarray:
+    """Pack ±1 states (N ≤ 64) into uint64 codes: bit i set iff s_i = +1."""
+    s = np.atleast_2d(as_states(s))
+    n = s.shape[1]
+    if n > MAX_PACKED_N:
+        raise InputError(f"packed states need N ≤ {MAX_PACKED_N}, got N = {n}")
+    bits = (s > 0).astype(np.uint64)
+    weights = np.left_shift(np.uint64(1), np.arange(n, dtype=np.uint64))
+    return (bits * weights).sum(axis=1, dtype=np.uint64)
+
+
+def unpack_states(codes, n: int) -> np.ndarray:
+    """Inverse of :func:`pack_states`: uint64 codes -> (M, n) int8 ±1 states."""
+    if not 1 <= n <= MAX_PACKED_N:
+        raise InputError(f"packed states need 1 ≤ N ≤ {MAX_PACKED_N}, got N = {n}")
+    codes = np.atleast_1d(np.asarray(codes, dtype=np.uint64))
+    bits = (codes[:, None] >> np.arange(n, dtype=np.uint64)) & np.uint64(1)
+    return (2 * bits.astype(np.int8) - 1).astype(np.int8)
+
+
+def all_states(n: int, max_n: int = 24) -> np.ndarray:
+    """All 2^n states as a (2^n, n) int8 array, row r = unpack_states(r, n)."""
+    if not 1 <= n <= max_n:
+        raise InputError(f"all_states needs 1 ≤ N ≤ {max_n}, got N = {n}")
+    return unpack_states(np.arange(2**n, dtype=np.uint64), n)
+
+
+# --------------------------------------------------------------------------------------------
+# randomness
+
+
+def as_generator(seed=None) -> np.random.Generator:
+    """A NumPy Generator from an int seed, a SeedSequence or a Generator (returned as is)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and not isinstance(seed, (int, np.integer, np.random.SeedSequence)):
+        raise InputError(f"seed must be an integer, a SeedSequence or a Generator, got {seed!r}")
+    if isinstance(seed, (int, np.integer)) and seed < 0:
+        raise InputError(f"seed must be non-negative, got {seed}")
+    return np.random.default_rng(seed)
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """A random-network ensemble of spec §1 (one parameter point).
+
+    ``n`` neurons per module, ``jd`` self-coupling, ``eta`` reciprocity corr(J_ij, J_ji),
+    ``dilution`` c (fraction of kept off-diagonal entries), ``layers`` L modules chained by
+    one-to-one couplings ``lam`` (λ ≥ 0). ``layers = 1`` is the thesis's network.
+    """
+
+    n: int
+    jd: float = 0.0
+    eta: float = 0.0
+    dilution: float = 1.0
+    layers: int = 1
+    lam: float = 0.0
+
+    def __post_init__(self):
+        if not isinstance(self.n, (int, np.integer)) or self.n < 1:
+            raise InputError(f"N must be a positive integer, got {self.n!r}")
+        if not isinstance(self.layers, (int, np.integer)) or self.layers < 1:
+            raise InputError(f"layers must be a positive integer, got {self.layers!r}")
+        for name in ("jd", "eta", "dilution", "lam"):
+            if not np.isfinite(getattr(self, name)):
+                raise InputError(f"{name} must be finite")
+        if not -1.0 <= self.eta <= 1.0:
+            raise InputError(f"reciprocity eta must lie in [-1, 1], got {self.eta}")
+        if not 0.0 < self.dilution <= 1.0:
+            raise InputError(f"dilution c must lie in (0, 1], got {self.dilution}")
+        if self.lam < 0:
+            raise InputError(f"inter-module coupling lambda must be ≥ 0, got {self.lam}")
+
+    @property
+    def size(self) -> int:
+        """Total number of neurons L·N."""
+        return self.n * self.layers
+
+    def sample(self, seed=None) -> np.ndarray:
+        """Draw one coupling matrix (L·N × L·N, float64) from this ensemble."""
+        rng = as_generator(seed)
+        if self.layers == 1:
+            return gaussian_couplings(self.n, self.jd, eta=self.eta, dilution=self.dilution, rng=rng)
+        return modular_couplings(
+            self.n, self.layers, self.jd, self.lam, eta=self.eta, dilution=self.dilution, rng=rng
+        )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def gaussian_couplings(n: int, jd: float = 0.0, *, eta: float = 0.0, dilution: float = 1.0, rng=None):
+    """Random couplings of spec §1.
+
+    Off-diagonal ``J_ij ~ N(0, 1/N)``. For η ≠ 0, ``J = √((1+η)/2) S + √((1−η)/2) A`` with S
+    symmetric and A antisymmetric (off-diagonal variance 1/N each), so corr(J_ij, J_ji) = η;
+    η = 0 draws i.i.d. entries directly. Dilution keeps each off-diagonal entry independently
+    with probability c and rescales kept entries by 1/√c (variance 1/(cN)). Diagonal = ``jd``.
+    """
+    Ensemble(n=n, jd=jd, eta=eta, dilution=dilution)  # validates the parameters
+    rng = as_generator(rng)
+    scale = 1.0 / np.sqrt(n)
+    if eta == 0.0:
+        J = rng.standard_normal((n, n)) * scale
+    else:
+        X = np.triu(rng.standard_normal((n, n)), 1) * scale
+        Y = np.triu(rng.standard_normal((n, n)), 1) * scale
+        J = np.sqrt((1 + eta) / 2) * (X + X.T) + np.sqrt((1 - eta) / 2) * (Y - Y.T)
+    if dilution < 1.0:
+        keep = rng.random((n, n)) < dilution
+        J = np.where(keep, J / np.sqrt(dilution), 0.0)
+    np.fill_diagonal(J, jd)
+    return np.ascontiguousarray(J, dtype=np.float64)
+
+
+def modular_couplings(n: int, layers: int, jd: float, lam: float, *, eta=0.0, dilution=1.0, rng=None):
+    """Block coupling matrix of the modular chain (spec §1), shape (L·N, L·N).
+
+    Diagonal blocks: independent :func:`gaussian_couplings` (each with self-coupling ``jd``);
+    blocks (l, l±1): ``λ·I`` (neuron i of module l drives neuron i of modules l±1; open ends).
+    Neuron i of module l has index ``l·N + i``.
+    """
+    Ensemble(n=n, jd=jd, eta=eta, dilution=dilution, layers=layers, lam=lam)
+    rng = as_generator(rng)
+    size = n * layers
+    J = np.zeros((size, size))
+    for l in range(layers):
+        sl = slice(l * n, (l + 1) * n)
+        J[sl, sl] = gaussian_couplings(n, jd, eta=eta, dilution=dilution, rng=rng)
+        if l + 1 < layers:
+            nxt = slice((l + 1) * n, (l + 2) * n)
+            J[sl, nxt] = lam * np.eye(n)
+            J[nxt, sl] = lam * np.eye(n)
+    return J
+
+
+# --------------------------------------------------------------------------------------------
+# coupling files
+
+
+def load_couplings(path, *, key: str = "J", max_n: int | None = None) -> np.ndarray:
+    """Read a coupling matrix from ``.npy``, ``.npz`` (array under ``key``, default ``J``),
+    ``.txt`` (whitespace-separated) or ``.csv`` (comma-separated), and validate it."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"coupling file {str(p)!r} does not exist")
+    if p.is_dir():
+        raise InputError(f"coupling file {str(p)!r} is a directory")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".npy":
+            arr = np.load(p, allow_pickle=False)
+        elif suffix == ".npz":
+            with np.load(p, allow_pickle=False) as data:
+                if key not in data.files:
+                    raise InputError(
+                        f"{str(p)!r} has no array named {key!r} (it has: {', '.join(data.files) or 'none'})"
+                    )
+                arr = data[key]
+        elif suffix in (".txt", ".csv", ".dat", ".tsv"):
+            arr = np.loadtxt(p, delimiter="," if suffix == ".csv" else None, dtype=np.float64, ndmin=2)
+        else:
+            raise InputError(
+                f"unknown coupling file type {suffix!r} for {str(p)!r}: use .npy, .npz, .txt or .csv"
+            )
+    except InputError:
+        raise
+    except (OSError, ValueError, EOFError) as exc:
+        raise InputError(f"cannot read coupling matrix from {str(p)!r}: {exc}") from None
+    return as_couplings(arr, name=f"coupling matrix in {p.name}", max_n=max_n)
+
+
+def save_couplings(path, J, *, key: str = "J") -> Path:
+    """Write a coupling matrix as ``.npy``, ``.npz`` (under ``key``), ``.txt`` or ``.csv``
+    (full float64 precision, so reading it back gives the identical matrix)."""
+    from .tables import check_writable
+
+    J = as_couplings(J)
+    p = check_writable(path)
+    suffix = p.suffix.lower()
+    if suffix == ".npy":
+        np.save(p, J)
+    elif suffix == ".npz":
+        np.savez_compressed(p, **{key: J})
+    elif suffix in (".txt", ".csv"):
+        np.savetxt(p, J, delimiter="," if suffix == ".csv" else " ", fmt="%.17g")
+    else:
+        raise InputError(f"unknown coupling file type {suffix!r}: use .npy, .npz, .txt or .csv")
+    return p

@@ -1,0 +1,50 @@
+"""Run provenance: what every result records (package version, parameters, seed, wall time).
+
+Results are plain dictionaries/rows; :func:`run_info` gives the metadata columns shared by all
+of them, :class:`Stopwatch` the wall time.
+"""
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+
+from ._version import __version__
+
+
+def run_info(seed=None, **params) -> dict:
+    """Metadata for one result: ``version``, ``seed`` (if any) and the given parameters."""
+    info = {"version": __version__}
+    if seed is not None:
+        info["seed"] = seed
+    info.update(params)
+    return info
+
+
+def environment() -> dict:
+    """Python/NumPy/SciPy versions, for the header of long runs."""
+    import numpy
+    import scipy
+
+    return {
+        "version": __version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+    }
+
+
+@dataclass
+class Stopwatch:
+    """Wall-clock timer: ``with Stopwatch() as sw: ...; sw.seconds``."""
+
+    start: float = field(default_factory=time.perf_counter)
+    seconds: float = 0.0
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
+        return False

@@ -1,0 +1,4 @@
+"""Compiled enumeration of fixed points (conventions: :mod:`fplandscape.model`)."""
+from .stability import count_fixed_points_bruteforce, fixed_point_mask_packed, stabilities_packed
+
+__all__ = ["stabilities_packed", "fixed_point_mask_packed", "count_fixed_points_bruteforce"]

@@ -1,0 +1,297 @@
+"""Replica-symmetric saddle point shared by (E6) Franz–Parisi, (E7) large deviations, (E-RS).
+
+A reference FP σ̃ with stabilities above a margin κ (x ~ N(0,1) conditioned on x > κ − J_D) and
+y real replicas σ at overlap p with σ̃ and RS overlap q among themselves. With
+
+    F = e^m Φ(A₊) + e^(−m) Φ(A₋),  m = λ₁ + √λ₂ w,  A± = (J_D ± g)/√(1−q),  g = p x + √(q−p²) z,
+
+and averages ⟨·⟩_y over (x, z, w) tilted by F^y (y = 0: untilted, the Franz–Parisi case),
+the saddle-point equations are
+
+    p = ⟨M⟩_y,   q = ⟨M²⟩_y,   λ₂ = ⟨(∂_g ln F)²⟩_y,
+    M = tanh(m + ½[ln Φ(A₊) − ln Φ(A₋)]),
+    ∂_g ln F = [(1+M)/2 R(A₊) − (1−M)/2 R(A₋)]/√(1−q).
+
+(Derivation by Stein's lemma in paper_notes.md; tests check them against finite differences of
+the functional.) At the saddle:
+
+    y = 0:  φ_κ(p) = −λ₁p − λ₂(1−q)/2 + ⟨ln F⟩                                   (E6)
+    y > 0:  Φ_LD = ln 2 + ln H(κ−J_D) − yλ₁p − yλ₂/2 − y(y−1)λ₂q/2 + ln E_trunc[F^y] (E7)
+            S_I = ∂_y Φ_LD = −λ₁p − λ₂/2 − (2y−1)λ₂q/2 + ⟨ln F⟩_y,   Σ_ext = Φ_LD − y S_I.
+
+Envelope theorem: dφ/dp = −λ₁, so dφ/dd = 2λ₁ along a Franz–Parisi curve (p = 1 − 2d).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize, special
+
+from .gaussian import LN2, log_Phi, log_phi, normal_rule, truncated_normal_rule
+
+RESIDUAL_TOL = 1e-8
+
+
+@dataclass(frozen=True)
+class Quadrature:
+    """Node counts of the product rule: Gauss–Legendre on the truncated normal x, Gauss–Hermite
+    on z and w. Defaults converge the curves to ~1e−7 for d ≥ 0.01 (see tests)."""
+
+    nx: int = 40
+    nz: int = 48
+    nw: int = 40
+
+    def refined(self, factor: float = 1.5) -> "Quadrature":
+        return Quadrature(int(self.nx * factor), int(self.nz * factor), int(self.nw * factor))
+
+
+@dataclass
+class SaddlePoint:
+    """One solved RS saddle point (a row of a local-entropy curve)."""
+
+    jd: float
+    kappa: float
+    y: float
+    d: float
+    p: float
+    q: float
+    lam1: float
+    lam2: float
+    value: float  # φ_κ(d) for y = 0, S_I(d) for y > 0
+    phi_ld: float  # Φ_LD(y, p) (y = 0: the reference entropy s_κ)
+    sigma_ext: float  # Φ_LD − y S_I
+    converged: bool
+    residual: float
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def as_row(self) -> dict:
+        row = {k: getattr(self, k) for k in (
+            "jd", "kappa", "y", "d", "p", "q", "lam1", "lam2", "value", "phi_ld", "sigma_ext",
+            "converged", "residual", "message")}
+        return row
+
+
+class RSProblem:
+    """The saddle-point problem at fixed (J_D, κ, y, p) on a fixed quadrature."""
+
+    def __init__(self, jd: float, kappa: float, y: float, p: float, quad: Quadrature = Quadrature()):
+        self.jd, self.kappa, self.y, self.p = float(jd), float(kappa), float(y), float(p)
+        self.lower = self.kappa - self.jd
+        self.x, self.wx = truncated_normal_rule(self.lower, quad.nx)
+        self.z, self.wz = normal_rule(quad.nz)
+        self.w, self.ww = normal_rule(quad.nw)
+        self.log_w3 = np.log(self.wx[:, None, None] * self.wz[None, :, None] * self.ww[None, None, :])
+        self.log_ref = float(log_Phi(-self.lower))  # ln P(x > κ − J_D) = ln Φ(J_D − κ)
+
+    # -- averages -------------------------------------------------------------------------
+    def averages(self, q: float, lam1: float, lam2: float) -> dict:
+        """⟨M⟩, ⟨M²⟩, ⟨(∂_g ln F)²⟩, ⟨ln F⟩, ∂⟨M⟩/∂λ₁ and ln E_trunc[F^y] at (q, λ₁, λ₂)."""
+        p, jd, y = self.p, self.jd, self.y
+        sq = np.sqrt(1.0 - q)
+        g = p * self.x[:, None] + np.sqrt(max(q - p * p, 0.0)) * self.z[None, :]
+        ap, am = (jd + g) / sq, (jd - g) / sq
+        lp, lm = log_Phi(ap), log_Phi(am)
+        rp, rm = np.exp(log_phi(ap) - lp), np.exp(log_phi(am) - lm)
+        arg = (0.5 * (lp - lm))[:, :, None] + (lam1 + np.sqrt(lam2) * self.w)[None, None, :]
+        M = np.tanh(arg)
+        lnF = (0.5 * (lp + lm))[:, :, None] + np.logaddexp(arg, -arg)
+        dg = (0.5 * (rp - rm)[:, :, None] + 0.5 * M * (rp + rm)[:, :, None]) / sq
+        if y == 0.0:
+            P = np.exp(self.log_w3)
+            log_z = 0.0
+        else:
+            lw = self.log_w3 + y * lnF
+            log_z = float(special.logsumexp(lw))
+            P = np.exp(lw - log_z)
+        m1 = float(np.sum(P * M))
+        m2 = float(np.sum(P * M * M))
+        return {
+            "M": m1,
+            "M2": m2,
+            "dg2": float(np.sum(P * dg * dg)),
+            "lnF": float(np.sum(P * lnF)),
+            "dM_dlam1": (1.0 - m2) + y * (m2 - m1 * m1),
+            "log_z": log_z,
+        }
+
+    # -- values ---------------------------------------------------------------------------
+    def values(self, q, lam1, lam2, avg=None) -> dict:
+        """φ (y = 0) or S_I, Φ_LD and Σ_ext at the given parameters (meaningful at the saddle)."""
+        avg = avg or self.averages(q, lam1, lam2)
+        p, y = self.p, self.y
+        s_i = -lam1 * p - 0.5 * lam2 - (2 * y - 1) * 0.5 * lam2 * q + avg["lnF"]
+        phi_ld = (LN2 + self.log_ref - y * lam1 * p - 0.5 * y * lam2
+                  - 0.5 * y * (y - 1) * lam2 * q + avg["log_z"])
+        return {"value": s_i, "phi_ld": phi_ld, "sigma_ext": phi_ld - y * s_i}
+
+    def functional(self, q, lam1, lam2) -> float:
+        """The function being extremised: G = −λ₁p − λ₂(1−q)/2 + ⟨ln F⟩ for y = 0, Φ_LD/y for
+        y > 0 (used by the tests to check the saddle-point equations by finite differences)."""
+        v = self.values(q, lam1, lam2)
+        return v["value"] if self.y == 0.0 else (v["phi_ld"] - LN2 - self.log_ref) / self.y
+
+    # -- solver ---------------------------------------------------------------------------
+    def _q_of(self, a):
+        return self.p**2 + (1.0 - self.p**2) * special.expit(a)
+
+    def _a_of(self, q):
+        t = (q - self.p**2) / (1.0 - self.p**2)
+        t = min(max(t, 1e-300), 1 - 1e-16)
+        return float(special.logit(t))
+
+    def residual(self, q, lam1, lam2, avg=None):
+        avg = avg or self.averages(q, lam1, lam2)
+        return np.array([avg["M"] - self.p, avg["M2"] - q, (avg["dg2"] - lam2) / (1.0 + lam2)])
+
+    def solve_lam1(self, q, lam2, lam1=0.0, tol=1e-13):
+        """λ₁ with ⟨M⟩_y = p at fixed (q, λ₂): ⟨M⟩_y is increasing in λ₁ (derivative
+        ⟨1−M²⟩ + y Var M > 0); safeguarded Newton inside an expanding bracket."""
+        lo, hi = None, None
+        for _ in range(200):
+            avg = self.averages(q, lam1, lam2)
+            r = avg["M"] - self.p
+            if abs(r) < tol:
+                return lam1, avg
+            if r > 0:
+                hi = lam1
+            else:
+                lo = lam1
+            step = lam1 - r / max(avg["dM_dlam1"], 1e-12)
+            if lo is not None and hi is not None:
+                if not lo < step < hi:
+                    step = 0.5 * (lo + hi)
+                if hi - lo < 1e-15 * (1 + abs(lam1)):
+                    return lam1, avg
+            else:
+                step = float(np.clip(step, lam1 - 5.0, lam1 + 5.0))
+            lam1 = step
+        return lam1, avg
+
+    def iterate(self, q, lam1, lam2, damping=0.5, max_iter=300, tol=1e-10):
+        """Damped fixed-point iteration on (q, λ₂) with λ₁ solved exactly at each step."""
+        for it in range(max_iter):
+            lam1, avg = self.solve_lam1(q, lam2, lam1)
+            q_new = min(max(avg["M2"], self.p**2 + 1e-300), 1.0 - 1e-15)
+            l2_new = max(avg["dg2"], 1e-300)
+            dq, dl = q_new - q, (l2_new - lam2) / (1 + lam2)
+            q = (1 - damping) * q + damping * q_new
+            lam2 = (1 - damping) * lam2 + damping * l2_new
+            if max(abs(dq), abs(dl)) < tol:
+                break
+        return q, lam1, lam2
+
+    def newton(self, q, lam1, lam2):
+        """MINPACK hybrid solve of the three equations in unconstrained variables
+        (λ₁, logit((q−p²)/(1−p²)), ln λ₂)."""
+        def fun(v):
+            qq, l1, l2 = self._q_of(v[1]), v[0], np.exp(v[2])
+            if not (qq < 1.0 and np.isfinite(l2)):
+                return np.full(3, 1e3)
+            r = self.residual(qq, l1, l2)
+            return r if np.all(np.isfinite(r)) else np.full(3, 1e3)
+
+        v0 = np.array([lam1, self._a_of(q), np.log(max(lam2, 1e-300))])
+        sol = optimize.root(fun, v0, method="hybr", options={"xtol": 1e-13, "maxfev": 400})
+        v = sol.x
+        return self._q_of(v[1]), float(v[0]), float(np.exp(v[2]))
+
+    def solve(self, guess=None) -> SaddlePoint:
+        """Solve the saddle point, warm-started from ``guess = (q, λ₁, λ₂)`` when given.
+
+        Strategy: Newton (hybr) from the guess; if the residual check fails, damped iteration
+        then Newton again. Converged means max|residual| < 1e−8 *as re-evaluated here*, so a
+        solver that stagnates at a non-solution is reported as failed."""
+        p = self.p
+        d = 0.5 * (1.0 - p)
+        if p == 0.0:
+            return self._trivial_solution(d)
+        if guess is None:
+            guess = (p * p + 0.5 * (1 - p * p) * p, p, p * p)
+            q, l1, l2 = self.iterate(*guess, max_iter=60, tol=1e-6)
+        else:
+            q, l1, l2 = guess
+        best = None
+        for attempt in range(3):
+            try:
+                with np.errstate(all="ignore"):
+                    q, l1, l2 = self.newton(q, l1, l2)
+                    res = float(np.max(np.abs(self.residual(q, l1, l2))))
+            except (ValueError, FloatingPointError, OverflowError):
+                res = np.inf
+            if np.isfinite(res) and (best is None or res < best[0]):
+                best = (res, q, l1, l2)
+            if res < RESIDUAL_TOL:
+                break
+            # fall back: damped iteration from the best point so far (or the guess)
+            start = best[1:] if best is not None else guess
+            with np.errstate(all="ignore"):
+                q, l1, l2 = self.iterate(*start, damping=0.3 if attempt else 0.5, max_iter=400)
+        if best is None:
+            return self._failed(d, "solver produced no finite point")
+        res, q, l1, l2 = best
+        vals = self.values(q, l1, l2)
+        ok = bool(res < RESIDUAL_TOL and np.isfinite(vals["value"]))
+        return SaddlePoint(
+            jd=self.jd, kappa=self.kappa, y=self.y, d=d, p=p, q=q, lam1=l1, lam2=l2,
+            value=vals["value"], phi_ld=vals["phi_ld"], sigma_ext=vals["sigma_ext"],
+            converged=ok, residual=res, message="" if ok else "residual above tolerance",
+        )
+
+    def _trivial_solution(self, d):
+        """p = 0: q = λ₁ = λ₂ = 0 solves the equations (g ≡ 0, M ≡ 0); F = 2Φ(J_D)."""
+        s = LN2 + float(log_Phi(self.jd))
+        phi_ld = LN2 + self.log_ref + self.y * s
+        return SaddlePoint(
+            jd=self.jd, kappa=self.kappa, y=self.y, d=d, p=0.0, q=0.0, lam1=0.0, lam2=0.0,
+            value=s, phi_ld=phi_ld, sigma_ext=phi_ld - self.y * s, converged=True, residual=0.0,
+        )
+
+    def _failed(self, d, message):
+        nan = float("nan")
+        return SaddlePoint(self.jd, self.kappa, self.y, d, self.p, nan, nan, nan, nan, nan, nan,
+                           False, float("inf"), message)
+
+
+def solve_curve(jd, kappa, y, d_values, quad: Quadrature = Quadrature()) -> list[SaddlePoint]:
+    """Solve the saddle point at each d (any order), warm-starting along decreasing d from
+    d = 1/2 with linear extrapolation of (logit q, λ₁, ln λ₂). Returns points in input order."""
+    d_values = np.asarray(d_values, dtype=np.float64)
+    order = np.argsort(-d_values, kind="stable")
+    out: list[SaddlePoint | None] = [None] * len(d_values)
+    history: list[SaddlePoint] = []
+    for idx in order:
+        d = float(d_values[idx])
+        prob = RSProblem(jd, kappa, y, 1.0 - 2.0 * d, quad)
+        guess = _extrapolate(history, prob) if history else None
+        pt = prob.solve(guess)
+        if not pt.converged and guess is not None:
+            alt = prob.solve(None)
+            if alt.converged or alt.residual < pt.residual:
+                pt = alt
+        if pt.converged and pt.p != 0.0:
+            history.append(pt)
+        out[idx] = pt
+    return out  # type: ignore[return-value]
+
+
+def _extrapolate(history, prob: RSProblem):
+    last = history[-1]
+    if len(history) == 1:
+        q, l1, l2 = last.q, last.lam1, last.lam2
+        q = max(q, prob.p**2 + 1e-12)
+        return (min(q, 1 - 1e-14), l1, l2)
+    prev = history[-2]
+    t = (prob.p - last.p) / (last.p - prev.p) if last.p != prev.p else 0.0
+    t = float(np.clip(t, -2.0, 2.0))
+
+    def lin(a, b):
+        return b + t * (b - a)
+
+    aq = lin(special.logit((prev.q - prev.p**2) / (1 - prev.p**2)),
+             special.logit((last.q - last.p**2) / (1 - last.p**2)))
+    q = prob.p**2 + (1 - prob.p**2) * special.expit(aq)
+    l1 = lin(prev.lam1, last.lam1)
+    l2 = float(np.exp(lin(np.log(prev.lam2), np.log(last.lam2))))
+    return (min(q, 1 - 1e-14), l1, l2)

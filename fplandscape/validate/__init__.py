@@ -1,0 +1,1 @@
+"""Theory/simulation overlays (issue: validation)."""

@@ -1,0 +1,58 @@
+"""Build script for fplandscape: pure-Python package plus compiled Cython kernels."""
+import os
+import re
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(HERE, "fplandscape", "_version.py")) as fh:
+    VERSION = re.search(r'__version__ = "([^"]+)"', fh.read()).group(1)
+
+COMPILE_ARGS = ["-O3"]
+MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
+
+
+def ext(name):
+    """One Cython module fplandscape/<path>.pyx -> extension fplandscape.<name>."""
+    path = os.path.join("fplandscape", *name.split(".")) + ".pyx"
+    return Extension(
+        "fplandscape." + name,
+        [path],
+        include_dirs=[np.get_include()],
+        extra_compile_args=COMPILE_ARGS,
+        define_macros=MACROS,
+    )
+
+
+EXTENSIONS = [ext("sim._stability")]
+
+setup(
+    name="fplandscape",
+    version=VERSION,
+    description="Statistical mechanics of fixed points in random binary recurrent networks",
+    long_description=open(os.path.join(HERE, "README.md")).read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["fplandscape", "fplandscape.*"]),
+    ext_modules=cythonize(
+        EXTENSIONS,
+        language_level=3,
+        compiler_directives={"boundscheck": False, "wraparound": False, "cdivision": True},
+    ),
+    python_requires=">=3.9",
+    install_requires=[
+        "numpy>=1.23",
+        "scipy>=1.10",
+        "mpmath>=1.3",
+        "sympy>=1.12",
+        "matplotlib>=3.6",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "test": ["pytest>=7"],
+        "dask": ["dask[distributed]>=2023.1"],
+    },
+    entry_points={"console_scripts": ["fplandscape=fplandscape.cli:main"]},
+    zip_safe=False,
+)

@@ -139,7 +139,12 @@ def unpack_states(codes, n: int) -> np.ndarray:
     """Inverse of :func:`pack_states`: uint64 codes -> (M, n) int8 ±1 states."""
     if not 1 <= n <= MAX_PACKED_N:
         raise InputError(f"packed states need 1 ≤ N ≤ {MAX_PACKED_N}, got N = {n}")
-    codes = np.atleast_1d(np.asarray(codes, dtype=np.uint64))
+    raw = np.atleast_1d(np.asarray(codes))
+    if raw.dtype.kind not in "iu" or (raw.dtype.kind == "i" and np.any(raw < 0)):
+        raise InputError("packed states must be non-negative integer codes")
+    codes = raw.astype(np.uint64)
+    if n < MAX_PACKED_N and np.any(codes >> np.uint64(n)):
+        raise InputError(f"packed state has bits set at positions ≥ N = {n}")
     bits = (codes[:, None] >> np.arange(n, dtype=np.uint64)) & np.uint64(1)
     return (2 * bits.astype(np.int8) - 1).astype(np.int8)
 
@@ -159,7 +164,9 @@ def as_generator(seed=None) -> np.random.Generator:
     """A NumPy Generator from an int seed, a SeedSequence or a Generator (returned as is)."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is not None and not isinstance(seed, (int, np.integer, np.random.SeedSequence)):
+    if isinstance(seed, bool) or (
+        seed is not None and not isinstance(seed, (int, np.integer, np.random.SeedSequence))
+    ):
         raise InputError(f"seed must be an integer, a SeedSequence or a Generator, got {seed!r}")
     if isinstance(seed, (int, np.integer)) and seed < 0:
         raise InputError(f"seed must be non-negative, got {seed}")
@@ -183,7 +190,11 @@ class Ensemble:
     lam: float = 0.0
 
     def __post_init__(self):
-        if not isinstance(self.n, (int, np.integer)) or self.n < 1:
+        for name in ("jd", "eta", "dilution", "lam"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise InputError(f"{name} must be a real number, got {value!r}")
+        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 1:
             raise InputError(f"N must be a positive integer, got {self.n!r}")
         if not isinstance(self.layers, (int, np.integer)) or self.layers < 1:
             raise InputError(f"layers must be a positive integer, got {self.layers!r}")
@@ -221,7 +232,8 @@ def gaussian_couplings(n: int, jd: float = 0.0, *, eta: float = 0.0, dilution: f
     Off-diagonal ``J_ij ~ N(0, 1/N)``. For η ≠ 0, ``J = √((1+η)/2) S + √((1−η)/2) A`` with S
     symmetric and A antisymmetric (off-diagonal variance 1/N each), so corr(J_ij, J_ji) = η;
     η = 0 draws i.i.d. entries directly. Dilution keeps each off-diagonal entry independently
-    with probability c and rescales kept entries by 1/√c (variance 1/(cN)). Diagonal = ``jd``.
+    with probability c and rescales kept entries by 1/√c (variance 1/(cN)); for η ≠ 0 the pair
+    (i, j), (j, i) is kept or dropped together, so corr(J_ij, J_ji) = η still. Diagonal = ``jd``.
     """
     Ensemble(n=n, jd=jd, eta=eta, dilution=dilution)  # validates the parameters
     rng = as_generator(rng)
@@ -234,6 +246,9 @@ def gaussian_couplings(n: int, jd: float = 0.0, *, eta: float = 0.0, dilution: f
         J = np.sqrt((1 + eta) / 2) * (X + X.T) + np.sqrt((1 - eta) / 2) * (Y - Y.T)
     if dilution < 1.0:
         keep = rng.random((n, n)) < dilution
+        if eta != 0.0:  # keep (i, j) and (j, i) together so that corr(J_ij, J_ji) stays η
+            keep = np.triu(keep, 1)
+            keep = keep | keep.T
         J = np.where(keep, J / np.sqrt(dilution), 0.0)
     np.fill_diagonal(J, jd)
     return np.ascontiguousarray(J, dtype=np.float64)
@@ -283,7 +298,7 @@ def load_couplings(path, *, key: str = "J", max_n: int | None = None) -> np.ndar
                         f"{str(p)!r} has no array named {key!r} (it has: {', '.join(data.files) or 'none'})"
                     )
                 arr = data[key]
-        elif suffix in (".txt", ".csv", ".dat", ".tsv"):
+        elif suffix in (".txt", ".csv"):
             arr = np.loadtxt(p, delimiter="," if suffix == ".csv" else None, dtype=np.float64, ndmin=2)
         else:
             raise InputError(

@@ -19,7 +19,8 @@ the functional.) At the saddle:
     y > 0:  Φ_LD = ln 2 + ln H(κ−J_D) − yλ₁p − yλ₂/2 − y(y−1)λ₂q/2 + ln E_trunc[F^y] (E7)
             S_I = ∂_y Φ_LD = −λ₁p − λ₂/2 − (2y−1)λ₂q/2 + ⟨ln F⟩_y,   Σ_ext = Φ_LD − y S_I.
 
-Envelope theorem: dφ/dp = −λ₁, so dφ/dd = 2λ₁ along a Franz–Parisi curve (p = 1 − 2d).
+Slope of a Franz–Parisi curve (envelope theorem; g depends on p explicitly):
+dφ/dp = −λ₁ + ⟨∂_g ln F · (x − p z/√(q−p²))⟩, and dφ/dd = −2 dφ/dp (p = 1 − 2d).
 """
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ class SaddlePoint:
     value: float  # φ_κ(d) for y = 0, S_I(d) for y > 0
     phi_ld: float  # Φ_LD(y, p) (y = 0: the reference entropy s_κ)
     sigma_ext: float  # Φ_LD − y S_I
+    slope: float  # dφ/dd along the curve (y = 0 only; nan otherwise)
     converged: bool
     residual: float
     message: str = ""
@@ -69,7 +71,7 @@ class SaddlePoint:
     def as_row(self) -> dict:
         row = {k: getattr(self, k) for k in (
             "jd", "kappa", "y", "d", "p", "q", "lam1", "lam2", "value", "phi_ld", "sigma_ext",
-            "converged", "residual", "message")}
+            "slope", "converged", "residual", "message")}
         return row
 
 
@@ -77,7 +79,10 @@ class RSProblem:
     """The saddle-point problem at fixed (J_D, κ, y, p) on a fixed quadrature."""
 
     def __init__(self, jd: float, kappa: float, y: float, p: float, quad: Quadrature = Quadrature()):
-        self.jd, self.kappa, self.y, self.p = float(jd), float(kappa), float(y), float(p)
+        p = float(p)
+        if abs(p) < 1e-12:  # d = 1/2 up to rounding: the trivial saddle point
+            p = 0.0
+        self.jd, self.kappa, self.y, self.p = float(jd), float(kappa), float(y), p
         self.lower = self.kappa - self.jd
         self.x, self.wx = truncated_normal_rule(self.lower, quad.nx)
         self.z, self.wz = normal_rule(quad.nz)
@@ -90,7 +95,8 @@ class RSProblem:
         """⟨M⟩, ⟨M²⟩, ⟨(∂_g ln F)²⟩, ⟨ln F⟩, ∂⟨M⟩/∂λ₁ and ln E_trunc[F^y] at (q, λ₁, λ₂)."""
         p, jd, y = self.p, self.jd, self.y
         sq = np.sqrt(1.0 - q)
-        g = p * self.x[:, None] + np.sqrt(max(q - p * p, 0.0)) * self.z[None, :]
+        spread = np.sqrt(max(q - p * p, 0.0))
+        g = p * self.x[:, None] + spread * self.z[None, :]
         ap, am = (jd + g) / sq, (jd - g) / sq
         lp, lm = log_Phi(ap), log_Phi(am)
         rp, rm = np.exp(log_phi(ap) - lp), np.exp(log_phi(am) - lm)
@@ -105,6 +111,7 @@ class RSProblem:
             lw = self.log_w3 + y * lnF
             log_z = float(special.logsumexp(lw))
             P = np.exp(lw - log_z)
+        dg_dp = self.x[:, None] - (p / spread) * self.z[None, :] if spread > 0 else self.x[:, None] + 0 * self.z
         m1 = float(np.sum(P * M))
         m2 = float(np.sum(P * M * M))
         return {
@@ -114,6 +121,7 @@ class RSProblem:
             "lnF": float(np.sum(P * lnF)),
             "dM_dlam1": (1.0 - m2) + y * (m2 - m1 * m1),
             "log_z": log_z,
+            "dlnF_dp": float(np.sum(P * dg * dg_dp[:, :, None])),
         }
 
     # -- values ---------------------------------------------------------------------------
@@ -124,7 +132,8 @@ class RSProblem:
         s_i = -lam1 * p - 0.5 * lam2 - (2 * y - 1) * 0.5 * lam2 * q + avg["lnF"]
         phi_ld = (LN2 + self.log_ref - y * lam1 * p - 0.5 * y * lam2
                   - 0.5 * y * (y - 1) * lam2 * q + avg["log_z"])
-        return {"value": s_i, "phi_ld": phi_ld, "sigma_ext": phi_ld - y * s_i}
+        slope = 2.0 * (lam1 - avg["dlnF_dp"]) if y == 0.0 else float("nan")
+        return {"value": s_i, "phi_ld": phi_ld, "sigma_ext": phi_ld - y * s_i, "slope": slope}
 
     def functional(self, q, lam1, lam2) -> float:
         """The function being extremised: G = −λ₁p − λ₂(1−q)/2 + ⟨ln F⟩ for y = 0, Φ_LD/y for
@@ -149,7 +158,7 @@ class RSProblem:
         """λ₁ with ⟨M⟩_y = p at fixed (q, λ₂): ⟨M⟩_y is increasing in λ₁ (derivative
         ⟨1−M²⟩ + y Var M > 0); safeguarded Newton inside an expanding bracket."""
         lo, hi = None, None
-        for _ in range(200):
+        for _ in range(60):
             avg = self.averages(q, lam1, lam2)
             r = avg["M"] - self.p
             if abs(r) < tol:
@@ -169,7 +178,7 @@ class RSProblem:
             lam1 = step
         return lam1, avg
 
-    def iterate(self, q, lam1, lam2, damping=0.5, max_iter=300, tol=1e-10):
+    def iterate(self, q, lam1, lam2, damping=0.5, max_iter=150, tol=1e-10):
         """Damped fixed-point iteration on (q, λ₂) with λ₁ solved exactly at each step."""
         for it in range(max_iter):
             lam1, avg = self.solve_lam1(q, lam2, lam1)
@@ -193,7 +202,7 @@ class RSProblem:
             return r if np.all(np.isfinite(r)) else np.full(3, 1e3)
 
         v0 = np.array([lam1, self._a_of(q), np.log(max(lam2, 1e-300))])
-        sol = optimize.root(fun, v0, method="hybr", options={"xtol": 1e-13, "maxfev": 400})
+        sol = optimize.root(fun, v0, method="hybr", options={"xtol": 1e-13, "maxfev": 200})
         v = sol.x
         return self._q_of(v[1]), float(v[0]), float(np.exp(v[2]))
 
@@ -213,7 +222,7 @@ class RSProblem:
         else:
             q, l1, l2 = guess
         best = None
-        for attempt in range(3):
+        for attempt in range(2):
             try:
                 with np.errstate(all="ignore"):
                     q, l1, l2 = self.newton(q, l1, l2)
@@ -224,10 +233,12 @@ class RSProblem:
                 best = (res, q, l1, l2)
             if res < RESIDUAL_TOL:
                 break
+            if attempt == 1:
+                break
             # fall back: damped iteration from the best point so far (or the guess)
             start = best[1:] if best is not None else guess
             with np.errstate(all="ignore"):
-                q, l1, l2 = self.iterate(*start, damping=0.3 if attempt else 0.5, max_iter=400)
+                q, l1, l2 = self.iterate(*start, damping=0.5)
         if best is None:
             return self._failed(d, "solver produced no finite point")
         res, q, l1, l2 = best
@@ -236,22 +247,24 @@ class RSProblem:
         return SaddlePoint(
             jd=self.jd, kappa=self.kappa, y=self.y, d=d, p=p, q=q, lam1=l1, lam2=l2,
             value=vals["value"], phi_ld=vals["phi_ld"], sigma_ext=vals["sigma_ext"],
-            converged=ok, residual=res, message="" if ok else "residual above tolerance",
+            slope=vals["slope"], converged=ok, residual=res, message="" if ok else "residual above tolerance",
         )
 
     def _trivial_solution(self, d):
         """p = 0: q = λ₁ = λ₂ = 0 solves the equations (g ≡ 0, M ≡ 0); F = 2Φ(J_D)."""
         s = LN2 + float(log_Phi(self.jd))
         phi_ld = LN2 + self.log_ref + self.y * s
+        slope = self.values(0.0, 0.0, 0.0)["slope"] if self.y == 0.0 else float("nan")
         return SaddlePoint(
             jd=self.jd, kappa=self.kappa, y=self.y, d=d, p=0.0, q=0.0, lam1=0.0, lam2=0.0,
-            value=s, phi_ld=phi_ld, sigma_ext=phi_ld - self.y * s, converged=True, residual=0.0,
+            value=s, phi_ld=phi_ld, sigma_ext=phi_ld - self.y * s, slope=slope, converged=True,
+            residual=0.0,
         )
 
     def _failed(self, d, message):
         nan = float("nan")
         return SaddlePoint(self.jd, self.kappa, self.y, d, self.p, nan, nan, nan, nan, nan, nan,
-                           False, float("inf"), message)
+                           nan, False, float("inf"), message)
 
 
 def solve_curve(jd, kappa, y, d_values, quad: Quadrature = Quadrature()) -> list[SaddlePoint]:
@@ -264,24 +277,35 @@ def solve_curve(jd, kappa, y, d_values, quad: Quadrature = Quadrature()) -> list
     for idx in order:
         d = float(d_values[idx])
         prob = RSProblem(jd, kappa, y, 1.0 - 2.0 * d, quad)
-        guess = _extrapolate(history, prob) if history else None
-        pt = prob.solve(guess)
-        if not pt.converged and guess is not None:
-            alt = prob.solve(None)
-            if alt.converged or alt.residual < pt.residual:
-                pt = alt
+        guesses = [_extrapolate(history, prob)] if history else []
+        if history:
+            guesses.append(_nearest(history[-1], prob))
+        guesses.append(None)
+        pt = None
+        for guess in guesses:
+            trial = prob.solve(guess)
+            if pt is None or trial.converged or trial.residual < pt.residual:
+                pt = trial
+            if pt.converged:
+                break
         if pt.converged and pt.p != 0.0:
             history.append(pt)
         out[idx] = pt
     return out  # type: ignore[return-value]
 
 
+def _nearest(last: SaddlePoint, prob: RSProblem):
+    """The previous solution as a guess, moved inside the admissible range q ∈ (p², 1)."""
+    q = min(max(last.q, prob.p**2 + 1e-9 * (1 - prob.p**2)), 1 - 1e-14)
+    return (q, last.lam1, max(last.lam2, 1e-12))
+
+
 def _extrapolate(history, prob: RSProblem):
+    """Linear extrapolation of (logit q, λ₁, ln λ₂) from the last two solutions; the step in
+    ln λ₂ is clipped to ±1 and tiny λ₂ (near d = 1/2) fall back to the last point."""
     last = history[-1]
-    if len(history) == 1:
-        q, l1, l2 = last.q, last.lam1, last.lam2
-        q = max(q, prob.p**2 + 1e-12)
-        return (min(q, 1 - 1e-14), l1, l2)
+    if len(history) == 1 or min(last.lam2, history[-2].lam2) < 1e-8:
+        return _nearest(last, prob)
     prev = history[-2]
     t = (prob.p - last.p) / (last.p - prev.p) if last.p != prev.p else 0.0
     t = float(np.clip(t, -2.0, 2.0))
@@ -293,5 +317,90 @@ def _extrapolate(history, prob: RSProblem):
              special.logit((last.q - last.p**2) / (1 - last.p**2)))
     q = prob.p**2 + (1 - prob.p**2) * special.expit(aq)
     l1 = lin(prev.lam1, last.lam1)
-    l2 = float(np.exp(lin(np.log(prev.lam2), np.log(last.lam2))))
+    step = float(np.clip(lin(np.log(prev.lam2), np.log(last.lam2)) - np.log(last.lam2), -1.0, 1.0))
+    l2 = float(last.lam2 * np.exp(step))
     return (min(q, 1 - 1e-14), l1, l2)
+
+
+def solve_densest(jd, kappa, d_values, quad: Quadrature = Quadrature(), y_max: float = 512.0,
+                  rtol_y: float = 1e-5) -> list[SaddlePoint]:
+    """Densest references (E7): at each d the tilt y* with Σ_ext(y*, d) = 0, and S_I there.
+
+    Σ_ext(y) = Φ_LD − y ∂_yΦ_LD is non-increasing in y (Φ_LD is convex in y) and equals the
+    reference entropy s_κ > 0 at y = 0, so y* is bracketed by doubling y and refined by
+    ``brentq`` on ln y (relative tolerance ``rtol_y``), each saddle warm-started from the
+    nearest solved y. Where Σ_ext > 0 up to ``y_max`` (d → 1/2, where every reference has the
+    same local entropy) the point at ``y_max`` is returned with ``converged = False``; its S_I
+    is then a lower bound of the densest-reference value (S_I is non-decreasing in y).
+    Points are processed in increasing d, seeding y from the previous d.
+    """
+    d_values = np.asarray(d_values, dtype=np.float64)
+    out: list[SaddlePoint | None] = [None] * len(d_values)
+    y_seed = 16.0
+    prev: SaddlePoint | None = None
+    for idx in np.argsort(d_values, kind="stable"):
+        d = float(d_values[idx])
+        p = 1.0 - 2.0 * d
+        solved: dict[float, SaddlePoint] = {}
+
+        def at(y):
+            if y in solved:
+                return solved[y]
+            near = min(solved.values(), key=lambda s: abs(np.log(s.y / y)), default=prev)
+            guess = (near.q, near.lam1, near.lam2) if near is not None and near.p != 0 else None
+            prob = RSProblem(jd, kappa, y, p, quad)
+            pt = prob.solve(guess)
+            if not pt.converged and guess is not None:
+                pt = prob.solve(None)
+            solved[y] = pt
+            return pt
+
+        y = min(y_seed, y_max)
+        pt = at(y)
+        if not pt.converged:
+            out[idx] = pt
+            continue
+        lo = hi = None
+        if pt.sigma_ext > 0:
+            lo = y
+            while hi is None and y < y_max:
+                y = min(2.0 * y, y_max)
+                pt = at(y)
+                if not pt.converged:
+                    break
+                if pt.sigma_ext <= 0:
+                    hi = y
+                else:
+                    lo = y
+        else:
+            hi = y
+            while lo is None and y > 1e-3:
+                y = 0.5 * y
+                pt = at(y)
+                if not pt.converged:
+                    break
+                if pt.sigma_ext > 0:
+                    lo = y
+                else:
+                    hi = y
+        if lo is None or hi is None or not pt.converged:
+            pt.message = (f"Σ_ext > 0 for all y ≤ {y_max:g}: densest reference not reached, "
+                          "S_I is a lower bound") if hi is None else "saddle point failed"
+            pt.converged = False
+            out[idx] = pt
+            continue
+        try:
+            ly = optimize.brentq(lambda t: at(float(np.exp(t))).sigma_ext, np.log(lo), np.log(hi),
+                                 xtol=rtol_y, rtol=1e-12)
+            pt = at(float(np.exp(ly)))
+        except ValueError:
+            pt = at(hi)
+            pt.converged = False
+            pt.message = "root of Σ_ext not bracketed after a failed saddle point"
+        if pt.converged and abs(pt.sigma_ext) > 1e-5:
+            pt.converged = False
+            pt.message = f"|Σ_ext| = {abs(pt.sigma_ext):.2e} at the root"
+        out[idx] = pt
+        if pt.converged:
+            prev, y_seed = pt, pt.y
+    return out  # type: ignore[return-value]

@@ -31,13 +31,14 @@ DESCRIPTIONS = {
 }
 
 # default brackets (checked for a sign change; widened by a scan when they fail)
-_BRACKETS = {"gap": (1e-3, 0.5), "energetic": (0.06, 0.2), "entropic": (0.1, 0.25), "ld": (0.03, 0.15)}
+_BRACKETS = {"gap": (1e-3, 0.5), "energetic": (0.06, 0.2), "entropic": (0.1, 0.25), "ld": (0.03, 0.1)}
 _TOLERANCES = {"gap": 1e-8, "energetic": 2e-4, "entropic": 2e-4, "ld": 5e-4}
 _SCAN = (0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8)
 
 # distance grids (d < 1/2; uniform in log d where the structure is)
 _FP_GRID = np.geomspace(2e-4, 0.45, 28)
-_LD_GRID = np.geomspace(0.008, 0.3, 10)
+_LD_GRID = np.geomspace(0.02, 0.3, 8)
+_LD_QUAD = Quadrature(32, 40, 32)
 
 
 @dataclass
@@ -127,7 +128,8 @@ def entropic_criterion(jd: float, quad: Quadrature = Quadrature()) -> float:
 
 def ld_criterion(jd: float, quad: Quadrature = Quadrature()) -> float:
     """g_LD(J_D) = min_d S_I(d) at densest references, over the converged points of a grid
-    d ∈ [0.008, 0.3] (the minimum sits at d ≈ 0.03–0.1 near the threshold)."""
+    d ∈ [0.02, 0.3] (the minimum sits at its low end near the threshold; below d ≈ 0.02 the
+    densest references sit at a first-order transition in y, see paper_notes.md)."""
     pts = solve_densest(jd, 0.0, _LD_GRID, quad)
     vals = [p.value for p in pts if p.converged]
     if len(vals) < len(pts) // 2:
@@ -154,12 +156,16 @@ def criterion_evidence(criterion: str, jd: float, quad: Quadrature = Quadrature(
     return [p.as_row() for p in solve_densest(jd, 0.0, _LD_GRID, quad)]
 
 
+def _default_quad(criterion):
+    return _LD_QUAD if criterion == "ld" else Quadrature()
+
+
 # ------------------------------------------------------------------------------------------
 # the root finder
 
 
 def critical_self_coupling(criterion: str, *, tol: float | None = None, bracket=None,
-                           quad: Quadrature = Quadrature(), evidence: bool = True) -> CriticalValue:
+                           quad: Quadrature | None = None, evidence: bool = True) -> CriticalValue:
     """Critical self-coupling for a named criterion (``gap``, ``energetic``, ``entropic``,
     ``ld``): the root of g(J_D) by ``brentq`` with absolute tolerance ``tol`` on J_D, inside a
     bracket whose sign change is verified (a coarse scan finds one if the default fails).
@@ -167,6 +173,7 @@ def critical_self_coupling(criterion: str, *, tol: float | None = None, bracket=
     if criterion not in CRITERIA:
         raise InputError(f"unknown criterion {criterion!r}: choose one of {', '.join(CRITERIA)}")
     tol = _TOLERANCES[criterion] if tol is None else float(tol)
+    quad = quad or _default_quad(criterion)
     if not tol > 0:
         raise InputError("tolerance must be positive")
     g = _CRITERION_FUNCS[criterion]

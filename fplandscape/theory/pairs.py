@@ -52,14 +52,19 @@ def small_d_coefficient(jd):
 def annealed_local_entropy_small_d(jd, d):
     """Small-d expansion of (E5), valid for J_D > 0 up to O(d^{3/2}):
 
-        φ_ann(d) ≈ −c √d + H₂(d) + d ln[(2Φ(J_D) − 1)/Φ(J_D)].
+        φ_ann(d) = −c √d + H₂(d) + d (ln[(2Φ(J_D) − 1)/Φ(J_D)] − c²/2) + O(d^{3/2}).
+
+    The −c²d/2 term (absent from the spec's leading-order form) is the second-order term of
+    ln Φ₂(J,J;1−2d) = ln Φ(J) + ln(1 − c√d + O(d^{3/2})); without it the error is O(d), not
+    O(d^{3/2}). Derived with sympy in :func:`fplandscape.theory.symbolic.local_entropy_small_d_series`.
     """
     jd = _check_jd(jd)
     if np.any(jd <= 0):
         raise InputError("the small-d expansion of (E5) needs J_D > 0 (ln(2Φ(J_D) − 1) diverges)")
     d = _check_unit(d, "distance d", 0.0, 0.5)
     pj = np.exp(log_Phi(jd))
-    return -small_d_coefficient(jd) * np.sqrt(d) + binary_entropy(d) + d * np.log((2 * pj - 1) / pj)
+    c = small_d_coefficient(jd)
+    return -c * np.sqrt(d) + binary_entropy(d) + d * (np.log((2 * pj - 1) / pj) - 0.5 * c * c)
 
 
 def isolation_radius(jd, n_grid: int = 4000) -> float:

@@ -206,7 +206,7 @@ class RSProblem:
         v = sol.x
         return self._q_of(v[1]), float(v[0]), float(np.exp(v[2]))
 
-    def solve(self, guess=None) -> SaddlePoint:
+    def solve(self, guess=None, fallback: bool = True) -> SaddlePoint:
         """Solve the saddle point, warm-started from ``guess = (q, λ₁, λ₂)`` when given.
 
         Strategy: Newton (hybr) from the guess; if the residual check fails, damped iteration
@@ -233,7 +233,7 @@ class RSProblem:
                 best = (res, q, l1, l2)
             if res < RESIDUAL_TOL:
                 break
-            if attempt == 1:
+            if attempt == 1 or not fallback:
                 break
             # fall back: damped iteration from the best point so far (or the guess)
             start = best[1:] if best is not None else guess
@@ -322,85 +322,103 @@ def _extrapolate(history, prob: RSProblem):
     return (min(q, 1 - 1e-14), l1, l2)
 
 
-def solve_densest(jd, kappa, d_values, quad: Quadrature = Quadrature(), y_max: float = 512.0,
-                  rtol_y: float = 1e-5) -> list[SaddlePoint]:
+def solve_densest(jd, kappa, d_values, quad: Quadrature = Quadrature(), y_max: float = 256.0,
+                  y_start: float = 0.5, growth: float = 1.5, rtol_y: float = 1e-6) -> list[SaddlePoint]:
     """Densest references (E7): at each d the tilt y* with Σ_ext(y*, d) = 0, and S_I there.
 
-    Σ_ext(y) = Φ_LD − y ∂_yΦ_LD is non-increasing in y (Φ_LD is convex in y) and equals the
-    reference entropy s_κ > 0 at y = 0, so y* is bracketed by doubling y and refined by
-    ``brentq`` on ln y (relative tolerance ``rtol_y``), each saddle warm-started from the
-    nearest solved y. Where Σ_ext > 0 up to ``y_max`` (d → 1/2, where every reference has the
-    same local entropy) the point at ``y_max`` is returned with ``converged = False``; its S_I
-    is then a lower bound of the densest-reference value (S_I is non-decreasing in y).
-    Points are processed in increasing d, seeding y from the previous d.
+    Σ_ext(y) = Φ_LD − y ∂_yΦ_LD equals the reference entropy s_κ > 0 at y = 0 and decreases
+    with y. Near the critical self-couplings two saddle branches coexist and Σ_ext jumps
+    across 0 (a first-order transition in y), so a plain bracketing search would land on the
+    jump. Instead the branch connected to the typical references (y → 0) is *followed* by
+    continuation in y (steps ×``growth``, halved on failure or on a jump), and y* is refined by
+    ``brentq`` on ln y inside the last step, each solve warm-started from the lower end.
+
+    A point is ``converged = False`` when the branch ends (no continuation) before Σ_ext = 0,
+    or when Σ_ext > 0 up to ``y_max`` (d → 1/2, where all references have the same local
+    entropy); S_I is then a lower bound of the densest-reference value.
     """
     d_values = np.asarray(d_values, dtype=np.float64)
+    fp = solve_curve(jd, kappa, 0.0, d_values, quad)  # y = 0 start of every continuation
     out: list[SaddlePoint | None] = [None] * len(d_values)
-    y_seed = 16.0
-    prev: SaddlePoint | None = None
-    for idx in np.argsort(d_values, kind="stable"):
-        d = float(d_values[idx])
-        p = 1.0 - 2.0 * d
-        solved: dict[float, SaddlePoint] = {}
-
-        def at(y):
-            if y in solved:
-                return solved[y]
-            near = min(solved.values(), key=lambda s: abs(np.log(s.y / y)), default=prev)
-            guess = (near.q, near.lam1, near.lam2) if near is not None and near.p != 0 else None
-            prob = RSProblem(jd, kappa, y, p, quad)
-            pt = prob.solve(guess)
-            if not pt.converged and guess is not None:
-                pt = prob.solve(None)
-            solved[y] = pt
-            return pt
-
-        y = min(y_seed, y_max)
-        pt = at(y)
-        if not pt.converged:
-            out[idx] = pt
-            continue
-        lo = hi = None
-        if pt.sigma_ext > 0:
-            lo = y
-            while hi is None and y < y_max:
-                y = min(2.0 * y, y_max)
-                pt = at(y)
-                if not pt.converged:
-                    break
-                if pt.sigma_ext <= 0:
-                    hi = y
-                else:
-                    lo = y
-        else:
-            hi = y
-            while lo is None and y > 1e-3:
-                y = 0.5 * y
-                pt = at(y)
-                if not pt.converged:
-                    break
-                if pt.sigma_ext > 0:
-                    lo = y
-                else:
-                    hi = y
-        if lo is None or hi is None or not pt.converged:
-            pt.message = (f"Σ_ext > 0 for all y ≤ {y_max:g}: densest reference not reached, "
-                          "S_I is a lower bound") if hi is None else "saddle point failed"
-            pt.converged = False
-            out[idx] = pt
-            continue
-        try:
-            ly = optimize.brentq(lambda t: at(float(np.exp(t))).sigma_ext, np.log(lo), np.log(hi),
-                                 xtol=rtol_y, rtol=1e-12)
-            pt = at(float(np.exp(ly)))
-        except ValueError:
-            pt = at(hi)
-            pt.converged = False
-            pt.message = "root of Σ_ext not bracketed after a failed saddle point"
-        if pt.converged and abs(pt.sigma_ext) > 1e-5:
-            pt.converged = False
-            pt.message = f"|Σ_ext| = {abs(pt.sigma_ext):.2e} at the root"
-        out[idx] = pt
-        if pt.converged:
-            prev, y_seed = pt, pt.y
+    for idx, start in enumerate(fp):
+        out[idx] = _follow_branch(jd, kappa, start, quad, y_max, y_start, growth, rtol_y)
     return out  # type: ignore[return-value]
+
+
+def _follow_branch(jd, kappa, start: SaddlePoint, quad, y_max, y_start, growth, rtol_y):
+    p = start.p
+    if p == 0.0 or not start.converged:
+        pt = RSProblem(jd, kappa, y_max, p, quad).solve(None) if p == 0.0 else start
+        pt.converged = False
+        pt.message = ("d = 1/2: all references have the same local entropy, no densest reference"
+                      if p == 0.0 else "y = 0 saddle point failed")
+        return pt
+
+    def solve_at(y, near):
+        return RSProblem(jd, kappa, y, p, quad).solve((near.q, near.lam1, near.lam2), fallback=False)
+
+    lo = start
+    lo_y = 0.0
+    dq_prev = 0.0
+    switches = 0
+    y = y_start
+    factor = growth
+    while True:
+        pt = solve_at(y, lo)
+        # a branch switch shows as a jump of q much larger than the previous step's change
+        jump = pt.converged and abs(pt.q - lo.q) > max(0.02, 4.0 * dq_prev)
+        if not pt.converged or jump:
+            factor = 1.0 + 0.5 * (factor - 1.0)
+            if factor < 1.0 + 1e-3:
+                # the followed branch ends (spinodal): continue on the coexisting branch
+                y = lo_y * (1.0 + 1e-3) if lo_y > 0 else y
+                other = pt if pt.converged else RSProblem(jd, kappa, y, p, quad).solve(None)
+                if switches >= 2 or not other.converged:
+                    lo.converged = False
+                    lo.message = f"branch ends near y = {lo.y:.4g} with Σ_ext = {lo.sigma_ext:.3g} > 0"
+                    return lo
+                switches += 1
+                if other.sigma_ext <= 0:
+                    other.converged = False
+                    other.message = (f"Σ_ext jumps from {lo.sigma_ext:.3g} to {other.sigma_ext:.3g} "
+                                     f"where the branch ends near y = {y:.4g} (first-order)")
+                    return other
+                lo, lo_y, dq_prev, factor = other, y, 0.0, growth
+                y = min(y * factor, y_max)
+                continue
+            y = lo_y * factor if lo_y > 0 else 0.5 * y
+            continue
+        if pt.sigma_ext <= 0:
+            break
+        if y >= y_max:
+            pt.converged = False
+            pt.message = f"Σ_ext > 0 for all y ≤ {y_max:g}: densest reference not reached (S_I is a lower bound)"
+            return pt
+        dq_prev = abs(pt.q - lo.q)
+        lo, lo_y = pt, y
+        factor = min(growth, 1.0 + 1.5 * (factor - 1.0))
+        y = min(y * factor, y_max)
+    hi_y = y
+    if lo_y == 0.0:  # crossed already in the first step: bracket from below in y
+        lo_y = 1e-6
+        lo = solve_at(lo_y, start)
+    cache = {}
+
+    def sig(t):
+        yy = float(np.exp(t))
+        if yy not in cache:
+            cache[yy] = solve_at(yy, lo)
+        return cache[yy].sigma_ext if cache[yy].converged else np.nan
+
+    try:
+        t = optimize.brentq(sig, np.log(lo_y), np.log(hi_y), xtol=rtol_y, rtol=1e-12)
+        pt = cache[float(np.exp(t))]
+    except ValueError:
+        pt = pt
+        pt.converged = False
+        pt.message = "root of Σ_ext lost inside the last continuation step"
+        return pt
+    if pt.converged and abs(pt.sigma_ext) > 1e-5:
+        pt.converged = False
+        pt.message = f"Σ_ext jumps across 0 near y = {pt.y:.4g} (first-order transition in y)"
+    return pt

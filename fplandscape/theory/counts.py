@@ -25,8 +25,32 @@ def _check_n(n):
     return int(n)
 
 
+def _check_lam(lam):
+    try:
+        lam = float(lam)
+    except (TypeError, ValueError):
+        raise InputError(f"inter-module coupling lambda must be a real number, got {lam!r}") from None
+    if not (np.isfinite(lam) and lam >= 0):
+        raise InputError(f"inter-module coupling lambda must be finite and ≥ 0, got {lam}")
+    return lam
+
+
+def _check_layers(layers, allow_inf=False):
+    """Number of modules L: a positive integer (or +inf where ``allow_inf``)."""
+    if allow_inf and isinstance(layers, (int, float, np.integer, np.floating)) and layers == np.inf:
+        return np.inf
+    if isinstance(layers, bool) or not isinstance(layers, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(layers) or not float(layers).is_integer() or layers < 1:
+        extra = " or inf" if allow_inf else ""
+        raise InputError(f"layers (number of modules L) must be a positive integer{extra}, got {layers!r}")
+    return int(layers)
+
+
 def _check_eta(eta):
-    eta = float(eta)
+    try:
+        eta = float(eta)
+    except (TypeError, ValueError):
+        raise InputError(f"reciprocity eta must be a real number, got {eta!r}") from None
     if not (np.isfinite(eta) and -1.0 <= eta <= 1.0):
         raise InputError(f"reciprocity eta must lie in [-1, 1], got {eta}")
     return eta
@@ -196,14 +220,10 @@ def modular_entropy(jd: float, lam: float, layers=np.inf) -> float:
     T[(a,b),(b,c)] = Φ(J_D + λ b (a + c)) on consecutive pairs.
     """
     jd = float(_check_jd(jd))
-    lam = float(lam)
-    if not (np.isfinite(lam) and lam >= 0):
-        raise InputError(f"inter-module coupling lambda must be finite and ≥ 0, got {lam}")
+    lam = _check_lam(lam)
+    layers = _check_layers(layers, allow_inf=True)
     if np.isinf(layers):
         return float(np.log(_transfer_eigenvalue(jd, lam)))
-    if not float(layers).is_integer():
-        raise InputError(f"layers must be a positive integer or inf, got {layers!r}")
-    layers = _check_n(int(layers))
     return float(_log_column_sum(jd, lam, layers) / layers)
 
 
@@ -221,7 +241,9 @@ def log_expected_count_modular(n: int, jd: float, lam: float, layers: int) -> fl
     """Exact ln E[#FP] of the finite modular ensemble (L modules of N neurons): columns i are
     independent, so E[#FP] = Z^N with Z the column sum of (E2λ) at scale √((N−1)/N)."""
     n = _check_n(n)
-    layers = _check_n(layers)
+    jd = float(_check_jd(jd))
+    lam = _check_lam(lam)
+    layers = _check_layers(layers)
     if n == 1:
-        return float(_log_column_sum(float(jd), float(lam), layers, 0.0))
-    return float(n * _log_column_sum(float(jd), float(lam), layers, np.sqrt((n - 1) / n)))
+        return float(_log_column_sum(jd, lam, layers, 0.0))
+    return float(n * _log_column_sum(jd, lam, layers, np.sqrt((n - 1) / n)))

@@ -31,13 +31,13 @@ DESCRIPTIONS = {
 }
 
 # default brackets (checked for a sign change; widened by a scan when they fail)
-_BRACKETS = {"gap": (1e-3, 0.5), "energetic": (0.06, 0.2), "entropic": (0.1, 0.25), "ld": (0.03, 0.1)}
+_BRACKETS = {"gap": (1e-3, 0.5), "energetic": (0.06, 0.2), "entropic": (0.1, 0.25), "ld": (0.04, 0.08)}
 _TOLERANCES = {"gap": 1e-8, "energetic": 2e-4, "entropic": 2e-4, "ld": 5e-4}
 _SCAN = (0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8)
 
 # distance grids (d < 1/2; uniform in log d where the structure is)
 _FP_GRID = np.geomspace(2e-4, 0.45, 28)
-_LD_GRID = np.geomspace(0.02, 0.3, 8)
+_LD_GRID = np.geomspace(0.02, 0.16, 6)
 _LD_QUAD = Quadrature(32, 40, 32)
 
 
@@ -128,7 +128,7 @@ def entropic_criterion(jd: float, quad: Quadrature = Quadrature()) -> float:
 
 def ld_criterion(jd: float, quad: Quadrature = Quadrature()) -> float:
     """g_LD(J_D) = min_d S_I(d) at densest references, over the converged points of a grid
-    d ∈ [0.02, 0.3] (the minimum sits at its low end near the threshold; below d ≈ 0.02 the
+    d ∈ [0.02, 0.16] (the minimum sits at its low end near the threshold; below d ≈ 0.02 the
     densest references sit at a first-order transition in y, see paper_notes.md)."""
     pts = solve_densest(jd, 0.0, _LD_GRID, quad)
     vals = [p.value for p in pts if p.converged]

@@ -75,6 +75,10 @@ class SaddlePoint:
         return row
 
 
+class _BudgetExceeded(RuntimeError):
+    pass
+
+
 class RSProblem:
     """The saddle-point problem at fixed (J_D, κ, y, p) on a fixed quadrature."""
 
@@ -89,10 +93,15 @@ class RSProblem:
         self.w, self.ww = normal_rule(quad.nw)
         self.log_w3 = np.log(self.wx[:, None, None] * self.wz[None, :, None] * self.ww[None, None, :])
         self.log_ref = float(log_Phi(-self.lower))  # ln P(x > κ − J_D) = ln Φ(J_D − κ)
+        self.evaluations = 0
+        self.budget = np.inf  # set by solve(): a failing solve stops early
 
     # -- averages -------------------------------------------------------------------------
     def averages(self, q: float, lam1: float, lam2: float) -> dict:
         """⟨M⟩, ⟨M²⟩, ⟨(∂_g ln F)²⟩, ⟨ln F⟩, ∂⟨M⟩/∂λ₁ and ln E_trunc[F^y] at (q, λ₁, λ₂)."""
+        self.evaluations += 1
+        if self.evaluations > self.budget:
+            raise _BudgetExceeded
         p, jd, y = self.p, self.jd, self.y
         sq = np.sqrt(1.0 - q)
         spread = np.sqrt(max(q - p * p, 0.0))
@@ -216,6 +225,15 @@ class RSProblem:
         d = 0.5 * (1.0 - p)
         if p == 0.0:
             return self._trivial_solution(d)
+        self.evaluations, self.budget = 0, (1500 if fallback else 300)
+        try:
+            return self._solve(guess, fallback, p, d)
+        except _BudgetExceeded:
+            return self._failed(d, f"no convergence within {self.budget} evaluations")
+        finally:
+            self.budget = np.inf
+
+    def _solve(self, guess, fallback, p, d):
         if guess is None:
             guess = (p * p + 0.5 * (1 - p * p) * p, p, p * p)
             q, l1, l2 = self.iterate(*guess, max_iter=60, tol=1e-6)
@@ -267,15 +285,32 @@ class RSProblem:
                            nan, False, float("inf"), message)
 
 
-def solve_curve(jd, kappa, y, d_values, quad: Quadrature = Quadrature()) -> list[SaddlePoint]:
-    """Solve the saddle point at each d (any order), warm-starting along decreasing d from
-    d = 1/2 with linear extrapolation of (logit q, λ₁, ln λ₂). Returns points in input order."""
+def _continuation_path(d_values, max_step):
+    """Requested d's plus hidden intermediate points, decreasing, with steps ≤ max_step in √d,
+    starting at max(requested, 0.45) so that the first solve is near the trivial d = 1/2."""
+    u_req = np.sqrt(np.asarray(d_values, dtype=np.float64))
+    u = [max(u_req.max(), np.sqrt(0.45))]
+    for target in np.sort(np.unique(u_req))[::-1]:
+        n = int(np.ceil((u[-1] - target) / max_step))
+        u.extend(np.linspace(u[-1], target, n + 1)[1:] if n > 0 else [])
+    path = np.unique(np.concatenate([np.square(u), np.asarray(d_values, dtype=np.float64)]))
+    return path[::-1]
+
+
+def solve_curve(jd, kappa, y, d_values, quad: Quadrature = Quadrature(),
+                max_step: float = 0.03) -> list[SaddlePoint]:
+    """Solve the saddle point at each requested d (any order). The solution is continued along
+    decreasing d from d ≈ 1/2, with hidden intermediate points so that consecutive points differ
+    by at most ``max_step`` in √d, each warm-started by linear extrapolation of
+    (logit q, λ₁, ln λ₂). Returns the requested points in input order."""
     d_values = np.asarray(d_values, dtype=np.float64)
-    order = np.argsort(-d_values, kind="stable")
+    wanted = {float(d): [] for d in d_values}
+    for i, d in enumerate(d_values):
+        wanted[float(d)].append(i)
     out: list[SaddlePoint | None] = [None] * len(d_values)
     history: list[SaddlePoint] = []
-    for idx in order:
-        d = float(d_values[idx])
+    for d in _continuation_path(d_values, max_step):
+        d = float(d)
         prob = RSProblem(jd, kappa, y, 1.0 - 2.0 * d, quad)
         guesses = [_extrapolate(history, prob)] if history else []
         if history:
@@ -290,7 +325,8 @@ def solve_curve(jd, kappa, y, d_values, quad: Quadrature = Quadrature()) -> list
                 break
         if pt.converged and pt.p != 0.0:
             history.append(pt)
-        out[idx] = pt
+        for idx in wanted.get(d, []):
+            out[idx] = pt
     return out  # type: ignore[return-value]
 
 

@@ -17,7 +17,9 @@ KINDS = ("annealed", "franz-parisi", "large-deviation")
 
 def default_distances(n: int = 50, d_min: float = 0.002, d_max: float = 0.5) -> np.ndarray:
     """A d grid uniform in √d on [d_min, d_max] (dense where the curves have structure)."""
-    return np.linspace(np.sqrt(d_min), np.sqrt(d_max), n) ** 2
+    d = np.linspace(np.sqrt(d_min), np.sqrt(d_max), n) ** 2
+    d[-1] = d_max  # sqrt(0.5)**2 rounds to 0.5000000000000001
+    return d
 
 
 @dataclass

@@ -36,7 +36,7 @@ _TOLERANCES = {"gap": 1e-8, "energetic": 2e-4, "entropic": 2e-4, "ld": 5e-4}
 _SCAN = (0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8)
 
 # distance grids (d < 1/2; uniform in log d where the structure is)
-_FP_GRID = np.geomspace(2e-4, 0.45, 28)
+_FP_GRID = np.geomspace(5e-4, 0.45, 22)
 _LD_GRID = np.geomspace(0.02, 0.16, 6)
 _LD_QUAD = Quadrature(32, 40, 32)
 

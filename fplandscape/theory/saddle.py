@@ -449,8 +449,7 @@ def _follow_branch(jd, kappa, start: SaddlePoint, quad, y_max, y_start, growth, 
     try:
         t = optimize.brentq(sig, np.log(lo_y), np.log(hi_y), xtol=rtol_y, rtol=1e-12)
         pt = cache[float(np.exp(t))]
-    except ValueError:
-        pt = pt
+    except ValueError:  # Σ_ext undefined (failed solve) inside the step: keep the crossing point
         pt.converged = False
         pt.message = "root of Σ_ext lost inside the last continuation step"
         return pt

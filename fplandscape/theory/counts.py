@@ -76,6 +76,8 @@ def annealed_entropy(jd, eta: float = 0.0):
         out = LN2 + _max_common_mode(jd, eta)
     else:
         out = np.vectorize(_entropy_negative_eta, otypes=[float])(jd, eta)
+        if eta == -1.0:  # antisymmetric J: Σ_i u_i = 0, so Σ_i (J_D + u_i) = N J_D; no FP if J_D ≤ 0
+            out = np.where(jd <= 0, -np.inf, out)
     return out if out.ndim else float(out)
 
 

@@ -71,10 +71,12 @@ def isolation_radius(jd, n_grid: int = 4000) -> float:
     """d₀(J_D): the smallest d > 0 where φ_ann(d) returns to 0 (φ_ann < 0 on (0, d₀)).
 
     Located by a sign scan on a grid uniform in √d, then refined with ``brentq`` (xtol 1e−12).
-    Returns nan when φ_ann stays negative on (0, 1/2] (J_D ≤ 0, where s ≤ 0).
+    J_D = 0 gives 1/2 (φ_ann < 0 on (0, 1/2), = s = 0 at 1/2); nan for J_D < 0, where
+    φ_ann stays negative on (0, 1/2].
     """
     jd = float(_check_jd(jd))
     d = np.linspace(0.0, np.sqrt(0.5), n_grid)[1:] ** 2
+    d[-1] = 0.5  # sqrt(0.5)**2 rounds above 1/2
     f = annealed_local_entropy(jd, d)
     pos = np.nonzero(f >= 0)[0]
     if pos.size == 0:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, special
 
-from .gaussian import LN2, log_Phi, log_phi, normal_rule, truncated_normal_rule
+from .gaussian import LN2, binary_entropy, log_Phi, log_phi, normal_rule, truncated_normal_rule
 
 RESIDUAL_TOL = 1e-8
 
@@ -225,7 +225,7 @@ class RSProblem:
         d = 0.5 * (1.0 - p)
         if p == 0.0:
             return self._trivial_solution(d)
-        self.evaluations, self.budget = 0, (1500 if fallback else 300)
+        self.evaluations, self.budget = 0, (800 if fallback else 300)
         try:
             return self._solve(guess, fallback, p, d)
         except _BudgetExceeded:
@@ -262,11 +262,28 @@ class RSProblem:
         res, q, l1, l2 = best
         vals = self.values(q, l1, l2)
         ok = bool(res < RESIDUAL_TOL and np.isfinite(vals["value"]))
+        message = "" if ok else "residual above tolerance"
+        if ok and self.y == 0.0:
+            bound = self.upper_bound(d)
+            if vals["value"] > bound + 1e-9:
+                ok = False
+                message = f"unphysical branch: local entropy {vals['value']:.4g} above the bound {bound:.4g}"
         return SaddlePoint(
             jd=self.jd, kappa=self.kappa, y=self.y, d=d, p=p, q=q, lam1=l1, lam2=l2,
             value=vals["value"], phi_ld=vals["phi_ld"], sigma_ext=vals["sigma_ext"],
-            slope=vals["slope"], converged=ok, residual=res, message="" if ok else "residual above tolerance",
+            slope=vals["slope"], converged=ok, residual=res, message=message,
         )
+
+    def upper_bound(self, d: float) -> float:
+        """Rigorous upper bound on a Franz–Parisi value: the FPs at distance d are at most all
+        states at that distance (H₂(d)) and at most all FPs (s(J_D), since E ln ≤ ln E);
+        for typical references (κ = 0) also the annealed local entropy φ_ann(d) (Jensen)."""
+        from .pairs import annealed_local_entropy
+
+        bound = min(float(binary_entropy(d)), LN2 + float(log_Phi(self.jd)))
+        if self.kappa == 0.0:
+            bound = min(bound, float(annealed_local_entropy(self.jd, d)))
+        return bound
 
     def _trivial_solution(self, d):
         """p = 0: q = λ₁ = λ₂ = 0 solves the equations (g ≡ 0, M ≡ 0); F = 2Φ(J_D)."""

@@ -1,0 +1,68 @@
+"""Command-line interface: ``fplandscape <group> [<command>] [options]``.
+
+Groups live in their own modules, each exposing ``register(subparsers)``; a subcommand sets a
+``handler`` default (``handler(args) -> Output`` or an int exit status). To add a group, write
+``fplandscape/cli/<group>.py`` and append it to :data:`GROUPS`.
+
+Exit status: 0 success; 2 bad input (``error: <message>`` on stderr, never a traceback);
+1 other failure (e.g. an I/O error); 130 interrupted.
+"""
+from __future__ import annotations
+
+import sys
+
+from .._version import __version__
+from ..errors import ConvergenceError, InputError
+from . import common, reproduce, theory
+
+GROUPS = (theory, reproduce)
+
+
+def build_parser() -> common.ArgumentParser:
+    parser = common.ArgumentParser(
+        prog="fplandscape",
+        description="Fixed points of random binary recurrent networks: analytic theory and "
+                    "reproduction of the study's results.",
+        epilog="Run 'fplandscape <command> --help' for the options of a command.")
+    parser.add_argument("--version", action="version", version=f"fplandscape {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for group in GROUPS:
+        group.register(subparsers)
+    return parser
+
+
+def _error(message, prog=None) -> int:
+    text = f"error: {message}"
+    if prog:
+        text += f"\n(see '{prog} --help')"
+    print(text, file=sys.stderr)
+    return 2
+
+
+def main(argv=None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except common.CLIError as exc:
+            return _error(exc, exc.prog)
+        except SystemExit as exc:  # --help, --version
+            return exc.code if isinstance(exc.code, int) else 0
+        common.check_outputs(args)  # before any computation
+        result = args.handler(args)
+        if isinstance(result, common.Output):
+            common.emit(args, result)
+            return 0
+        return int(result or 0)
+    except (InputError, ConvergenceError, ValueError) as exc:
+        return _error(exc)
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+__all__ = ["main", "build_parser", "GROUPS"]

@@ -1,0 +1,254 @@
+"""Shared pieces of the command-line interface: output options, value lists, output.
+
+Conventions every subcommand follows:
+
+* ``--json`` prints exactly one JSON object on stdout (:func:`fplandscape.tables.dumps`:
+  strict JSON, non-finite numbers become ``null``); without it a readable aligned table.
+* ``--csv PATH`` also writes the tidy rows (one per parameter point, with a ``version``
+  column) via :func:`fplandscape.tables.write_csv`. Every output path is checked *before* any
+  computation (:func:`check_outputs`, called by :func:`fplandscape.cli.main`).
+* Parameter options taking several values accept a list (``--jd 0.1 0.2``) and the range form
+  ``START:STOP:NUM`` meaning ``numpy.linspace(START, STOP, NUM)`` (``--jd 0:1:21``). A range
+  starting with a minus sign must be attached with ``=`` (``--eta=-1:1:5``).
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import tables
+from .._version import __version__
+from ..errors import InputError
+from ..provenance import run_info
+
+# --------------------------------------------------------------------------------------------
+# parser
+
+
+class CLIError(Exception):
+    """A command-line usage error (reported as ``error: <message>``, exit status 2)."""
+
+    def __init__(self, message, prog=None):
+        super().__init__(message)
+        self.prog = prog
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse parser whose usage errors raise :class:`CLIError` instead of exiting, so that
+    :func:`fplandscape.cli.main` reports every error the same way."""
+
+    def error(self, message):
+        raise CLIError(message, prog=self.prog)
+
+
+def add_output_options(parser, *, csv_help=None):
+    """Add ``--json`` and ``--csv PATH`` to a subcommand parser."""
+    group = parser.add_argument_group("output")
+    group.add_argument("--json", action="store_true",
+                       help="print exactly one JSON object on stdout instead of a table")
+    group.add_argument("--csv", metavar="PATH",
+                       help=csv_help or "also write the rows (one per parameter point, with a "
+                                        "version column) as CSV to PATH")
+    return group
+
+
+def output_paths(parser, *names):
+    """Declare extra output-path options (attribute names) that :func:`check_outputs` must
+    validate before computing, besides ``--csv``."""
+    parser.set_defaults(_output_paths=tuple(names))
+
+
+def check_outputs(args):
+    """Check every output path of a parsed command line before any computation."""
+    for name in ("csv",) + tuple(getattr(args, "_output_paths", ())):
+        path = getattr(args, name, None)
+        if path is not None:
+            tables.check_writable(path)
+
+
+# --------------------------------------------------------------------------------------------
+# value lists
+
+
+def _float(token: str, *, allow_inf: bool = False) -> float:
+    try:
+        value = float(token)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {token!r}") from None
+    if math.isnan(value) or (math.isinf(value) and not allow_inf):
+        raise argparse.ArgumentTypeError(f"not a finite number: {token!r}")
+    return value
+
+
+def parse_values(token: str, *, allow_inf: bool = False) -> list[float]:
+    """One command-line token -> list of floats: ``0.1`` -> [0.1];
+    ``START:STOP:NUM`` -> ``numpy.linspace(START, STOP, NUM)``."""
+    token = token.strip()
+    if ":" not in token:
+        return [_float(token, allow_inf=allow_inf)]
+    parts = token.split(":")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"range {token!r} must have the form START:STOP:NUM")
+    start, stop = _float(parts[0]), _float(parts[1])
+    try:
+        num = int(parts[2])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"range {token!r}: NUM must be a positive integer, got {parts[2]!r}") from None
+    if num < 1:
+        raise argparse.ArgumentTypeError(f"range {token!r}: NUM must be at least 1, got {num}")
+    return [float(v) for v in np.linspace(start, stop, num)]
+
+
+def float_values(token: str) -> list[float]:
+    """argparse ``type`` for finite real values (list or range form)."""
+    return parse_values(token)
+
+
+float_values.__name__ = "number"
+
+
+def int_values(token: str) -> list[int]:
+    """argparse ``type`` for integer values (list, or a range whose points are integers)."""
+    out = []
+    for v in parse_values(token):
+        if v != int(v):
+            raise argparse.ArgumentTypeError(f"not an integer: {v:g} (from {token!r})")
+        out.append(int(v))
+    return out
+
+
+int_values.__name__ = "integer"
+
+
+def layers_values(token: str) -> list:
+    """argparse ``type`` for numbers of modules: positive integers or ``inf``."""
+    out = []
+    for v in parse_values(token, allow_inf=True):
+        if math.isinf(v):
+            if v < 0:
+                raise argparse.ArgumentTypeError(f"layers must be positive or inf, got {token!r}")
+            out.append(math.inf)
+        elif v != int(v) or v < 1:
+            raise argparse.ArgumentTypeError(f"layers must be a positive integer or inf, got {v:g}")
+        else:
+            out.append(int(v))
+    return out
+
+
+layers_values.__name__ = "layers"
+
+
+class _Flatten(argparse.Action):
+    """Collect the per-token lists of a ``nargs='+'`` value option into one flat list."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, [v for chunk in values for v in chunk])
+
+
+def add_values(parser, *flags, kind=float_values, required=False, default=None, metavar="X",
+               help=None):
+    """Add an option taking one or more values (list or ``START:STOP:NUM`` range form)."""
+    text = (help or "") + " (several values or START:STOP:NUM allowed)"
+    return parser.add_argument(*flags, nargs="+", type=kind, action=_Flatten, required=required,
+                               default=default, metavar=metavar, help=text)
+
+
+def grid(**values) -> list[dict]:
+    """Cartesian product of named value lists, in the order given, as a list of dicts."""
+    names = list(values)
+    return [dict(zip(names, combo)) for combo in itertools.product(*(values[n] for n in names))]
+
+
+# --------------------------------------------------------------------------------------------
+# output
+
+
+@dataclass
+class Output:
+    """What a subcommand produces: the JSON object, the CSV rows and the readable text."""
+
+    json: dict
+    rows: list = field(default_factory=list)
+    text: str = ""
+
+
+def points(rows: list[dict], columns=None, title: str | None = None) -> Output:
+    """Output for one row per parameter point: a flat JSON object for a single point,
+    ``{"rows": [...], "version": ...}`` for several; rows carry ``version`` (run_info)."""
+    rows = [run_info(**row) for row in rows]
+    obj = dict(rows[0]) if len(rows) == 1 else {"rows": rows, "version": __version__}
+    text = format_table(rows, columns)
+    if title:
+        text = title + "\n" + text
+    return Output(json=obj, rows=rows, text=text)
+
+
+def format_value(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:.10g}"
+    if value is None:
+        return "-"
+    if isinstance(value, (list, tuple, np.ndarray)):
+        items = [format_value(v) for v in value]
+        if len(items) > 6:
+            items = items[:3] + ["..."] + items[-2:]
+        return "[" + ", ".join(items) + "]"
+    return str(value)
+
+
+def format_table(rows: list[dict], columns=None) -> str:
+    """An aligned plain-text table (numbers right-aligned) of the given columns."""
+    if not rows:
+        return "(no rows)"
+    if columns is None:
+        columns = []
+        for row in rows:
+            columns += [k for k in row if k not in columns and k != "version"]
+    cells = [[format_value(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+
+    def numeric(i):
+        return all(isinstance(row.get(columns[i]), (int, float, np.integer, np.floating))
+                   and not isinstance(row.get(columns[i]), (bool, np.bool_)) for row in rows)
+
+    right = [numeric(i) for i in range(len(columns))]
+    lines = ["  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(columns, widths, right))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in cells:
+        lines.append("  ".join(c.rjust(w) if al else c.ljust(w)
+                               for c, w, al in zip(r, widths, right)).rstrip())
+    return "\n".join(lines)
+
+
+def emit(args, out: Output, stdout=None, stderr=None) -> None:
+    """Write the CSV (if ``--csv``) and print JSON (``--json``) or the readable text."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    if getattr(args, "csv", None):
+        path = tables.write_csv(args.csv, out.rows)
+        print(f"wrote {len(out.rows)} row(s) to {path}", file=stderr)
+    if getattr(args, "json", False):
+        print(tables.dumps(out.json), file=stdout)
+    else:
+        print(out.text, file=stdout)
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise :class:`InputError` with ``message`` unless ``condition``."""
+    if not condition:
+        raise InputError(message)

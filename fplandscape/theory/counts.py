@@ -25,14 +25,19 @@ def _check_n(n):
     return int(n)
 
 
-def _check_lam(lam):
+def _check_real(value, what, ok, requirement):
+    """A finite real number satisfying ``ok``, else InputError('<what> must <requirement>')."""
     try:
-        lam = float(lam)
+        v = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"inter-module coupling lambda must be a real number, got {lam!r}") from None
-    if not (np.isfinite(lam) and lam >= 0):
-        raise InputError(f"inter-module coupling lambda must be finite and ≥ 0, got {lam}")
-    return lam
+        raise InputError(f"{what} must be a real number, got {value!r}") from None
+    if not (np.isfinite(v) and ok(v)):
+        raise InputError(f"{what} must {requirement}, got {v}")
+    return v
+
+
+def _check_lam(lam):
+    return _check_real(lam, "inter-module coupling lambda", lambda v: v >= 0, "be finite and ≥ 0")
 
 
 def _check_layers(layers, allow_inf=False):
@@ -47,13 +52,7 @@ def _check_layers(layers, allow_inf=False):
 
 
 def _check_eta(eta):
-    try:
-        eta = float(eta)
-    except (TypeError, ValueError):
-        raise InputError(f"reciprocity eta must be a real number, got {eta!r}") from None
-    if not (np.isfinite(eta) and -1.0 <= eta <= 1.0):
-        raise InputError(f"reciprocity eta must lie in [-1, 1], got {eta}")
-    return eta
+    return _check_real(eta, "reciprocity eta", lambda v: -1.0 <= v <= 1.0, "lie in [-1, 1]")
 
 
 # ------------------------------------------------------------------------------------------

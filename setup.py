@@ -26,7 +26,7 @@ def ext(name):
     )
 
 
-EXTENSIONS = [ext("sim._stability")]
+EXTENSIONS = [ext("sim._stability"), ext("sim._dfs")]
 
 setup(
     name="fplandscape",

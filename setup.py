@@ -1,6 +1,7 @@
 """Build script for fplandscape: pure-Python package plus compiled Cython kernels."""
 import os
 import re
+import sys
 
 import numpy as np
 from Cython.Build import cythonize
@@ -14,19 +15,25 @@ COMPILE_ARGS = ["-O3"]
 MACROS = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 
 
-def ext(name):
+# OpenMP (GCC/Clang on Linux): used by kernels with ``cython.parallel.prange``; elsewhere they
+# compile without it and run single-threaded (same results: integer accumulation only).
+OPENMP_ARGS = ["-fopenmp"] if sys.platform.startswith("linux") else []
+
+
+def ext(name, openmp=False):
     """One Cython module fplandscape/<path>.pyx -> extension fplandscape.<name>."""
     path = os.path.join("fplandscape", *name.split(".")) + ".pyx"
     return Extension(
         "fplandscape." + name,
         [path],
         include_dirs=[np.get_include()],
-        extra_compile_args=COMPILE_ARGS,
+        extra_compile_args=COMPILE_ARGS + (OPENMP_ARGS if openmp else []),
+        extra_link_args=OPENMP_ARGS if openmp else [],
         define_macros=MACROS,
     )
 
 
-EXTENSIONS = [ext("sim._stability"), ext("sim._dfs")]
+EXTENSIONS = [ext("sim._stability"), ext("sim._dfs"), ext("sim._clusters", openmp=True)]
 
 setup(
     name="fplandscape",

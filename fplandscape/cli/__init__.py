@@ -14,8 +14,9 @@ import sys
 from .._version import __version__
 from ..errors import ConvergenceError, InputError
 from . import common, reproduce, theory
+from . import enumerate as enumerate_cmd  # noqa: A004 (module attribute shadows the builtin here only)
 
-GROUPS = (theory, reproduce)
+GROUPS = (theory, enumerate_cmd, reproduce)
 
 
 def build_parser() -> common.ArgumentParser:

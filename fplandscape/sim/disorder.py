@@ -1,0 +1,221 @@
+"""Disorder averages: exact fixed-point statistics over many random networks of one ensemble.
+
+Each sample network is drawn from :class:`fplandscape.model.Ensemble` with its own child seed
+``np.random.SeedSequence(seed).spawn(samples)[i]`` (= ``SeedSequence(seed, spawn_key=(i,))``),
+so sample ``i`` is the same network whatever the total number of samples and however the work
+is later split across workers. Its fixed points are enumerated exactly
+(:func:`fplandscape.sim.enumerate.enumerate_fixed_points`). Conventions: :mod:`fplandscape.model`.
+Bad input raises :class:`fplandscape.errors.InputError`.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+from .. import model, theory
+from .._version import __version__
+from ..errors import InputError
+from ..provenance import run_info
+from .enumerate import METHODS, enumerate_fixed_points
+from .stability import stabilities_packed
+
+_PAIRS_ONE_THREAD = 4096  # below this many fixed points a sample's pair histogram runs on one thread
+
+__all__ = ["DisorderResult", "disorder_average", "child_seeds", "ordered_pairs"]
+
+
+@dataclass(frozen=True)
+class DisorderResult:
+    """Result of :func:`disorder_average`.
+
+    ``rows``: one dict per sample (``sample``, ``count``, ``ln_count`` (None if 0), ``seconds``,
+    ``method``, ``nodes_visited``; with ``pairs`` the unordered histogram
+    ``pair_distance_hist``; with ``margins`` ``margin_min`` / ``margin_mean`` of κ(σ) over the
+    sample's fixed points, None if it has none). ``summary``: one dict with the means, standard
+    errors and theory columns (see :func:`disorder_average`). ``info``: version, seed, ensemble
+    parameters, number of samples, wall time.
+    """
+
+    rows: list
+    summary: dict
+    info: dict = field(default_factory=dict)
+
+    def as_rows(self) -> list:
+        """Tidy rows for CSV: one ``kind = "sample"`` row per sample, then a ``kind =
+        "summary"`` row; each carries the run metadata (version, seed, parameters)."""
+        meta = {k: v for k, v in self.info.items() if k not in ("seconds",)}
+        out = [{"kind": "sample", **meta, **row} for row in self.rows]
+        out.append({"kind": "summary", **meta, **self.summary, "seconds": self.info.get("seconds")})
+        return out
+
+
+def child_seeds(seed, samples: int) -> list:
+    """The child SeedSequences of the samples: ``SeedSequence(seed).spawn(samples)``."""
+    return np.random.SeedSequence(seed).spawn(samples)
+
+
+def ordered_pairs(hist, count: int) -> np.ndarray:
+    """Ordered pairs (σ, τ) of fixed points at distance k = 0..N, from the unordered histogram of
+    distinct pairs: ``2·hist[k]``, plus ``count`` at k = 0 (the pairs (σ, σ)). This is what (E4)
+    counts (the flip pairs at k = N included)."""
+    out = 2 * np.asarray(hist, dtype=np.float64)
+    out[0] += count
+    return out
+
+
+def _check_seed(seed):
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def _mean_se(x):
+    """Mean and standard error (ddof = 1) of a 1-D sample; SE is None for fewer than 2 values."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return None, None
+    mean = float(x.mean())
+    se = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else None
+    return mean, se
+
+
+def _z(mean, se, expected):
+    """(mean − expected)/SE; 0 when SE = 0 and mean == expected, ±inf when SE = 0 otherwise,
+    None when SE or expected is undefined."""
+    if mean is None or se is None or expected is None:
+        return None
+    if se == 0.0:
+        return 0.0 if mean == expected else math.copysign(math.inf, mean - expected)
+    return (mean - expected) / se
+
+
+def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: bool = False,
+                     margins: bool = False, method: str = "auto",
+                     max_states: int = 10**7) -> DisorderResult:
+    """Exact fixed-point statistics of ``samples`` random networks of ``ensemble``.
+
+    Sample ``i`` (0-based) is ``ensemble.sample(np.random.default_rng(child))`` with ``child =
+    np.random.SeedSequence(seed).spawn(samples)[i]``, enumerated by
+    :func:`~fplandscape.sim.enumerate.enumerate_fixed_points` (``method``). Per sample: index,
+    exact count, ln count (None when 0), seconds; with ``pairs`` the unordered histogram of
+    distinct fixed-point pairs at Hamming distance k = 0..L·N
+    (:func:`fplandscape.sim.clusters.pair_distance_histogram`); with ``margins`` the min and
+    mean over the fixed points of κ(σ) = min_i σ_i h_i (:func:`stabilities_packed`).
+
+    Summary (``DisorderResult.summary``):
+
+    * ``mean_count``, ``se_count`` (standard error, ddof = 1; None for one sample);
+    * ``mean_ln_count``, ``se_ln_count`` over the samples with count > 0, ``zero_samples`` (how
+      many had no fixed point), ``typical_entropy`` = ⟨ln #⟩/(L·N) and ``se_typical_entropy``;
+    * ``expected_count`` and ``log_expected_count``: the exact finite-N mean, (E1)
+      :func:`fplandscape.theory.log_expected_count` for one module, or
+      :func:`fplandscape.theory.log_expected_count_modular` for ``layers > 1``; ``z_count`` =
+      (mean_count − expected_count)/se_count. Only defined for η = 0 and no dilution (c = 1):
+      None otherwise (no exact finite-N formula is implemented there);
+    * with ``pairs``: ``mean_ordered_pairs[k]`` = mean of :func:`ordered_pairs` (ordered pairs
+      (σ, τ), the pairs (σ, σ) at k = 0 and the flip pairs at k = L·N included), its
+      ``se_ordered_pairs``, ``expected_pairs`` = (E4) :func:`fplandscape.theory.expected_pairs`,
+      per-k ``z_pairs`` and ``max_abs_z_pairs``. (E4) is only defined for η = 0, one module and
+      no dilution: these are None otherwise. A z-score is 0 where SE = 0 and the mean equals the
+      expectation exactly (e.g. no pairs at k = 1 for J_D ≤ 0), ±inf where SE = 0 otherwise.
+
+    ``samples`` ≥ 1, L·N ≤ 64. ``max_states``: with ``pairs``/``margins`` the fixed points are
+    listed; a sample with more than this many raises InputError (a pair histogram of a sample of
+    them would not be the exact one).
+    """
+    if not isinstance(ensemble, model.Ensemble):
+        raise InputError(f"ensemble must be a fplandscape.model.Ensemble, got {type(ensemble).__name__}")
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
+        raise InputError(f"samples must be a positive integer, got {samples!r}")
+    samples = int(samples)
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    size = ensemble.size
+    if size > model.MAX_PACKED_N:
+        raise InputError(f"L·N = {size} neurons is too many for exact enumeration "
+                         f"(at most {model.MAX_PACKED_N})")
+    seed = _check_seed(seed)
+    keep = bool(pairs or margins)
+    if pairs:
+        from .clusters import pair_distance_histogram
+
+    t_start = time.perf_counter()
+    rows = []
+    counts = np.empty(samples, dtype=np.float64)
+    ordered = np.empty((samples, size + 1), dtype=np.float64) if pairs else None
+    for i, child in enumerate(child_seeds(seed, samples)):
+        t0 = time.perf_counter()
+        J = ensemble.sample(np.random.default_rng(child))
+        res = enumerate_fixed_points(J, method=method, return_states=keep, max_states=max_states)
+        if keep and res.truncated:
+            raise InputError(f"sample {i} has {res.count} fixed points, more than max_states = "
+                             f"{max_states}: pair histograms and margins need the full list")
+        row = {"sample": i, "count": res.count,
+               "ln_count": math.log(res.count) if res.count > 0 else None}
+        if pairs:
+            # small lists: one thread (thread start-up dominates and contends with other work)
+            kw = {"n_threads": 1} if res.count < _PAIRS_ONE_THREAD else {}
+            hist = np.asarray(pair_distance_histogram(res.states, size, **kw), dtype=np.int64)
+            row["pair_distance_hist"] = hist.tolist()
+            ordered[i] = ordered_pairs(hist, res.count)
+        if margins:
+            if res.count:
+                kappa = stabilities_packed(J, res.states).min(axis=1)
+                row["margin_min"] = float(kappa.min())
+                row["margin_mean"] = float(kappa.mean())
+            else:
+                row["margin_min"] = row["margin_mean"] = None
+        row["seconds"] = time.perf_counter() - t0
+        row["method"] = res.method
+        row["nodes_visited"] = res.nodes_visited
+        counts[i] = res.count
+        rows.append(row)
+
+    summary = {"samples": samples}
+    summary["mean_count"], summary["se_count"] = _mean_se(counts)
+    positive = counts[counts > 0]
+    summary["zero_samples"] = int(samples - positive.size)
+    mean_ln, se_ln = _mean_se(np.log(positive))
+    summary["mean_ln_count"], summary["se_ln_count"] = mean_ln, se_ln
+    summary["typical_entropy"] = None if mean_ln is None else mean_ln / size
+    summary["se_typical_entropy"] = None if se_ln is None else se_ln / size
+
+    exact = ensemble.eta == 0.0 and ensemble.dilution == 1.0
+    log_e1 = None
+    if exact:
+        if ensemble.layers == 1:
+            log_e1 = float(theory.log_expected_count(ensemble.n, ensemble.jd))
+        else:
+            log_e1 = float(theory.log_expected_count_modular(ensemble.n, ensemble.jd,
+                                                             ensemble.lam, ensemble.layers))
+    summary["log_expected_count"] = log_e1
+    summary["expected_count"] = None if log_e1 is None else float(np.exp(log_e1))
+    summary["z_count"] = _z(summary["mean_count"], summary["se_count"], summary["expected_count"])
+
+    if pairs:
+        mean_p = ordered.mean(axis=0)
+        se_p = ordered.std(axis=0, ddof=1) / math.sqrt(samples) if samples > 1 else None
+        summary["mean_ordered_pairs"] = mean_p.tolist()
+        summary["se_ordered_pairs"] = None if se_p is None else se_p.tolist()
+        if exact and ensemble.layers == 1:
+            e4 = np.exp(np.asarray(theory.log_expected_pairs(ensemble.n, ensemble.jd), dtype=float))
+            z = [_z(float(m), None if se_p is None else float(s), float(e))
+                 for m, s, e in zip(mean_p, se_p if se_p is not None else mean_p, e4)]
+            summary["expected_pairs"] = e4.tolist()
+            summary["z_pairs"] = z
+            finite = [abs(v) for v in z if v is not None]
+            summary["max_abs_z_pairs"] = max(finite) if finite else None
+        else:
+            summary["expected_pairs"] = summary["z_pairs"] = summary["max_abs_z_pairs"] = None
+
+    info = run_info(seed=seed if not isinstance(seed, np.random.SeedSequence) else seed.entropy,
+                    **ensemble.as_dict(), samples=samples, pairs=bool(pairs),
+                    margins=bool(margins), method=method)
+    info["seconds"] = time.perf_counter() - t_start
+    return DisorderResult(rows=rows, summary=summary, info=info)

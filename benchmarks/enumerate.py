@@ -29,9 +29,6 @@ exit status is 0 whatever the timings; only a command-line error exits with stat
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import sys
 
 import numpy as np
@@ -39,7 +36,7 @@ import numpy as np
 import fplandscape
 from fplandscape import model
 from fplandscape.errors import InputError
-from fplandscape.provenance import environment
+from fplandscape.provenance import environment, machine_line
 from fplandscape.sim import enumerate_fixed_points
 from fplandscape.tables import check_writable, write_csv
 
@@ -118,20 +115,11 @@ def format_table(rows, columns) -> str:
 
 def header(order: str) -> str:
     env = environment()
-    try:
-        nproc = len(os.sched_getaffinity(0))
-    except AttributeError:
-        nproc = os.cpu_count()
-    try:
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        load = "n/a"
-    now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     return "\n".join([
         "fplandscape enumeration benchmark (pruned DFS, count only, one thread)",
         f"fplandscape {fplandscape.__version__} | python {env['python']} | numpy {env['numpy']} "
         f"| spin order {order}",
-        f"nproc {nproc} | load average {load} | {platform.machine()} | {now}",
+        machine_line(),
         "wall-clock seconds; other jobs on the machine inflate them (see load average)",
     ])
 

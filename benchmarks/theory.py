@@ -34,10 +34,7 @@ exits with status 2.
 from __future__ import annotations
 
 import argparse
-import datetime
 import math
-import os
-import platform
 import sys
 import time
 
@@ -45,7 +42,7 @@ import numpy as np
 
 import fplandscape
 from fplandscape.errors import InputError
-from fplandscape.provenance import environment
+from fplandscape.provenance import environment, machine_line
 from fplandscape.tables import check_writable, write_csv
 from fplandscape.theory import (
     annealed_entropy,
@@ -151,20 +148,11 @@ def format_table(rows) -> str:
 
 def header() -> str:
     env = environment()
-    try:
-        nproc = len(os.sched_getaffinity(0))
-    except AttributeError:
-        nproc = os.cpu_count()
-    try:
-        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        load = "n/a"
-    now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     return "\n".join([
         "fplandscape theory benchmark",
         f"fplandscape {fplandscape.__version__} | python {env['python']} | numpy {env['numpy']} "
         f"| scipy {env['scipy']}",
-        f"nproc {nproc} | load average {load} | {platform.machine()} | {now}",
+        machine_line(),
         "wall-clock seconds; other jobs on the machine inflate them (see load average)",
     ])
 

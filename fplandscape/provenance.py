@@ -34,6 +34,23 @@ def environment() -> dict:
     }
 
 
+def machine_line() -> str:
+    """'nproc N | load average a b c | arch | ISO time': the context a benchmark table needs."""
+    import datetime
+    import os
+
+    try:
+        nproc = len(os.sched_getaffinity(0))
+    except AttributeError:
+        nproc = os.cpu_count()
+    try:
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        load = "n/a"
+    now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    return f"nproc {nproc} | load average {load} | {platform.machine()} | {now}"
+
+
 @dataclass
 class Stopwatch:
     """Wall-clock timer: ``with Stopwatch() as sw: ...; sw.seconds``."""

@@ -16,6 +16,7 @@ import pytest
 
 import fplandscape
 from fplandscape.cli import main
+from cli_runner import run, run_json
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,17 +29,6 @@ def s_closed(jd):
     return math.log(2.0 * Phi(jd))
 
 
-def run(capsys, *argv):
-    """Run the CLI in-process; return (exit status, stdout, stderr)."""
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def run_json(capsys, *argv):
-    rc, out, err = run(capsys, *argv, "--json")
-    assert rc == 0, err
-    return json.loads(out)  # exactly one JSON object on stdout
 
 
 def read_csv(path):

@@ -12,19 +12,9 @@ from fplandscape import model
 from fplandscape.cli import main
 from fplandscape.sim.disorder import child_seeds
 from fplandscape.sim.enumerate import enumerate_fixed_points
+from cli_runner import run, run_json
 
 
-def run(capsys, *argv):
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def run_json(capsys, *argv):
-    rc, out, err = run(capsys, *argv, "--json")
-    assert rc == 0, err
-    assert out.count("\n") == 1  # exactly one JSON object
-    return json.loads(out)
 
 
 def run_error(capsys, *argv, match=None):

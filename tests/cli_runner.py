@@ -1,0 +1,19 @@
+"""In-process runner for the `fplandscape` command, shared by the CLI test modules."""
+import json
+
+from fplandscape.cli import main
+
+
+def run(capsys, *argv):
+    """Run the CLI in-process; return (exit status, stdout, stderr)."""
+    rc = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def run_json(capsys, *argv):
+    """Run with --json; the command must succeed and print exactly one JSON object (one line)."""
+    rc, out, err = run(capsys, *argv, "--json")
+    assert rc == 0, err
+    assert out.count("\n") == 1
+    return json.loads(out)

@@ -54,11 +54,6 @@ def parameters(quick: bool = False) -> dict:
     }
 
 
-def _distances(num, d_min, d_max):
-    # guard: local_entropy rejects d > 1/2 (older default_distances overshot by one ulp)
-    return np.clip(theory.default_distances(num, d_min, d_max), d_min, d_max)
-
-
 def _prepare(out_dir) -> Path:
     out = Path(out_dir)
     data = out / "data"
@@ -152,7 +147,8 @@ def reproduce(out_dir="figures", quick: bool = False, *, verbose: bool = True,
         timings["pair_entropy"] = sw.seconds
 
         # --- local-entropy curves
-        d = _distances(**params["local_entropy_d"])
+        spec = params["local_entropy_d"]
+        d = theory.default_distances(spec["num"], spec["d_min"], spec["d_max"])
         rows = []
         n_bad = 0
         for x in LOCAL_ENTROPY_JD:

@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from fplandscape.provenance import benchmark_header
 from fplandscape.sim.clusters import find_clusters, neighbor_counts, pair_distance_histogram
 
 
@@ -47,7 +48,8 @@ def main(argv=None):
     p.add_argument("--max-m", type=int, default=10**6)
     a = p.parse_args(argv)
     n = 32
-    print(f"# nproc={os.cpu_count()} loadavg={os.getloadavg()} threads={a.threads or os.cpu_count()}")
+    print(benchmark_header("fplandscape cluster-analysis benchmark (random codes, n = 32)",
+                           f"threads {a.threads or os.cpu_count()}"))
     print(f"{'task':<34}{'M':>9}{'seconds':>10}{'rate':>16}")
     t5 = None
     for M in (10**4, 10**5, 10**6):

@@ -33,10 +33,9 @@ import sys
 
 import numpy as np
 
-import fplandscape
 from fplandscape import model
 from fplandscape.errors import InputError
-from fplandscape.provenance import environment, machine_line
+from fplandscape.provenance import benchmark_header
 from fplandscape.sim import enumerate_fixed_points
 from fplandscape.tables import check_writable, write_csv
 
@@ -114,14 +113,8 @@ def format_table(rows, columns) -> str:
 
 
 def header(order: str) -> str:
-    env = environment()
-    return "\n".join([
-        "fplandscape enumeration benchmark (pruned DFS, count only, one thread)",
-        f"fplandscape {fplandscape.__version__} | python {env['python']} | numpy {env['numpy']} "
-        f"| spin order {order}",
-        machine_line(),
-        "wall-clock seconds; other jobs on the machine inflate them (see load average)",
-    ])
+    return benchmark_header("fplandscape enumeration benchmark (pruned DFS, count only, one thread)",
+                            f"spin order {order}")
 
 
 def main(argv=None) -> int:

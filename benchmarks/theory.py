@@ -40,9 +40,8 @@ import time
 
 import numpy as np
 
-import fplandscape
 from fplandscape.errors import InputError
-from fplandscape.provenance import environment, machine_line
+from fplandscape.provenance import benchmark_header, environment
 from fplandscape.tables import check_writable, write_csv
 from fplandscape.theory import (
     annealed_entropy,
@@ -147,14 +146,7 @@ def format_table(rows) -> str:
 
 
 def header() -> str:
-    env = environment()
-    return "\n".join([
-        "fplandscape theory benchmark",
-        f"fplandscape {fplandscape.__version__} | python {env['python']} | numpy {env['numpy']} "
-        f"| scipy {env['scipy']}",
-        machine_line(),
-        "wall-clock seconds; other jobs on the machine inflate them (see load average)",
-    ])
+    return benchmark_header("fplandscape theory benchmark", f"scipy {environment()['scipy']}")
 
 
 def main(argv=None) -> int:

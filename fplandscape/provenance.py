@@ -51,6 +51,18 @@ def machine_line() -> str:
     return f"nproc {nproc} | load average {load} | {platform.machine()} | {now}"
 
 
+def benchmark_header(title: str, detail: str = "") -> str:
+    """The header of a benchmark table: title, versions (+ ``detail``), machine and load."""
+    env = environment()
+    versions = f"fplandscape {env['version']} | python {env['python']} | numpy {env['numpy']}"
+    return "\n".join([
+        title,
+        versions + (f" | {detail}" if detail else ""),
+        machine_line(),
+        "wall-clock seconds; other jobs on the machine inflate them (see load average)",
+    ])
+
+
 @dataclass
 class Stopwatch:
     """Wall-clock timer: ``with Stopwatch() as sw: ...; sw.seconds``."""

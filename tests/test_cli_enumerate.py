@@ -1,7 +1,6 @@
 """``fplandscape enumerate``: JSON contract of both forms, hand-made matrices with known fixed
 points, --jd override, CSV rows, and clean errors (``error:`` + exit status 2)."""
 import csv
-import json
 import math
 
 import numpy as np
@@ -9,7 +8,6 @@ import pytest
 
 import fplandscape
 from fplandscape import model
-from fplandscape.cli import main
 from fplandscape.sim.disorder import child_seeds
 from fplandscape.sim.enumerate import enumerate_fixed_points
 from cli_runner import run, run_json

@@ -9,7 +9,6 @@ import sys
 import numpy as np
 
 from .. import model, tables
-from ..errors import InputError
 from ..provenance import run_info
 from ..sim.enumerate import METHODS, enumerate_fixed_points
 from . import common

@@ -12,12 +12,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
 from .. import model, theory
-from .._version import __version__
 from ..errors import InputError
 from ..provenance import run_info
 from .enumerate import METHODS, enumerate_fixed_points

@@ -24,7 +24,7 @@ dφ/dp = −λ₁ + ⟨∂_g ln F · (x − p z/√(q−p²))⟩, and dφ/dd = �
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, special
@@ -66,7 +66,6 @@ class SaddlePoint:
     converged: bool
     residual: float
     message: str = ""
-    extra: dict = field(default_factory=dict)
 
     def as_row(self) -> dict:
         row = {k: getattr(self, k) for k in (

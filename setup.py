@@ -33,7 +33,8 @@ def ext(name, openmp=False):
     )
 
 
-EXTENSIONS = [ext("sim._stability"), ext("sim._dfs"), ext("sim._clusters", openmp=True)]
+EXTENSIONS = [ext("sim._stability"), ext("sim._dfs"), ext("sim._clusters", openmp=True),
+              ext("sim._dynamics")]
 
 setup(
     name="fplandscape",
@@ -57,7 +58,7 @@ setup(
         "tqdm>=4.60",
     ],
     extras_require={
-        "test": ["pytest>=7"],
+        "test": ["pytest>=7", "dask[distributed]>=2023.1"],
         "dask": ["dask[distributed]>=2023.1"],
     },
     entry_points={"console_scripts": ["fplandscape=fplandscape.cli:main"]},

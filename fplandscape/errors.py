@@ -13,3 +13,8 @@ class InputError(ValueError):
 class ConvergenceError(RuntimeError):
     """A numerical solver did not reach its stated tolerance (raised only where a caller
     asked for a single value; curve functions report failures per point instead)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A long run stopped by Ctrl-C; the message says what was saved and how to resume.
+    (A :class:`KeyboardInterrupt`, so code that handles Ctrl-C keeps working.)"""

@@ -55,6 +55,8 @@ def register(subparsers) -> None:
     p.add_argument("--save-states", metavar="PATH.npy",
                    help="with --couplings: write the fixed points as packed uint64 codes "
                         "(bit i set iff s_i = +1, ascending) to PATH.npy")
+    common.add_parallel_options(p, what="prefix tasks of the search (--couplings, N > 30) or "
+                                       "the samples (--n)")
     add_output_options(p, csv_help="also write the rows as CSV to PATH (with --n: one per "
                                    "sample, then a summary row)")
     common.output_paths(p, "save_states")
@@ -79,7 +81,8 @@ def _run_couplings(args) -> Output:
         J = model.with_self_coupling(J, args.jd)
     n = J.shape[0]
     keep = args.pairs or args.save_states is not None
-    res = enumerate_fixed_points(J, method=args.method, return_states=keep)
+    res = enumerate_fixed_points(J, method=args.method, return_states=keep,
+                                 **common.parallel_kwargs(args))
     obj = run_info(couplings=str(args.couplings), jd=args.jd, n=n, count=res.count)
     if args.pairs:
         require(not res.truncated, f"{res.count} fixed points are too many to keep for the pair "
@@ -87,12 +90,12 @@ def _run_couplings(args) -> Output:
         from ..sim.clusters import pair_distance_histogram
         obj["pair_distance_hist"] = np.asarray(pair_distance_histogram(res.states, n)).tolist()
     obj.update(seconds=res.seconds, method=res.method, nodes_visited=res.nodes_visited,
-               truncated=res.truncated)
+               truncated=res.truncated, tasks=res.tasks)
     if args.save_states is not None:
         path = tables.check_writable(args.save_states)
         np.save(path, res.states)
         obj["states_file"] = str(path)
-        note = " (a seeded reservoir sample: too many to keep)" if res.truncated else ""
+        note = " (a seeded sample: too many to keep)" if res.truncated else ""
         print(f"wrote {res.states.size} fixed point(s) to {path}{note}", file=sys.stderr)
     text = f"N = {n}: {res.count} fixed point(s) [{res.method}, {common.format_value(res.seconds)} s]"
     if args.pairs:
@@ -119,7 +122,8 @@ def _run_ensemble(args) -> Output:
     require(ensemble.size <= model.MAX_PACKED_N,
             f"L*N = {ensemble.size} neurons is too many for exact enumeration "
             f"(at most {model.MAX_PACKED_N})")
-    res = disorder_average(ensemble, samples, args.seed, pairs=args.pairs, method=args.method)
+    res = disorder_average(ensemble, samples, args.seed, pairs=args.pairs, method=args.method,
+                           **common.parallel_kwargs(args))
     sample_rows = [run_info(n=ensemble.n, size=ensemble.size, **row) for row in res.rows]
     obj = {**res.info, "size": ensemble.size, **res.summary, "num_samples": samples,
            "samples": sample_rows}

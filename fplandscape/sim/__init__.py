@@ -1,4 +1,5 @@
-"""Compiled enumeration of fixed points (conventions: :mod:`fplandscape.model`)."""
+"""Compiled enumeration, dynamics and sampling of fixed points (conventions:
+:mod:`fplandscape.model`)."""
 from .disorder import DisorderResult, disorder_average
 from .clusters import (
     ClusterResult,
@@ -9,6 +10,7 @@ from .clusters import (
     overlap_gap,
     pair_distance_histogram,
 )
+from .dynamics import AnnealResult, DynamicsResult, anneal, run_dynamics
 from .enumerate import EnumerationResult, enumerate_fixed_points
 from .stability import count_fixed_points_bruteforce, fixed_point_mask_packed, stabilities_packed
 
@@ -27,4 +29,8 @@ __all__ = [
     "find_clusters",
     "ClusterResult",
     "overlap_gap",
+    "run_dynamics",
+    "DynamicsResult",
+    "anneal",
+    "AnnealResult",
 ]

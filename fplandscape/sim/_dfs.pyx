@@ -41,8 +41,17 @@ and float64 round-to-nearest is odd-symmetric, so also for the computed fields).
 
 Output: the number of accepted states with ``s_{π_0} = +1`` (the count is twice that), the
 number of search nodes (spin assignments tried, pruned ones included) and, optionally, the codes
-(a growing buffer up to ``max_states``; beyond that a seeded reservoir sample of size
-``max_states`` over the stream of emitted codes, algorithm R with a splitmix64 generator).
+(a growing buffer up to ``max_states``; beyond that the ``max_states`` codes with the smallest
+sample key ``fpl_key(code, seed)``, a bijective splitmix64 mix of the code, kept in a max-heap:
+a bottom-k sample, which is a deterministic function of the fixed-point set and the seed, so it
+is the same however the search is split into tasks and merged; see ``sample_keys``).
+
+Prefix tasks: with ``prefix_depth = d > 1`` the search is restricted to the subtree whose spins
+``s_{π_1}..s_{π_{d−1}}`` are fixed by the bits of ``prefix`` (bit t−1 set ⇔ ``s_{π_t} = −1``).
+The 2^{d−1} prefixes partition the serial search tree, so counts and code sets add up exactly.
+An expansion at depth t < d is shared by all prefixes that agree on depths 1..t−1; it is counted
+in ``nodes`` only by the one whose bits for depths t..d−1 are 0 (``prefix >> (t−1) == 0``, i.e.
+the first of them in the serial order), so node counts also add up to the serial ones.
 The search runs without the GIL and polls for signals (Ctrl-C) every 2^22 nodes.
 """
 import numpy as np
@@ -67,13 +76,17 @@ cdef extern from *:
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
         return z ^ (z >> 31);
     }
-    /* uniform integer in [0, range), range >= 1, unbiased (rejection) */
-    static inline uint64_t fpl_bounded(uint64_t *x, uint64_t range) {
-        uint64_t threshold = (0 - range) % range;
-        for (;;) {
-            uint64_t r = fpl_splitmix64(x);
-            if (r >= threshold) return r % range;
-        }
+    /* stop flag set by request_stop() (from the main thread on Ctrl-C) and polled by searches
+       running in worker threads, which never see the signal themselves */
+    static volatile int fpl_stop_flag = 0;
+    static inline int fpl_stop_get(void) { return fpl_stop_flag; }
+    static inline void fpl_stop_set(int v) { fpl_stop_flag = v; }
+    /* sample key of a code: splitmix64 finaliser of code ^ salt (a bijection of uint64) */
+    static inline uint64_t fpl_key(uint64_t code, uint64_t salt) {
+        uint64_t z = code ^ salt;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        return z ^ (z >> 31);
     }
     /* Expand one node at depth t: both children's partial fields Hp = Ho + col (s_t = +1)
        and Hm = Ho - col (s_t = -1) over all n labels, and the cut test of each child on the
@@ -112,7 +125,9 @@ cdef extern from *:
     int fpl_expand(const double *Ho, double *Hp, double *Hm, const double *col,
                   const double *rt, const double *sg, long n, long t) noexcept nogil
     uint64_t fpl_splitmix64(uint64_t *x) noexcept nogil
-    uint64_t fpl_bounded(uint64_t *x, uint64_t range) noexcept nogil
+    uint64_t fpl_key(uint64_t code, uint64_t salt) noexcept nogil
+    int fpl_stop_get() noexcept nogil
+    void fpl_stop_set(int v) noexcept nogil
 
 cdef enum:
     _MAX_N = 64
@@ -147,10 +162,14 @@ cdef struct Ctx:
     bint store
     uint64_t max_states
     uint64_t *buf
+    uint64_t *keys         # sample keys of buf once it is a heap (allocated when full)
     uint64_t cap
     uint64_t stored
-    uint64_t seen          # codes emitted so far (reservoir stream position)
-    uint64_t rng
+    uint64_t seen          # codes emitted so far
+    uint64_t salt          # fpl_key salt derived from the seed
+    # prefix task
+    Py_ssize_t prefix_depth
+    uint64_t prefix
 
 
 cdef int _check_signals() noexcept with gil:
@@ -189,11 +208,28 @@ cdef inline bint _leaf_accept(const Ctx *c, const double *Hl, uint64_t code) noe
     return True
 
 
+cdef inline void _sift_down(uint64_t *keys, uint64_t *buf, uint64_t m, uint64_t i) noexcept nogil:
+    """Restore the max-heap property (by key) below position i."""
+    cdef uint64_t l, r, big, tk, tc
+    while True:
+        l = 2 * i + 1
+        if l >= m:
+            return
+        r = l + 1
+        big = r if (r < m and keys[r] > keys[l]) else l
+        if keys[big] <= keys[i]:
+            return
+        tk = keys[i]; keys[i] = keys[big]; keys[big] = tk
+        tc = buf[i]; buf[i] = buf[big]; buf[big] = tc
+        i = big
+
+
 cdef inline int _emit(Ctx *c, uint64_t code) noexcept nogil:
-    """Store one code (buffer, then reservoir). Returns 1 on out-of-memory."""
-    cdef uint64_t j
-    cdef uint64_t newcap
+    """Store one code: a growing buffer up to max_states codes, then a bottom-k sample (the
+    max_states codes of smallest key, a max-heap on the key). Returns 1 on out-of-memory."""
+    cdef uint64_t newcap, k, i
     cdef uint64_t *tmp
+    c.seen += 1
     if c.stored < c.max_states:
         if c.stored == c.cap:
             newcap = 2 * c.cap if c.cap else 1024
@@ -206,11 +242,25 @@ cdef inline int _emit(Ctx *c, uint64_t code) noexcept nogil:
             c.cap = newcap
         c.buf[c.stored] = code
         c.stored += 1
-    elif c.max_states > 0:
-        j = fpl_bounded(&c.rng, c.seen + 1)
-        if j < c.max_states:
-            c.buf[j] = code
-    c.seen += 1
+        return 0
+    if c.max_states == 0:
+        return 0
+    if c.keys == NULL:
+        # buffer just became full: build the heap
+        c.keys = <uint64_t *> malloc(c.max_states * sizeof(uint64_t))
+        if c.keys == NULL:
+            return 1
+        for i in range(c.max_states):
+            c.keys[i] = fpl_key(c.buf[i], c.salt)
+        i = c.max_states // 2
+        while i > 0:
+            i -= 1
+            _sift_down(c.keys, c.buf, c.max_states, i)
+    k = fpl_key(code, c.salt)
+    if k < c.keys[0]:
+        c.keys[0] = k
+        c.buf[0] = code
+        _sift_down(c.keys, c.buf, c.max_states, 0)
     return 0
 
 
@@ -233,13 +283,17 @@ cdef Status _search(Ctx *c) noexcept nogil:
                                    c.col + t * n, c.rt + (t + 1) * n, c.sgn, n, t)
             if t == 0:
                 pending[t] &= 1      # global flip: s_{perm[0]} = +1 only
-                c.nodes += 1
-                c.depth_nodes[t] += 1
+                if c.prefix == 0:
+                    c.nodes += 1
+                    c.depth_nodes[t] += 1
             else:
-                c.nodes += 2
-                c.depth_nodes[t] += 2
+                if t < c.prefix_depth:   # prefix task: the spin is forced
+                    pending[t] &= 2 if (c.prefix >> <uint64_t>(t - 1)) & 1 else 1
+                if t >= c.prefix_depth or (c.prefix >> <uint64_t>(t - 1)) == 0:
+                    c.nodes += 2
+                    c.depth_nodes[t] += 2
             if (c.nodes & _SIGNAL_MASK) < 2:
-                if _check_signals() != 0:
+                if fpl_stop_get() or _check_signals() != 0:
                     return ST_INTERRUPTED
         if pending[t] & 1:
             v = 0
@@ -269,15 +323,17 @@ cdef Status _search(Ctx *c) noexcept nogil:
 
 
 def dfs_enumerate(const double[:, ::1] J, const int64_t[::1] order, bint return_states=False,
-                  uint64_t max_states=10**7, uint64_t seed=0):
+                  uint64_t max_states=10**7, uint64_t seed=0, Py_ssize_t prefix_depth=1,
+                  uint64_t prefix=0):
     """Pruned DFS over all states of ``J`` in spin order ``order`` (a permutation of 0..N-1).
 
     Returns ``(count, states, truncated, nodes, profile)``: ``count`` the exact number of fixed
     points (Python int), ``states`` a uint64 array of codes (unsorted; all of them, or a uniform
-    seeded reservoir sample of ``max_states`` when there are more) or ``None`` when
-    ``return_states`` is false, ``truncated`` whether the states are a sample, ``nodes`` the
+    bottom-k sample of ``max_states`` by :func:`sample_keys` when there are more) or ``None``
+    when ``return_states`` is false, ``truncated`` whether the states are a sample, ``nodes`` the
     number of search nodes (children generated, cut ones included), ``profile`` the nodes per
-    depth (uint64, length N). Plain ``ValueError`` on shape/order errors (validation with
+    depth (uint64, length N). With ``prefix_depth`` d > 1 only the prefix task ``prefix``
+    (0 ≤ prefix < 2^{d−1}) is searched (module docstring). Plain ``ValueError`` on shape/order errors (validation with
     InputError lives in :mod:`fplandscape.sim.enumerate`).
     """
     cdef Py_ssize_t n = J.shape[0]
@@ -287,6 +343,10 @@ def dfs_enumerate(const double[:, ::1] J, const int64_t[::1] order, bint return_
         raise ValueError(f"N = {n} out of range for the DFS kernel (1 <= N <= {_MAX_N})")
     if order.shape[0] != n:
         raise ValueError(f"order must have length N = {n}, got {order.shape[0]}")
+    if prefix_depth < 1 or prefix_depth > n:
+        raise ValueError(f"prefix_depth must be in 1..N = {n}, got {prefix_depth}")
+    if prefix_depth < 64 and prefix >= ((<uint64_t>1) << <uint64_t>(prefix_depth - 1)):
+        raise ValueError(f"prefix must be below 2^(prefix_depth-1), got {prefix}")
     cdef Py_ssize_t perm[_MAX_N]
     cdef uint64_t bits[_MAX_N]
     cdef char seen_idx[_MAX_N]
@@ -308,7 +368,9 @@ def dfs_enumerate(const double[:, ::1] J, const int64_t[::1] order, bint return_
     c.full = (~(<uint64_t>0)) if n == 64 else (((<uint64_t>1) << <uint64_t>n) - 1)
     c.store = return_states
     c.max_states = max_states if return_states else 0
-    c.rng = seed
+    c.salt = _salt(seed)
+    c.prefix_depth = prefix_depth
+    c.prefix = prefix
     cdef double *block = <double *> malloc((4 * n * n + 4 * n) * sizeof(double))
     cdef uint64_t *codes = <uint64_t *> malloc((2 * n + 1) * sizeof(uint64_t))
     if block == NULL or codes == NULL:
@@ -347,6 +409,8 @@ def dfs_enumerate(const double[:, ::1] J, const int64_t[::1] order, bint return_
         with nogil:
             status = _search(&c)
         if status == ST_INTERRUPTED:
+            if fpl_stop_get():
+                raise KeyboardInterrupt("search stopped by request_stop()")
             _reraise()
         if status == ST_OOM:
             raise MemoryError("out of memory while storing fixed points")
@@ -367,3 +431,34 @@ def dfs_enumerate(const double[:, ::1] J, const int64_t[::1] order, bint return_
         free(block)
         free(codes)
         free(c.buf)
+        free(c.keys)
+
+
+def request_stop():
+    """Make every running search stop at its next poll (within ~2^22 nodes) with
+    KeyboardInterrupt; searches started afterwards stop at once until :func:`clear_stop`."""
+    fpl_stop_set(1)
+
+
+def clear_stop():
+    """Allow searches to run again after :func:`request_stop`."""
+    fpl_stop_set(0)
+
+
+cdef uint64_t _salt(uint64_t seed) noexcept:
+    cdef uint64_t x = seed
+    return fpl_splitmix64(&x)
+
+
+def sample_keys(const uint64_t[::1] codes, uint64_t seed=0):
+    """Sample keys of packed codes (uint64): ``fpl_key(code, salt(seed))``, the splitmix64
+    finaliser of ``code ^ salt``; a bijection of uint64, so distinct codes have distinct keys.
+    When there are more fixed points than ``max_states``, the kept ones are those with the
+    smallest keys (a bottom-k sample: uniform over k-subsets for a random-looking key)."""
+    cdef Py_ssize_t m = codes.shape[0], i
+    cdef uint64_t salt = _salt(seed)
+    out = np.empty(m, dtype=np.uint64)
+    cdef uint64_t[::1] o = out
+    for i in range(m):
+        o[i] = fpl_key(codes[i], salt)
+    return out

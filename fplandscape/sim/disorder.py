@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import model, theory
+from .. import model, parallel, theory
 from ..errors import InputError
 from ..provenance import run_info
+from . import _dfs
 from .enumerate import METHODS, enumerate_fixed_points
 from .stability import stabilities_packed
 
@@ -93,9 +94,44 @@ def _z(mean, se, expected):
     return (mean - expected) / se
 
 
+def _sample_task(ensemble, child, i, method, pairs, margins, max_states):
+    """One disorder sample (runs in a worker): draw, enumerate, per-sample statistics."""
+    t0 = time.perf_counter()
+    size = ensemble.size
+    keep = bool(pairs or margins)
+    J = ensemble.sample(np.random.default_rng(child))
+    res = enumerate_fixed_points(J, method=method, return_states=keep, max_states=max_states,
+                                 workers=1)
+    if keep and res.truncated:
+        raise InputError(f"sample {i} has {res.count} fixed points, more than max_states = "
+                         f"{max_states}: pair histograms and margins need the full list")
+    row = {"sample": i, "count": res.count,
+           "ln_count": math.log(res.count) if res.count > 0 else None}
+    if pairs:
+        from .clusters import pair_distance_histogram
+
+        # small lists: one thread (thread start-up dominates and contends with other work)
+        kw = {"n_threads": 1} if res.count < _PAIRS_ONE_THREAD else {}
+        hist = np.asarray(pair_distance_histogram(res.states, size, **kw), dtype=np.int64)
+        row["pair_distance_hist"] = hist.tolist()
+    if margins:
+        if res.count:
+            kappa = stabilities_packed(J, res.states).min(axis=1)
+            row["margin_min"] = float(kappa.min())
+            row["margin_mean"] = float(kappa.mean())
+        else:
+            row["margin_min"] = row["margin_mean"] = None
+    row["seconds"] = time.perf_counter() - t0
+    row["method"] = res.method
+    row["nodes_visited"] = res.nodes_visited
+    return row
+
+
 def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: bool = False,
                      margins: bool = False, method: str = "auto",
-                     max_states: int = 10**7) -> DisorderResult:
+                     max_states: int = 10**7, workers=None, scheduler=None,
+                     checkpoint=None, resume: bool = False,
+                     progress=False) -> DisorderResult:
     """Exact fixed-point statistics of ``samples`` random networks of ``ensemble``.
 
     Sample ``i`` (0-based) is ``ensemble.sample(np.random.default_rng(child))`` with ``child =
@@ -126,6 +162,13 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
     ``samples`` ≥ 1, L·N ≤ 64. ``max_states``: with ``pairs``/``margins`` the fixed points are
     listed; a sample with more than this many raises InputError (a pair histogram of a sample of
     them would not be the exact one).
+
+    Parallel (:func:`fplandscape.parallel.run_tasks`): the samples are independent tasks on
+    ``workers`` local threads (default all cores; the enumeration releases the GIL) or on a
+    Dask cluster (``scheduler``); ``checkpoint`` (a directory, or ``True`` for an automatic one
+    removed after success) journals finished samples and ``resume=True`` continues an
+    interrupted run; ``progress`` shows a progress bar. The result does not depend on any of
+    them (each sample has its own child seed and rows are kept in sample order).
     """
     if not isinstance(ensemble, model.Ensemble):
         raise InputError(f"ensemble must be a fplandscape.model.Ensemble, got {type(ensemble).__name__}")
@@ -139,41 +182,29 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
         raise InputError(f"L·N = {size} neurons is too many for exact enumeration "
                          f"(at most {model.MAX_PACKED_N})")
     seed = _check_seed(seed)
-    keep = bool(pairs or margins)
-    if pairs:
-        from .clusters import pair_distance_histogram
+    workers = parallel.check_workers(workers)
 
     t_start = time.perf_counter()
-    rows = []
-    counts = np.empty(samples, dtype=np.float64)
-    ordered = np.empty((samples, size + 1), dtype=np.float64) if pairs else None
-    for i, child in enumerate(child_seeds(seed, samples)):
-        t0 = time.perf_counter()
-        J = ensemble.sample(np.random.default_rng(child))
-        res = enumerate_fixed_points(J, method=method, return_states=keep, max_states=max_states)
-        if keep and res.truncated:
-            raise InputError(f"sample {i} has {res.count} fixed points, more than max_states = "
-                             f"{max_states}: pair histograms and margins need the full list")
-        row = {"sample": i, "count": res.count,
-               "ln_count": math.log(res.count) if res.count > 0 else None}
-        if pairs:
-            # small lists: one thread (thread start-up dominates and contends with other work)
-            kw = {"n_threads": 1} if res.count < _PAIRS_ONE_THREAD else {}
-            hist = np.asarray(pair_distance_histogram(res.states, size, **kw), dtype=np.int64)
-            row["pair_distance_hist"] = hist.tolist()
-            ordered[i] = ordered_pairs(hist, res.count)
-        if margins:
-            if res.count:
-                kappa = stabilities_packed(J, res.states).min(axis=1)
-                row["margin_min"] = float(kappa.min())
-                row["margin_mean"] = float(kappa.mean())
-            else:
-                row["margin_min"] = row["margin_mean"] = None
-        row["seconds"] = time.perf_counter() - t0
-        row["method"] = res.method
-        row["nodes_visited"] = res.nodes_visited
-        counts[i] = res.count
-        rows.append(row)
+    children = child_seeds(seed, samples)
+    tasks = [(ensemble, children[i], i, method, bool(pairs), bool(margins), max_states)
+             for i in range(samples)]
+    entropy = seed.entropy if isinstance(seed, np.random.SeedSequence) else seed
+    ckpt = parallel.open_checkpoint(
+        checkpoint, "disorder",
+        {"ensemble": ensemble.as_dict(), "samples": samples, "seed": str(entropy),
+         "method": method, "pairs": bool(pairs), "margins": bool(margins),
+         "max_states": max_states}, samples, resume=resume)
+    _dfs.clear_stop()
+    rows = parallel.run_tasks(_sample_task, tasks, workers=workers, scheduler=scheduler,
+                              progress=progress, desc=f"samples N={size}", checkpoint=ckpt,
+                              backend="threads", cancel=_dfs.request_stop)
+    if ckpt is not None:
+        ckpt.finish()
+    counts = np.array([row["count"] for row in rows], dtype=np.float64)
+    ordered = None
+    if pairs:
+        ordered = np.array([ordered_pairs(row["pair_distance_hist"], row["count"])
+                            for row in rows], dtype=np.float64)
 
     summary = {"samples": samples}
     summary["mean_count"], summary["se_count"] = _mean_se(counts)

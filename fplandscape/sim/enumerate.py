@@ -12,13 +12,14 @@ from typing import Optional
 
 import numpy as np
 
-from .. import model
+from .. import model, parallel
 from .._version import __version__
 from ..errors import InputError
 from . import _dfs
 from . import stability as _stab
 
-__all__ = ["EnumerationResult", "enumerate_fixed_points", "default_order", "METHODS"]
+__all__ = ["EnumerationResult", "enumerate_fixed_points", "default_order", "default_split_depth",
+           "sample_keys", "METHODS"]
 
 METHODS = ("auto", "dfs", "bruteforce")
 
@@ -29,11 +30,13 @@ class EnumerationResult:
 
     ``n`` neurons; ``count`` the exact number of fixed points (a Python int); ``states`` the
     packed codes (uint64, sorted ascending) or ``None`` when not requested; ``truncated`` True
-    when there were more than ``max_states`` fixed points and ``states`` is a uniform seeded
-    reservoir sample of size ``max_states`` (``count`` stays exact); ``method`` the method that
+    when there were more than ``max_states`` fixed points and ``states`` is the seeded bottom-k
+    sample of size ``max_states`` (:func:`sample_keys`; ``count`` stays exact); ``method`` the method that
     ran (``"dfs"`` or ``"bruteforce"``); ``seconds`` wall-clock time; ``nodes_visited`` search
     nodes (spin assignments tried by the DFS, pruned ones included; 2^N for the brute force);
-    ``version`` of fplandscape; ``seed`` of the reservoir sample.
+    ``version`` of fplandscape; ``seed`` of the sample; ``tasks`` the number of prefix tasks
+    the search was split into (1 = one serial search); ``params`` the inputs that determine the
+    result (N, method, spin order, split depth, max_states, seed, SHA-256 of J).
     """
 
     n: int
@@ -45,6 +48,47 @@ class EnumerationResult:
     nodes_visited: int
     version: str
     seed: int
+    tasks: int = 1
+    params: Optional[dict] = None
+
+
+def sample_keys(codes, seed: int = 0) -> np.ndarray:
+    """Sample keys of packed codes: when there are more than ``max_states`` fixed points the
+    ones kept are the ``max_states`` with the smallest key (a bottom-k sample). The key is the
+    splitmix64 finaliser of ``code XOR salt(seed)``, a bijection of 64-bit words, so the sample
+    is a deterministic function of the fixed-point set and the seed (not of the method, the
+    spin order, the split into tasks or the number of workers), and over seeds each fixed point
+    is kept with probability ≈ max_states / count (tested)."""
+    return _dfs.sample_keys(np.ascontiguousarray(codes, dtype=np.uint64), seed)
+
+
+def _bottom_k(codes: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """The k codes of smallest :func:`sample_keys` (all of them if there are at most k)."""
+    if codes.size <= k:
+        return codes
+    if k == 0:
+        return codes[:0]
+    keys = sample_keys(codes, seed)
+    return codes[np.argpartition(keys, k - 1)[:k]]
+
+
+def default_split_depth(n: int) -> int:
+    """Prefix depth d of the parallel search (2^(d−1) independent tasks): 1 (one serial search)
+    for N ≤ 30, where the whole search takes about a second or less, else
+    ``min(max(N − 26, 5), 11)`` (16 tasks at N = 31, 512 at N = 36, 1024 from N = 37). It
+    depends on N only, never on the number of workers."""
+    return 1 if n <= 30 else min(max(n - 26, 5), 11)
+
+
+def _prefix_task(J, order, return_states, max_states, seed, depth, prefix):
+    """One prefix task of the DFS (runs in a worker process)."""
+    t0 = time.perf_counter()
+    count, codes, _trunc, nodes, _profile = _dfs.dfs_enumerate(
+        J, order, return_states, max_states, seed, depth, prefix)
+    out = {"count": int(count), "nodes": int(nodes), "seconds": time.perf_counter() - t0}
+    if return_states:
+        out["states"] = codes
+    return out
 
 
 def default_order(J) -> np.ndarray:
@@ -98,7 +142,10 @@ def _as_count(value, name: str) -> int:
 
 def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
                            return_states: bool = False, max_states: int = 10**7,
-                           seed: int = 0) -> EnumerationResult:
+                           seed: int = 0, workers: Optional[int] = None, scheduler=None,
+                           split_depth: Optional[int] = None, checkpoint=None,
+                           resume: bool = False, progress: Optional[bool] = False
+                           ) -> EnumerationResult:
     """Count (and optionally list) every fixed point of the network ``J``, exactly.
 
     Predicate (spec §1): ``s ∈ {±1}^N`` is a fixed point iff ``s_i h_i > 0`` for every i, with
@@ -117,9 +164,25 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
         :func:`default_order`. The result does not depend on it, only the running time.
     return_states : also return the packed codes (uint64, bit i set iff s_i = +1, ascending).
     max_states : keep at most this many codes; when there are more fixed points the count stays
-        exact, ``states`` is a uniform reservoir sample of this size drawn with ``seed``, and
-        ``truncated`` is True.
-    seed : seed of the reservoir sample (same seed and order → same sample).
+        exact, ``states`` holds the ``max_states`` fixed points of smallest
+        :func:`sample_keys` (a seeded bottom-k sample), and ``truncated`` is True.
+    seed : seed of the sample (same seed → same sample, whatever the method, order, split or
+        number of workers).
+    workers : local workers for the prefix tasks (default None: all usable cores); ``1`` runs
+        every task in this thread. The search releases the GIL, so the local workers are threads
+        of this process (:mod:`fplandscape.parallel`, backend ``"threads"``). Ignored when there
+        is a single task.
+    scheduler : Dask scheduler address or ``distributed.Client``: run the tasks there.
+    split_depth : prefix depth d: the DFS tree is cut into the 2^(d−1) subtrees of the first d
+        spins of ``order`` (the first one is +1 by the flip symmetry), independent tasks whose
+        counts, node counts and code sets add up exactly to the serial search's. Default
+        :func:`default_split_depth` (a function of N only).
+    checkpoint : directory journalling finished tasks (:class:`fplandscape.parallel.Checkpoint`),
+        or ``True`` for an automatic directory
+        (:func:`fplandscape.parallel.default_checkpoint_dir`) that is removed after success;
+        with ``resume=True`` the journalled tasks are not rerun and the result is exactly that
+        of an uninterrupted run. Only used when there is more than one task.
+    progress : progress bar with ETA on stderr (None: if stderr is a terminal).
 
     DFS. Spins are fixed one at a time in ``order`` (the first one to +1 only: ``s → −s`` maps
     fixed points to fixed points for every J, so each accepted state is emitted with its flip).
@@ -131,6 +194,9 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
     check accepts. At a leaf a field with ``|H_i| ≤ tol_i`` is recomputed from scratch in index
     order before the strict test. The error analysis is written out in :mod:`fplandscape.sim._dfs`.
     ``nodes_visited`` counts the spin assignments generated (cut ones included).
+
+    Ctrl-C stops the search (within about 0.1 s) with :class:`fplandscape.errors.Interrupted`;
+    finished tasks are in the checkpoint if one was given.
 
     Returns an :class:`EnumerationResult`.
     """
@@ -146,6 +212,11 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
         raise InputError("seed must be below 2^64")
     if order is not None:
         order = _as_order(order, n)
+    workers = parallel.check_workers(workers)
+    if split_depth is not None:
+        split_depth = _as_count(split_depth, "split_depth")
+        if not 1 <= split_depth <= min(n, 25):
+            raise InputError(f"split_depth must be in 1..{min(n, 25)} for N = {n}, got {split_depth}")
     if method == "bruteforce":
         if n > _stab.BRUTEFORCE_MAX_N:
             raise InputError(
@@ -157,22 +228,55 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
             else (_stab.count_fixed_points_bruteforce(J), None)
         truncated = False
         if codes is not None and codes.size > max_states:
-            rng = np.random.default_rng(seed)
-            codes = np.sort(rng.choice(codes, size=max_states, replace=False))
+            codes = np.sort(_bottom_k(codes, max_states, seed))
             truncated = True
         seconds = time.perf_counter() - t0
+        params = {"n": n, "method": "bruteforce", "J_sha256": parallel.array_digest(J),
+                  "max_states": max_states if return_states else None, "seed": seed}
         return EnumerationResult(n=n, count=int(count), states=codes, truncated=truncated,
                                  method="bruteforce", seconds=seconds, nodes_visited=2**n,
-                                 version=__version__, seed=seed)
+                                 version=__version__, seed=seed, params=params)
 
     t0 = time.perf_counter()
     if order is None:
         order = default_order(J)
-    count, codes, truncated, nodes, _profile = _dfs.dfs_enumerate(J, order, bool(return_states),
-                                                        max_states, seed)
-    if codes is not None:
-        codes.sort()
+    depth = default_split_depth(n) if split_depth is None else split_depth
+    ntasks = 1 << (depth - 1)
+    keep_states = bool(return_states)
+    params = {"n": n, "method": "dfs", "J_sha256": parallel.array_digest(J),
+              "order": order.tolist(), "split_depth": depth,
+              "max_states": max_states if keep_states else None, "seed": seed}
+    ckpt = parallel.open_checkpoint(checkpoint, "enumerate", params, ntasks, resume=resume)
+    tasks = [(J, order, keep_states, max_states, seed, depth, p) for p in range(ntasks)]
+    pool: list = []     # codes kept so far (merged lazily into a bottom-k sample)
+    pooled = [0]
+
+    def merge(i, r):
+        states = r.get("states")
+        if states is not None:
+            pool.append(states)
+            pooled[0] += states.size
+            if pooled[0] > 2 * max(max_states, 1 << 16):
+                merged = _bottom_k(np.concatenate(pool), max_states, seed)
+                pool[:] = [merged]
+                pooled[0] = merged.size
+        return {k: v for k, v in r.items() if k != "states"}
+
+    _dfs.clear_stop()
+    rows = parallel.run_tasks(_prefix_task, tasks, workers=workers, scheduler=scheduler,
+                              progress=progress, desc=f"enumerate N={n}", checkpoint=ckpt,
+                              on_result=merge, backend="threads", cancel=_dfs.request_stop)
+    count = sum(r["count"] for r in rows)
+    nodes = sum(r["nodes"] for r in rows)
+    codes = None
+    truncated = False
+    if keep_states:
+        codes = np.concatenate(pool) if pool else np.empty(0, dtype=np.uint64)
+        truncated = count > max_states
+        codes = np.sort(_bottom_k(codes, max_states, seed))
+    if ckpt is not None:
+        ckpt.finish()
     seconds = time.perf_counter() - t0
     return EnumerationResult(n=n, count=int(count), states=codes, truncated=bool(truncated),
                              method="dfs", seconds=seconds, nodes_visited=int(nodes),
-                             version=__version__, seed=seed)
+                             version=__version__, seed=seed, tasks=ntasks, params=params)

@@ -1,0 +1,168 @@
+"""Wall-clock benchmark of the dynamics kernels (``fplandscape.sim.dynamics``).
+
+Usage::
+
+    python benchmarks/dynamics.py [--n N] [--seed S] [--quick]
+
+What it measures (``time.perf_counter``, wall clock, one process, one thread; default N = 3200):
+
+* async, visit loop: a network whose dynamics never stop but flip only ~2 spins per sweep
+  (self-couplings 3 on all neurons but two, which rotate with period 4: J_01 = 1, J_10 = −1),
+  so the time is the O(1) neuron visit itself plus the per-sweep random permutation. Rate =
+  neuron visits (sweeps × N) per second; target of issue 4: ≥ 1e8 per second per core with the
+  random order. The fixed index order is shown for comparison.
+* async, Gaussian networks (spec §1, η = 0, J_D = 0.5, 1, 2) from random starts: visits/s and
+  flips/s. Each flip adds a column of J to all fields (N float64 read from memory, ≈ N·8 bytes
+  of memory traffic), so these runs are memory-bound and the visit rate is set by the flips.
+* sync: steps s ← sign(J s) per second (runs × steps / s), one run and 16 runs in lock step
+  (the kernel reads J once per step for a group of 16 runs); exact fields every step.
+* anneal: Metropolis proposals and accepted flips per second (each proposal costs O(N)).
+
+"setup" is the time of the same call with max_sweeps = 0 (validation, the transposed copy of J,
+the initial and final exact fields; best of two after a warm-up call); rates are computed on
+(seconds − setup), and the column "rate (whole call)" on the whole call. Rates count what was
+actually done (sweeps and flips performed; runs that converge stop early). The header prints nproc and the load average:
+timings depend on the machine's load, a FAIL is information, not an error, and the exit status
+is 0 whatever the timings.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from fplandscape import model
+from fplandscape.provenance import benchmark_header
+from fplandscape.sim.dynamics import anneal, run_dynamics
+
+VISIT_TARGET = 1e8
+COLUMNS = ("kernel", "network", "runs", "sweeps", "flips", "seconds", "setup s", "rate",
+           "unit", "rate (whole call)", "target", "status")
+
+
+def visit_network(n: int) -> np.ndarray:
+    J = 3.0 * np.eye(n)
+    J[0, 0] = J[1, 1] = 0.0
+    J[0, 1], J[1, 0] = 1.0, -1.0
+    return J
+
+
+def _timed(f, *a, **k):
+    t = time.perf_counter()
+    out = f(*a, **k)
+    return out, time.perf_counter() - t
+
+
+def _setup(f, *a, **k):
+    """Fixed cost of a call (max_sweeps = 0): best of 2 after a warm-up call."""
+    k = dict(k, max_sweeps=0)
+    f(*a, **k)
+    return min(_timed(f, *a, **k)[1] for _ in range(2))
+
+
+def _row(kernel, network, res, secs, setup, work, unit, target=None):
+    busy = max(secs - setup, 1e-9)
+    rate = work / busy
+    status = "-" if target is None else ("PASS" if rate >= target else "FAIL")
+    return {"kernel": kernel, "network": network, "runs": res.runs,
+            "sweeps": int(res.sweeps.sum()), "flips": int(res.flips.sum()), "seconds": secs,
+            "setup s": setup, "rate": rate, "unit": unit, "rate (whole call)": work / secs,
+            "target": "-" if target is None else f">= {target:.0e}", "status": status}
+
+
+def run(n: int = 3200, seed: int = 0, quick: bool = False, echo=print):
+    rows = []
+    say = lambda msg: echo(msg, file=sys.stderr, flush=True)
+
+    # async: visit loop
+    J = visit_network(n)
+    sweeps = 2000 if quick else 20000
+    for order in ("random", "fixed"):
+        setup = _setup(run_dynamics, J, runs=1, order=order, seed=seed, return_stability=False)
+        res, secs = _timed(run_dynamics, J, runs=1, max_sweeps=sweeps, order=order, seed=seed,
+                           return_stability=False)
+        rows.append(_row(f"async {order}", "visit loop", res, secs, setup,
+                         res.sweeps.sum() * n, "visits/s",
+                         VISIT_TARGET if order == "random" else None))
+        say(f"  done: async {order} visit loop, {secs:.2f} s")
+
+    # async and sync on Gaussian networks
+    gauss = {jd: model.Ensemble(n=n, jd=jd).sample(np.random.SeedSequence([seed, n, int(10 * jd)]))
+             for jd in ((1.0,) if quick else (0.5, 1.0, 2.0))}
+    for jd, J in gauss.items():
+        runs, max_sweeps = (1, 20) if quick else (2, 100)
+        setup = _setup(run_dynamics, J, runs=runs, seed=seed, return_stability=False)
+        res, secs = _timed(run_dynamics, J, runs=runs, max_sweeps=max_sweeps, seed=seed,
+                           return_stability=False)
+        net = f"gauss J_D={jd:g} ({int(res.converged.sum())}/{runs} conv.)"
+        rows.append(_row("async random", net, res, secs, setup, res.sweeps.sum() * n, "visits/s"))
+        rows.append(_row("async random", net, res, secs, setup, res.flips.sum(), "flips/s"))
+        say(f"  done: async J_D = {jd:g}, {secs:.2f} s")
+
+    J = gauss[1.0]
+    for runs in ((1,) if quick else (1, 16)):
+        steps = 5 if quick else 20
+        setup = _setup(run_dynamics, J, runs=runs, rule="sync", seed=seed,
+                       return_stability=False)
+        res, secs = _timed(run_dynamics, J, runs=runs, rule="sync", max_sweeps=steps, seed=seed,
+                           return_stability=False)
+        rows.append(_row("sync", f"gauss J_D=1 ({int(res.converged.sum())}/{runs} conv.)", res,
+                         secs, setup, res.sweeps.sum(), "run-steps/s"))
+        say(f"  done: sync, {runs} runs, {secs:.2f} s")
+
+    # anneal
+    sweeps = 3 if quick else 20
+    setup = _setup(anneal, J, runs=1, seed=seed, return_stability=False)
+    res, secs = _timed(anneal, J, runs=1, max_sweeps=sweeps, beta0=1.0, beta1=10.0, seed=seed,
+                       return_stability=False)
+    net = f"gauss J_D=1 (E_final={int(res.energy[0])})"
+    rows.append(_row("anneal", net, res, secs, setup, res.sweeps.sum() * n, "proposals/s"))
+    rows.append(_row("anneal", net, res, secs, setup, res.flips.sum(), "flips/s"))
+    say(f"  done: anneal, {secs:.2f} s")
+    return rows
+
+
+def _fmt(col, v) -> str:
+    if v is None:
+        return "-"
+    if col in ("seconds", "setup s"):
+        return f"{v:.3f}"
+    if col in ("rate", "rate (whole call)"):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def format_table(rows, columns=COLUMNS) -> str:
+    cells = [[_fmt(c, r[c]) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c)
+              for i, c in enumerate(columns)]
+    line = lambda vals: " | ".join(v.rjust(w) for v, w in zip(vals, widths)).rstrip()
+    return "\n".join([line(columns), "-+-".join("-" * w for w in widths)] + [line(r) for r in cells])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=3200, help="number of neurons (default 3200)")
+    ap.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    ap.add_argument("--quick", action="store_true", help="fewer sweeps and networks")
+    args = ap.parse_args(argv)
+    if args.n < 4:
+        ap.error("--n must be at least 4")
+    if args.seed < 0:
+        ap.error("--seed must be non-negative")
+    print(benchmark_header("fplandscape dynamics benchmark (async / sync / anneal, one thread)",
+                           f"N = {args.n}"), flush=True)
+    try:
+        rows = run(n=args.n, seed=args.seed, quick=args.quick)
+    except MemoryError:
+        print(f"out of memory for N = {args.n}")
+        return 0
+    print()
+    print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

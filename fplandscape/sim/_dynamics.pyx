@@ -1,0 +1,597 @@
+"""Compiled dynamics kernels: asynchronous and synchronous sign dynamics, simulated annealing.
+
+Conventions are those of :mod:`fplandscape.model` (never re-defined here):
+
+* ``h_i = Σ_j J_ij s_j`` (diagonal included), stability ``Δ_i = s_i h_i``; fixed point iff
+  ``Δ_i > 0`` for every i (strict: a zero field is not stable).
+* Update rule ``s_i ← sign(h_i)`` with ``sign(0) = +1``.
+
+Every kernel takes the **transposed** couplings ``JT = J.T`` (C-contiguous), so that column j of
+J, which a flip of spin j adds to all fields, is the contiguous row ``JT[j]``.
+
+Exact fields. ``_fields`` computes ``h = Σ_{j=0..N-1} s_j J[:, j]`` from scratch, looping over
+j in index order and adding ``s_j · JT[j, i]`` to every ``h_i``: for each i this is the same
+sequence of IEEE float64 operations ``((0 + J_i0 s_0) + J_i1 s_1) + …`` as the canonical
+index-order sum of :mod:`fplandscape.sim._stability` (the products with ``s_j = ±1`` are exact;
+the loop over i vectorises without reordering any single sum; the build uses no FMA
+contraction), so fixed-point decisions agree bit for bit with the brute-force enumerator,
+exact ties included. Incrementally maintained fields (``h += 2 s_j' JT[j]`` after a flip)
+accumulate rounding (at most about k·2^-53·max|h| after k flips); they are replaced by exact
+fields every 4N flips (the refresh costs as much as N flips, so this bounds its overhead at
+25 % of the flip cost while keeping the drift below ~1e-11·max|h|), and every convergence,
+fixed-point or energy-zero decision is taken on exact fields.
+
+Randomness comes from NumPy bit generators (``bitgen_t``, one per run, owned by the caller and
+used by one run only): Fisher–Yates permutations and uniform neuron choices use Lemire's
+unbiased bounded integers on 32-bit draws, Metropolis tests use ``next_double``.
+
+The kernels release the GIL and poll for Ctrl-C (``PyErr_CheckSignals``) about every 2^26
+elementary operations; an interrupt raises ``KeyboardInterrupt`` from the kernel. They only check
+what memory safety needs and raise plain ``ValueError``; user-facing validation with
+:class:`fplandscape.errors.InputError` lives in :mod:`fplandscape.sim.dynamics`.
+"""
+import numpy as np
+
+cimport numpy as cnp
+from cpython.pycapsule cimport PyCapsule_GetPointer
+from libc.math cimport exp
+from libc.stdint cimport int8_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
+from numpy.random cimport bitgen_t
+
+cnp.import_array()
+
+cdef extern from "Python.h":
+    int PyErr_CheckSignals()
+
+cdef extern from *:
+    """
+    /* Inner loops, compiled for AVX2 and for the baseline ISA and chosen at load time (GCC
+       function multi-versioning, as in _dfs.pyx). Both clones perform the same IEEE double
+       operations in the same order for every element (multiply, then add; AVX2 does not
+       enable FMA contraction), so results are identical. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #define FPL_DYN_CLONES __attribute__((target_clones("avx2", "default")))
+    #else
+    #define FPL_DYN_CLONES
+    #endif
+    /* h[i] = h[i] + c * row[i], i < n */
+    FPL_DYN_CLONES
+    static void fpl_dyn_axpy(double *restrict h, const double *restrict row, double c, long n) {
+        long i;
+        for (i = 0; i < n; i++) h[i] = h[i] + c * row[i];
+    }
+    /* #{i < n : sd[i] * (h[i] + c * row[i]) <= 0} */
+    FPL_DYN_CLONES
+    static long fpl_dyn_count_after(const double *restrict sd, const double *restrict h,
+                                    const double *restrict row, double c, long n) {
+        long i, cnt = 0;
+        for (i = 0; i < n; i++) cnt += (sd[i] * (h[i] + c * row[i]) <= 0.0);
+        return cnt;
+    }
+    /* Fields of m runs at once on the columns [i0, i1): for j = 0..n-1 in index order and each
+       run q, H[q][i] = H[q][i] + S[q][j] * JT[j][i]. The column tile keeps the m field tiles in
+       L1; each H[q][i] receives exactly the canonical sequence of operations. */
+    FPL_DYN_CLONES
+    static void fpl_dyn_fields_tile(const double *restrict JT, double *const *H,
+                                    const double *const *S, long m, long n, long i0, long i1) {
+        long j, q, i;
+        for (q = 0; q < m; q++)
+            for (i = i0; i < i1; i++) H[q][i] = 0.0;
+        for (j = 0; j < n; j++) {
+            const double *restrict row = JT + j * n;
+            for (q = 0; q < m; q++) {
+                double *restrict hq = H[q];
+                double c = S[q][j];
+                for (i = i0; i < i1; i++) hq[i] = hq[i] + c * row[i];
+            }
+        }
+    }
+    """
+    void fpl_dyn_axpy(double *h, const double *row, double c, long n) noexcept nogil
+    long fpl_dyn_count_after(const double *sd, const double *h, const double *row, double c,
+                             long n) noexcept nogil
+    void fpl_dyn_fields_tile(const double *JT, double **H, const double **S, long m, long n,
+                             long i0, long i1) noexcept nogil
+
+cdef enum:
+    _TILE_BYTES = 16384      # L1 budget of the field tiles in the synchronous kernel
+    _POLL_WORK = 1 << 26     # elementary operations between two Ctrl-C polls
+    _REFRESH = 4             # incremental fields are replaced by exact ones every _REFRESH·N flips
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+cdef int _poll() noexcept with gil:
+    return PyErr_CheckSignals()
+
+
+cdef int _reraise() except -1:
+    """Propagate the exception set by PyErr_CheckSignals."""
+    return -1
+
+
+cdef inline uint32_t _bounded(bitgen_t *bg, uint32_t rng) noexcept nogil:
+    """Uniform integer in [0, rng), rng ≥ 1 (Lemire's multiply-shift with rejection, unbiased)."""
+    cdef uint32_t x = bg.next_uint32(bg.state)
+    cdef uint64_t m = <uint64_t>x * <uint64_t>rng
+    cdef uint32_t low = <uint32_t>m
+    cdef uint32_t t
+    if low < rng:
+        t = (<uint32_t>0 - rng) % rng
+        while low < t:
+            x = bg.next_uint32(bg.state)
+            m = <uint64_t>x * <uint64_t>rng
+            low = <uint32_t>m
+    return <uint32_t>(m >> 32)
+
+
+cdef inline void _shuffle(bitgen_t *bg, Py_ssize_t *perm, Py_ssize_t n) noexcept nogil:
+    """Fisher–Yates: a uniform random permutation (whatever perm held before)."""
+    cdef Py_ssize_t k, j, tmp
+    for k in range(n - 1, 0, -1):
+        j = <Py_ssize_t>_bounded(bg, <uint32_t>(k + 1))
+        tmp = perm[k]
+        perm[k] = perm[j]
+        perm[j] = tmp
+
+
+cdef void _fields(const double *JT, const double *sd, double *h, Py_ssize_t n) noexcept nogil:
+    """Exact fields from scratch, canonical index order: h_i = Σ_{j=0..n-1} J_ij s_j."""
+    cdef Py_ssize_t i, j
+    for i in range(n):
+        h[i] = 0.0
+    for j in range(n):
+        fpl_dyn_axpy(h, JT + j * n, sd[j], n)
+
+
+cdef inline void _axpy(double *h, const double *row, double c, Py_ssize_t n) noexcept nogil:
+    """h += c · row (the incremental field update after a flip, c = 2 s_j')."""
+    fpl_dyn_axpy(h, row, c, n)
+
+
+cdef inline bint _sign_stable(const double *sd, const double *h, Py_ssize_t n) noexcept nogil:
+    """True iff s_i = sign(h_i) (sign(0) = +1) for every i: a full sweep would change nothing."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if (h[i] >= 0.0) != (sd[i] > 0.0):
+            return False
+    return True
+
+
+cdef inline Py_ssize_t _unstable(const double *sd, const double *h, Py_ssize_t n) noexcept nogil:
+    """E = number of neurons with Δ_i = s_i h_i ≤ 0."""
+    cdef Py_ssize_t i
+    cdef Py_ssize_t e = 0
+    for i in range(n):
+        e += (sd[i] * h[i] <= 0.0)
+    return e
+
+
+cdef inline void _profile(const double *sd, const double *h, Py_ssize_t n, double *delta,
+                          double *mn, double *mean, uint8_t *fp) noexcept nogil:
+    """Stabilities Δ_i = s_i h_i (into delta if not NULL), their min and mean, strict FP flag."""
+    cdef Py_ssize_t i
+    cdef double d
+    cdef double lo = sd[0] * h[0]
+    cdef double tot = 0.0
+    cdef bint ok = True
+    for i in range(n):
+        d = sd[i] * h[i]
+        if delta != NULL:
+            delta[i] = d
+        if d < lo:
+            lo = d
+        if not (d > 0.0):
+            ok = False
+        tot += d
+    mn[0] = lo
+    mean[0] = tot / n
+    fp[0] = 1 if ok else 0
+
+
+cdef bitgen_t **_bitgens(list gens, Py_ssize_t runs) except NULL:
+    """Pointers to the bitgen_t structs of ``runs`` NumPy bit generators (caller frees)."""
+    if len(gens) != runs:
+        raise ValueError(f"need one bit generator per run ({runs}), got {len(gens)}")
+    cdef bitgen_t **out = <bitgen_t **> malloc((runs if runs > 0 else 1) * sizeof(bitgen_t *))
+    if out == NULL:
+        raise MemoryError()
+    cdef Py_ssize_t r
+    try:
+        for r in range(runs):
+            out[r] = <bitgen_t *> PyCapsule_GetPointer(gens[r].capsule, "BitGenerator")
+    except BaseException:
+        free(out)
+        raise
+    return out
+
+
+cdef Py_ssize_t _check(const double[:, ::1] JT, int8_t[:, ::1] S) except -1:
+    cdef Py_ssize_t n = JT.shape[0]
+    if JT.shape[1] != n or n < 1:
+        raise ValueError(f"JT must be square and non-empty, got shape {JT.shape[0]}x{JT.shape[1]}")
+    if n >= (<Py_ssize_t>1 << 31):
+        raise ValueError("N too large")
+    if S.shape[1] != n:
+        raise ValueError(f"states have {S.shape[1]} columns, expected N = {n}")
+    return n
+
+
+cdef int _check_out(Py_ssize_t runs, Py_ssize_t n, double[:, ::1] delta_out, object outs) except -1:
+    for o in outs:
+        if o.shape[0] != runs:
+            raise ValueError("output arrays must have one entry per run")
+    if delta_out is not None and (delta_out.shape[0] != runs or delta_out.shape[1] != n):
+        raise ValueError("delta_out must have shape (runs, N)")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# asynchronous dynamics
+
+
+def async_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, Py_ssize_t max_sweeps,
+               bint random_order, int64_t[::1] sweeps_out, int64_t[::1] flips_out,
+               uint8_t[::1] conv_out, uint8_t[::1] fp_out, double[::1] margin_out,
+               double[::1] mean_out, double[:, ::1] delta_out=None):
+    """Asynchronous dynamics for each row of ``S`` (±1 int8, overwritten by the final states).
+
+    A sweep visits every neuron once (a fresh Fisher–Yates permutation per sweep drawn from the
+    run's bit generator ``gens[r]``, or index order 0..N-1 when ``random_order`` is false) and
+    sets ``s_i ← sign(h_i)``; a flip of j adds ``2 s_j' JT[j]`` to the fields (O(N)), a visit
+    without flip is O(1). Fields are replaced by exact ones after every 4N flips. When a sweep
+    flips nothing, the fields are made exact and the run has converged iff ``s_i = sign(h_i)``
+    holds for every i on them (otherwise the sweeps go on). At most ``max_sweeps`` sweeps.
+    Outputs per run: sweeps done, flips, converged, strict FP flag, min and mean of Δ (and the
+    full Δ profile into ``delta_out`` when given), all from exact fields of the final state.
+    """
+    cdef Py_ssize_t n = _check(JT, S)
+    cdef Py_ssize_t runs = S.shape[0]
+    _check_out(runs, n, delta_out, (sweeps_out, flips_out, conv_out, fp_out, margin_out, mean_out))
+    if max_sweeps < 0:
+        raise ValueError("max_sweeps must be >= 0")
+    cdef bitgen_t **bgs = NULL
+    if random_order:
+        bgs = _bitgens(gens, runs)
+    cdef double *buf = <double *> malloc(2 * n * sizeof(double))
+    cdef Py_ssize_t *perm = <Py_ssize_t *> malloc(n * sizeof(Py_ssize_t))
+    cdef double *sd = buf
+    cdef double *h = buf + n
+    cdef const double *jt = &JT[0, 0]
+    cdef double *dl = NULL
+    cdef Py_ssize_t r, i, k, sweep, nflip, since
+    cdef int64_t flips
+    cdef bint exact, conv, interrupted = False
+    cdef uint64_t work = 0
+    if buf == NULL or perm == NULL:
+        free(buf); free(perm); free(bgs)
+        raise MemoryError()
+    try:
+        with nogil:
+            for r in range(runs):
+                for i in range(n):
+                    sd[i] = 1.0 if S[r, i] > 0 else -1.0
+                    perm[i] = i
+                _fields(jt, sd, h, n)
+                work += <uint64_t>(n * n)
+                exact = True
+                since = 0
+                flips = 0
+                conv = False
+                sweep = 0
+                while sweep < max_sweeps:
+                    sweep += 1
+                    if random_order:
+                        _shuffle(bgs[r], perm, n)
+                    nflip = 0
+                    for k in range(n):
+                        i = perm[k]
+                        if (h[i] >= 0.0) != (sd[i] > 0.0):
+                            sd[i] = -sd[i]
+                            _axpy(h, jt + i * n, 2.0 * sd[i], n)
+                            nflip += 1
+                            since += 1
+                            exact = False
+                            if since >= _REFRESH * n:
+                                _fields(jt, sd, h, n)
+                                work += <uint64_t>(n * n)
+                                exact = True
+                                since = 0
+                    flips += nflip
+                    work += <uint64_t>(n + nflip * n)
+                    if nflip == 0:
+                        if not exact:
+                            _fields(jt, sd, h, n)
+                            work += <uint64_t>(n * n)
+                            exact = True
+                            since = 0
+                        if _sign_stable(sd, h, n):
+                            conv = True
+                            break
+                    if work >= _POLL_WORK:
+                        work = 0
+                        if _poll() != 0:
+                            interrupted = True
+                            break
+                if interrupted:
+                    break
+                if not exact:
+                    _fields(jt, sd, h, n)
+                    work += <uint64_t>(n * n)
+                for i in range(n):
+                    S[r, i] = 1 if sd[i] > 0.0 else -1
+                if delta_out is not None:
+                    dl = &delta_out[r, 0]
+                _profile(sd, h, n, dl, &margin_out[r], &mean_out[r], &fp_out[r])
+                sweeps_out[r] = sweep
+                flips_out[r] = flips
+                conv_out[r] = 1 if conv else 0
+                work += <uint64_t>(4 * n)
+                if work >= _POLL_WORK:
+                    work = 0
+                    if _poll() != 0:
+                        interrupted = True
+                        break
+        if interrupted:
+            _reraise()
+    finally:
+        free(buf)
+        free(perm)
+        free(bgs)
+
+
+# --------------------------------------------------------------------------------------------
+# synchronous dynamics
+
+
+def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, Py_ssize_t block,
+              int64_t[::1] steps_out, int64_t[::1] flips_out, uint8_t[::1] conv_out,
+              uint8_t[::1] cycle_out, uint8_t[::1] fp_out, double[::1] margin_out,
+              double[::1] mean_out, double[:, ::1] delta_out=None):
+    """Synchronous dynamics ``s ← sign(J s)`` for each row of ``S`` (overwritten by final states).
+
+    Fields are exact (from scratch, canonical order) at every step. Runs are processed in
+    groups of ``block`` in lock step so that each row ``JT[j]`` is read once per step for the
+    whole group (results do not depend on ``block``). A run stops when a step changes nothing
+    (converged) or when the new state equals the state two steps back (a 2-cycle, ``cycle_out``;
+    the final state is the one after that step), or after ``max_steps`` steps.
+    """
+    cdef Py_ssize_t n = _check(JT, S)
+    cdef Py_ssize_t runs = S.shape[0]
+    _check_out(runs, n, delta_out,
+               (steps_out, flips_out, conv_out, cycle_out, fp_out, margin_out, mean_out))
+    if max_steps < 0:
+        raise ValueError("max_steps must be >= 0")
+    if block < 1:
+        block = 1
+    cdef double *sd = <double *> malloc(3 * block * n * sizeof(double))
+    cdef Py_ssize_t *act = <Py_ssize_t *> malloc(block * sizeof(Py_ssize_t))
+    cdef uint8_t *done = <uint8_t *> malloc(block * sizeof(uint8_t))
+    cdef uint8_t *hexact = <uint8_t *> malloc(block * sizeof(uint8_t))
+    cdef double **Hp = <double **> malloc(block * sizeof(double *))
+    cdef const double **Sp = <const double **> malloc(block * sizeof(double *))
+    if sd == NULL or act == NULL or done == NULL or hexact == NULL or Hp == NULL or Sp == NULL:
+        free(sd); free(act); free(done); free(hexact); free(Hp); free(Sp)
+        raise MemoryError()
+    cdef double *prev = sd + block * n
+    cdef double *H = sd + 2 * block * n
+    cdef const double *jt = &JT[0, 0]
+    cdef double *ha
+    cdef double *sa
+    cdef double *pa
+    cdef double *dl = NULL
+    cdef double v
+    cdef Py_ssize_t b0, nb, a, q, nact, i, t, changes, tile, i0, i1
+    cdef bint same_prev, interrupted = False
+    cdef uint64_t work = 0
+    try:
+        with nogil:
+            b0 = 0
+            while b0 < runs and not interrupted:
+                nb = block if runs - b0 > block else runs - b0
+                for a in range(nb):
+                    for i in range(n):
+                        sd[a * n + i] = 1.0 if S[b0 + a, i] > 0 else -1.0
+                        prev[a * n + i] = 0.0       # no state two steps back yet
+                    done[a] = 0
+                    hexact[a] = 0
+                    steps_out[b0 + a] = 0
+                    flips_out[b0 + a] = 0
+                    conv_out[b0 + a] = 0
+                    cycle_out[b0 + a] = 0
+                t = 0
+                while t < max_steps:
+                    nact = 0
+                    for a in range(nb):
+                        if not done[a]:
+                            act[nact] = a
+                            nact += 1
+                    if nact == 0:
+                        break
+                    t += 1
+                    # exact fields of every active run: H[a] = Σ_j s_j JT[j], j in index order
+                    for q in range(nact):
+                        Hp[q] = H + act[q] * n
+                        Sp[q] = sd + act[q] * n
+                    tile = _TILE_BYTES // (8 * nact)
+                    if tile < 64:
+                        tile = 64
+                    i0 = 0
+                    while i0 < n:
+                        i1 = i0 + tile if n - i0 > tile else n
+                        fpl_dyn_fields_tile(jt, Hp, Sp, nact, n, i0, i1)
+                        i0 = i1
+                    work += <uint64_t>(nact * n * n)
+                    for q in range(nact):
+                        a = act[q]
+                        ha = H + a * n
+                        sa = sd + a * n
+                        pa = prev + a * n
+                        steps_out[b0 + a] = t
+                        changes = 0
+                        same_prev = True
+                        for i in range(n):
+                            v = 1.0 if ha[i] >= 0.0 else -1.0
+                            if v != sa[i]:
+                                changes += 1
+                            if v != pa[i]:
+                                same_prev = False
+                        if changes == 0:
+                            conv_out[b0 + a] = 1
+                            done[a] = 1
+                            hexact[a] = 1          # H holds the exact fields of the final state
+                            continue
+                        flips_out[b0 + a] += changes
+                        memcpy(pa, sa, n * sizeof(double))
+                        for i in range(n):
+                            sa[i] = 1.0 if ha[i] >= 0.0 else -1.0
+                        if same_prev:
+                            cycle_out[b0 + a] = 1
+                            done[a] = 1
+                    if work >= _POLL_WORK:
+                        work = 0
+                        if _poll() != 0:
+                            interrupted = True
+                            break
+                if interrupted:
+                    break
+                for a in range(nb):
+                    ha = H + a * n
+                    sa = sd + a * n
+                    if not hexact[a]:
+                        _fields(jt, sa, ha, n)
+                    for i in range(n):
+                        S[b0 + a, i] = 1 if sa[i] > 0.0 else -1
+                    if delta_out is not None:
+                        dl = &delta_out[b0 + a, 0]
+                    _profile(sa, ha, n, dl, &margin_out[b0 + a], &mean_out[b0 + a],
+                             &fp_out[b0 + a])
+                b0 += nb
+        if interrupted:
+            _reraise()
+    finally:
+        free(sd)
+        free(act)
+        free(done)
+        free(hexact)
+        free(Hp)
+        free(Sp)
+
+
+# --------------------------------------------------------------------------------------------
+# simulated annealing
+
+
+def anneal_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, const double[::1] betas,
+                int64_t[::1] sweeps_out, int64_t[::1] flips_out, int64_t[::1] energy_out,
+                uint8_t[::1] reached_out, double[::1] margin_out, double[::1] mean_out,
+                double[:, ::1] delta_out=None):
+    """Simulated annealing on E(s) = #{i : s_i h_i ≤ 0} for each row of ``S`` (overwritten).
+
+    Sweep t (t = 0 .. len(betas)-1) makes N proposals at inverse temperature ``betas[t]``: a
+    uniformly random neuron j, the energy after flipping it computed in O(N) from the current
+    fields and column j (``h_i' = h_i − 2 s_j JT[j, i]``), accepted with probability
+    ``min(1, exp(−β ΔE))``. Fields are made exact every 4N accepted flips (and E recounted). When
+    E reaches 0 the fields are made exact and E recounted: the run stops if it is still 0 (a
+    strict fixed point). A state with E = 0 from the start does no sweep. Outputs per run: sweeps
+    done (a sweep cut short by success counts), accepted flips, final E, reached (E = 0), min and
+    mean of Δ (and the profile into ``delta_out``), all from exact fields of the final state.
+    """
+    cdef Py_ssize_t n = _check(JT, S)
+    cdef Py_ssize_t runs = S.shape[0]
+    _check_out(runs, n, delta_out,
+               (sweeps_out, flips_out, energy_out, reached_out, margin_out, mean_out))
+    cdef Py_ssize_t nsweeps = betas.shape[0]
+    cdef bitgen_t **bgs = _bitgens(gens, runs)
+    cdef double *buf = <double *> malloc(2 * n * sizeof(double))
+    if buf == NULL:
+        free(bgs)
+        raise MemoryError()
+    cdef double *sd = buf
+    cdef double *h = buf + n
+    cdef const double *jt = &JT[0, 0]
+    cdef const double *row
+    cdef const double *bt = &betas[0] if nsweeps > 0 else NULL
+    cdef double *dl = NULL
+    cdef double beta, c, hj
+    cdef Py_ssize_t r, i, j, k, sweep, since, E, Enew, dE
+    cdef int64_t flips
+    cdef bint accept, found, interrupted = False
+    cdef uint64_t work = 0
+    cdef bitgen_t *bg
+    try:
+        with nogil:
+            for r in range(runs):
+                bg = bgs[r]
+                for i in range(n):
+                    sd[i] = 1.0 if S[r, i] > 0 else -1.0
+                _fields(jt, sd, h, n)
+                work += <uint64_t>(n * n)
+                E = _unstable(sd, h, n)
+                found = E == 0
+                since = 0
+                flips = 0
+                sweep = 0
+                while not found and sweep < nsweeps:
+                    beta = bt[sweep]
+                    sweep += 1
+                    for k in range(n):
+                        j = <Py_ssize_t>_bounded(bg, <uint32_t>n)
+                        row = jt + j * n
+                        c = -2.0 * sd[j]              # 2 s_j' with s_j' = -s_j
+                        Enew = fpl_dyn_count_after(sd, h, row, c, n)
+                        hj = h[j] + c * row[j]        # neuron j itself also flips its spin
+                        Enew += (-sd[j] * hj <= 0.0) - (sd[j] * hj <= 0.0)
+                        dE = Enew - E
+                        if dE <= 0:
+                            accept = True
+                        else:
+                            accept = bg.next_double(bg.state) < exp(-beta * <double>dE)
+                        if not accept:
+                            continue
+                        sd[j] = -sd[j]
+                        _axpy(h, row, c, n)
+                        E = Enew
+                        flips += 1
+                        since += 1
+                        if since >= _REFRESH * n or E == 0:
+                            _fields(jt, sd, h, n)
+                            work += <uint64_t>(n * n)
+                            since = 0
+                            E = _unstable(sd, h, n)
+                            if E == 0:
+                                found = True
+                                break
+                    work += <uint64_t>(2 * n * n)
+                    if work >= _POLL_WORK:
+                        work = 0
+                        if _poll() != 0:
+                            interrupted = True
+                            break
+                if interrupted:
+                    break
+                if since != 0:
+                    _fields(jt, sd, h, n)
+                    work += <uint64_t>(n * n)
+                for i in range(n):
+                    S[r, i] = 1 if sd[i] > 0.0 else -1
+                if delta_out is not None:
+                    dl = &delta_out[r, 0]
+                _profile(sd, h, n, dl, &margin_out[r], &mean_out[r], &reached_out[r])
+                energy_out[r] = _unstable(sd, h, n)
+                sweeps_out[r] = sweep
+                flips_out[r] = flips
+                work += <uint64_t>(4 * n)
+                if work >= _POLL_WORK:
+                    work = 0
+                    if _poll() != 0:
+                        interrupted = True
+                        break
+        if interrupted:
+            _reraise()
+    finally:
+        free(buf)
+        free(bgs)

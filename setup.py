@@ -34,6 +34,7 @@ def ext(name, openmp=False):
 
 
 EXTENSIONS = [ext("sim._stability"), ext("sim._dfs"), ext("sim._clusters", openmp=True),
+              ext("sim._local", openmp=True),
               ext("sim._dynamics")]
 
 setup(

@@ -36,6 +36,11 @@ def register(subparsers) -> None:
     p.add_argument("--pairs", action="store_true",
                    help="also the unordered pair-distance histogram of distinct fixed points, "
                         "k = 0..N [fplandscape.sim.clusters.pair_distance_histogram]")
+    p.add_argument("--local", type=int, choices=(0, 1, 2), default=None, metavar="R",
+                   help="with --couplings: also summarise over all fixed points the margin "
+                        "min_i s_i h_i, the mean stability and the number of fixed points at "
+                        "distance 1..R (R = 0, 1, 2; exact local flip checks, streamed) "
+                        "[fplandscape.sim.local.local_stats]")
     p.add_argument("--method", choices=METHODS, default="auto",
                    help="enumeration method (default auto = dfs; bruteforce needs N <= 30)")
     ens = p.add_argument_group("random ensemble (with --n)")
@@ -82,7 +87,7 @@ def _run_couplings(args) -> Output:
     n = J.shape[0]
     keep = args.pairs or args.save_states is not None
     res = enumerate_fixed_points(J, method=args.method, return_states=keep,
-                                 **common.parallel_kwargs(args))
+                                 local_radius=args.local, **common.parallel_kwargs(args))
     obj = run_info(couplings=str(args.couplings), jd=args.jd, n=n, count=res.count)
     if args.pairs:
         require(not res.truncated, f"{res.count} fixed points are too many to keep for the pair "
@@ -91,6 +96,8 @@ def _run_couplings(args) -> Output:
         obj["pair_distance_hist"] = np.asarray(pair_distance_histogram(res.states, n)).tolist()
     obj.update(seconds=res.seconds, method=res.method, nodes_visited=res.nodes_visited,
                truncated=res.truncated, tasks=res.tasks)
+    if res.local is not None:
+        obj["local"] = {k: v for k, v in res.local.items() if not k.endswith("_sum")}
     if args.save_states is not None:
         path = tables.check_writable(args.save_states)
         np.save(path, res.states)
@@ -98,6 +105,13 @@ def _run_couplings(args) -> Output:
         note = " (a seeded sample: too many to keep)" if res.truncated else ""
         print(f"wrote {res.states.size} fixed point(s) to {path}{note}", file=sys.stderr)
     text = f"N = {n}: {res.count} fixed point(s) [{res.method}, {common.format_value(res.seconds)} s]"
+    if res.local is not None and res.count:
+        loc = res.local
+        text += (f"\nmargin: min {common.format_value(loc['margin_min'])}, mean "
+                 f"{common.format_value(loc['margin_mean'])}; mean stability "
+                 f"{common.format_value(loc['mean_stability'])}")
+        for r, v in enumerate(loc["mean_neighbors"], start=1):
+            text += f"\nmean number of fixed points at distance {r}: {common.format_value(v)}"
     if args.pairs:
         per_k = [{"k": k, "unordered_pairs": v} for k, v in enumerate(obj["pair_distance_hist"])]
         text += "\nunordered pairs of distinct fixed points at Hamming distance k:\n" \
@@ -109,6 +123,7 @@ def _run_ensemble(args) -> Output:
     from ..sim.disorder import disorder_average
 
     require(args.save_states is None, "--save-states applies to --couplings only")
+    require(args.local is None, "--local applies to --couplings only")
     require(args.jd is not None, "--jd is required with --n")
     require(args.seed is not None, "--seed is required with --n")
     require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")

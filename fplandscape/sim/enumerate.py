@@ -36,7 +36,8 @@ class EnumerationResult:
     nodes (spin assignments tried by the DFS, pruned ones included; 2^N for the brute force);
     ``version`` of fplandscape; ``seed`` of the sample; ``tasks`` the number of prefix tasks
     the search was split into (1 = one serial search); ``params`` the inputs that determine the
-    result (N, method, spin order, split depth, max_states, seed, SHA-256 of J).
+    result (N, method, spin order, split depth, max_states, seed, SHA-256 of J); ``local`` the
+    streamed local summary (``local_radius``), else None.
     """
 
     n: int
@@ -50,6 +51,7 @@ class EnumerationResult:
     seed: int
     tasks: int = 1
     params: Optional[dict] = None
+    local: Optional[dict] = None
 
 
 def sample_keys(codes, seed: int = 0) -> np.ndarray:
@@ -80,14 +82,25 @@ def default_split_depth(n: int) -> int:
     return 1 if n <= 30 else min(max(n - 26, 5), 11)
 
 
-def _prefix_task(J, order, return_states, max_states, seed, depth, prefix):
-    """One prefix task of the DFS (runs in a worker process)."""
+def _prefix_task(J, order, return_states, max_states, seed, depth, prefix,
+                 local_radius=None, local_threads=None):
+    """One prefix task of the DFS (runs in a worker). With ``local_radius`` the task's fixed
+    points are all listed, summarised by :func:`fplandscape.sim.local.summarize_local` and
+    dropped (or cut to the bottom-k sample), so memory is bounded by the largest task."""
     t0 = time.perf_counter()
+    listing = bool(return_states) or local_radius is not None
     count, codes, _trunc, nodes, _profile = _dfs.dfs_enumerate(
-        J, order, return_states, max_states, seed, depth, prefix)
-    out = {"count": int(count), "nodes": int(nodes), "seconds": time.perf_counter() - t0}
+        J, order, listing, max_states if local_radius is None else 2**63, seed, depth, prefix)
+    out = {"count": int(count), "nodes": int(nodes)}
+    if local_radius is not None:
+        from .local import local_stats, summarize_local
+
+        out["local"] = summarize_local(local_stats(J, codes, radius=local_radius,
+                                                   n_threads=local_threads))
+        codes = _bottom_k(codes, max_states, seed) if return_states else None
     if return_states:
         out["states"] = codes
+    out["seconds"] = time.perf_counter() - t0
     return out
 
 
@@ -144,8 +157,8 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
                            return_states: bool = False, max_states: int = 10**7,
                            seed: int = 0, workers: Optional[int] = None, scheduler=None,
                            split_depth: Optional[int] = None, checkpoint=None,
-                           resume: bool = False, progress: Optional[bool] = False
-                           ) -> EnumerationResult:
+                           resume: bool = False, progress: Optional[bool] = False,
+                           local_radius: Optional[int] = None) -> EnumerationResult:
     """Count (and optionally list) every fixed point of the network ``J``, exactly.
 
     Predicate (spec §1): ``s ∈ {±1}^N`` is a fixed point iff ``s_i h_i > 0`` for every i, with
@@ -183,6 +196,12 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
         with ``resume=True`` the journalled tasks are not rerun and the result is exactly that
         of an uninterrupted run. Only used when there is more than one task.
     progress : progress bar with ETA on stderr (None: if stderr is a terminal).
+    local_radius : 0, 1 or 2: also summarise, over *all* fixed points (streamed task by task,
+        whatever ``max_states``), the margin κ(σ) = min_i σ_i h_i, the mean stability and the
+        number of fixed points at Hamming distance 1..local_radius
+        (:func:`fplandscape.sim.local.local_stats`, exact local flip checks) into
+        ``result.local`` (histograms and means, :func:`fplandscape.sim.local.summarize_local`).
+        Per-state arrays for the kept states: ``local_stats(J, result.states)``.
 
     DFS. Spins are fixed one at a time in ``order`` (the first one to +1 only: ``s → −s`` maps
     fixed points to fixed points for every J, so each accepted state is emitted with its flip).
@@ -217,6 +236,10 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
         split_depth = _as_count(split_depth, "split_depth")
         if not 1 <= split_depth <= min(n, 25):
             raise InputError(f"split_depth must be in 1..{min(n, 25)} for N = {n}, got {split_depth}")
+    if local_radius is not None:
+        from .local import _check_radius
+
+        local_radius = _check_radius(local_radius)
     if method == "bruteforce":
         if n > _stab.BRUTEFORCE_MAX_N:
             raise InputError(
@@ -224,8 +247,17 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
                 "use method='dfs'"
             )
         t0 = time.perf_counter()
-        count, codes = _stab.count_fixed_points_bruteforce(J, return_states=True) if return_states \
+        listing = bool(return_states) or local_radius is not None
+        count, codes = _stab.count_fixed_points_bruteforce(J, return_states=True) if listing \
             else (_stab.count_fixed_points_bruteforce(J), None)
+        local = None
+        if local_radius is not None:
+            from .local import finish_local_summary, local_stats, summarize_local
+
+            local = finish_local_summary(summarize_local(local_stats(J, codes,
+                                                                     radius=local_radius)))
+            if not return_states:
+                codes = None
         truncated = False
         if codes is not None and codes.size > max_states:
             codes = np.sort(_bottom_k(codes, max_states, seed))
@@ -235,7 +267,7 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
                   "max_states": max_states if return_states else None, "seed": seed}
         return EnumerationResult(n=n, count=int(count), states=codes, truncated=truncated,
                                  method="bruteforce", seconds=seconds, nodes_visited=2**n,
-                                 version=__version__, seed=seed, params=params)
+                                 version=__version__, seed=seed, params=params, local=local)
 
     t0 = time.perf_counter()
     if order is None:
@@ -245,9 +277,12 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
     keep_states = bool(return_states)
     params = {"n": n, "method": "dfs", "J_sha256": parallel.array_digest(J),
               "order": order.tolist(), "split_depth": depth,
-              "max_states": max_states if keep_states else None, "seed": seed}
+              "max_states": max_states if keep_states else None, "seed": seed,
+              "local_radius": local_radius}
     ckpt = parallel.open_checkpoint(checkpoint, "enumerate", params, ntasks, resume=resume)
-    tasks = [(J, order, keep_states, max_states, seed, depth, p) for p in range(ntasks)]
+    local_threads = 1 if ntasks > 1 else None
+    tasks = [(J, order, keep_states, max_states, seed, depth, p, local_radius, local_threads)
+             for p in range(ntasks)]
     pool: list = []     # codes kept so far (merged lazily into a bottom-k sample)
     pooled = [0]
 
@@ -268,6 +303,13 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
                               on_result=merge, backend="threads", cancel=_dfs.request_stop)
     count = sum(r["count"] for r in rows)
     nodes = sum(r["nodes"] for r in rows)
+    local = None
+    if local_radius is not None:
+        from .local import finish_local_summary, merge_local_summaries
+
+        for r in rows:  # in task order: float sums independent of completion order
+            local = merge_local_summaries(local, r["local"])
+        local = finish_local_summary(local)
     codes = None
     truncated = False
     if keep_states:
@@ -279,4 +321,5 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
     seconds = time.perf_counter() - t0
     return EnumerationResult(n=n, count=int(count), states=codes, truncated=bool(truncated),
                              method="dfs", seconds=seconds, nodes_visited=int(nodes),
-                             version=__version__, seed=seed, tasks=ntasks, params=params)
+                             version=__version__, seed=seed, tasks=ntasks, params=params,
+                             local=local)

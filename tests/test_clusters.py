@@ -188,6 +188,116 @@ def test_pair_hist_fixed_points():
         np.testing.assert_array_equal(cl.pair_distance_histogram(st, n), ref)
 
 
+def codes_with_complements(rng, n, M):
+    """Random codes plus the complements of some of them (pairs at the top distance d = n)."""
+    c = random_codes(rng, n, M)
+    full = (1 << n) - 1
+    extra = [full ^ int(x) for x in c[: max(1, M // 10)]] if M else []
+    c = np.array(sorted(set(int(x) for x in c) | set(extra)), dtype=np.uint64)
+    rng.shuffle(c)
+    return c
+
+
+PAIR_KERNELS = [0] + ([1, 2] if cl._clusters.HAVE_AVX512 else [])
+
+
+@pytest.mark.parametrize("kernel", PAIR_KERNELS)
+@pytest.mark.parametrize("n", [1, 5, 17, 31, 32, 33, 64])
+def test_pair_kernels_against_reference(kernel, n):
+    """Every compiled pair kernel (scalar, AVX-512 64-bit and 32-bit lanes) on its own."""
+    if kernel == 2 and n > 32:
+        pytest.skip("32-bit lanes need n ≤ 32")
+    rng = np.random.default_rng(500 + 7 * n + kernel)
+    for M in (0, 1, 2, 3, 64, 257, 3000):
+        c = codes_with_complements(rng, n, M)
+        ref = ref_pair_hist_py(c, n) if len(c) <= 300 else ref_pair_hist_np(c, n)
+        for threads in (1, 2, 3):
+            h = cl._clusters.pair_hist(c, threads, cl._clusters.BLOCK, kernel)
+            np.testing.assert_array_equal(h[: n + 1], ref)
+            assert not h[n + 1:].any()
+    if n > 2:  # the top bin alone (complementary pairs only) and a set spanning many tiles
+        c = np.array([x for a in range(min(300, 2 ** (n - 1))) for x in (a, ((1 << n) - 1) ^ a)],
+                     dtype=np.uint64)
+        c = np.unique(c)
+        np.testing.assert_array_equal(cl._clusters.pair_hist(c, 2, 256, kernel)[: n + 1],
+                                      ref_pair_hist_np(c, n))
+
+
+@pytest.mark.skipif(not cl._clusters.HAVE_AVX512, reason="no AVX-512 VPOPCNTDQ on this CPU")
+def test_avx512_kernels_long_runs_and_threads():
+    """Enough pairs per thread for many flushes of the bit-sliced counters, ragged last tile."""
+    rng = np.random.default_rng(11)
+    for n, kernel in ((32, 2), (32, 1), (40, 1), (64, 1)):
+        c = codes_with_complements(rng, n, 9000)
+        ref = cl._clusters.pair_hist(c, 1, cl._clusters.BLOCK, 0)
+        for threads in (1, 2, 4):
+            np.testing.assert_array_equal(cl._clusters.pair_hist(c, threads, cl._clusters.BLOCK, kernel), ref)
+    with pytest.raises(ValueError):
+        cl._clusters.pair_hist(np.array([1, 2**32], dtype=np.uint64), 1, 2048, 2)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 12, 16, 20])
+def test_pair_hist_methods_agree(n):
+    """method='pairs' and method='cube' against the references, for any number of threads."""
+    rng = np.random.default_rng(600 + n)
+    sets = [random_codes(rng, n, M) for M in (0, 1, 2, 5, 64, 700)]
+    sets.append(np.arange(2 ** min(n, 11), dtype=np.uint64))
+    if n >= 3:
+        sets.append(clustered_codes(rng, n, min(500, 2 ** n)))
+    for c in sets:
+        ref = ref_pair_hist_py(c, n) if len(c) <= 300 else ref_pair_hist_np(c, n)
+        for method in ("pairs", "cube", "auto"):
+            for threads in (1, 2, 3):
+                h = cl.pair_distance_histogram(c, n, n_threads=threads, method=method)
+                assert h.dtype == np.int64 and h.shape == (n + 1,)
+                np.testing.assert_array_equal(h, ref)
+
+
+def test_pair_hist_cube_full_cube_and_fixed_points():
+    for n in (1, 4, 10, 15):
+        c = np.arange(2**n, dtype=np.uint64)
+        expect = np.array([0] + [2**n * comb(n, k) // 2 for k in range(1, n + 1)], dtype=np.int64)
+        np.testing.assert_array_equal(cl.pair_distance_histogram(c, n, method="cube"), expect)
+    for n, jd, st in FP_SETS:
+        np.testing.assert_array_equal(cl.pair_distance_histogram(st, n, method="cube"),
+                                      cl.pair_distance_histogram(st, n, method="pairs"))
+
+
+def test_pair_hist_cube_bigger_set_threads():
+    rng = np.random.default_rng(21)
+    n = 22
+    c = random_codes(rng, n, 30000)
+    h1 = cl.pair_distance_histogram(c, n, n_threads=1, method="cube")
+    h2 = cl.pair_distance_histogram(c, n, n_threads=2, method="cube")
+    h3 = cl.pair_distance_histogram(c, n, n_threads=3, method="pairs")
+    np.testing.assert_array_equal(h1, h2)
+    np.testing.assert_array_equal(h1, h3)
+    assert h1.sum() == 30000 * 29999 // 2
+
+
+def test_pair_hist_without_avx512(monkeypatch):
+    """The wrapper falls back to the scalar kernel when the CPU lacks AVX-512 VPOPCNTDQ."""
+    rng = np.random.default_rng(31)
+    c = codes_with_complements(rng, 32, 3000)
+    with_simd = cl.pair_distance_histogram(c, 32, method="pairs")
+    monkeypatch.setattr(cl._clusters, "HAVE_AVX512", False)
+    assert cl._pair_kernel(32) == 0 and cl._pair_kernel(64) == 0
+    np.testing.assert_array_equal(cl.pair_distance_histogram(c, 32, method="pairs"), with_simd)
+    np.testing.assert_array_equal(with_simd, ref_pair_hist_np(c, 32))
+
+
+def test_pair_hist_method_choice():
+    assert cl._choose_method(10**6, 24) == "cube"
+    assert cl._choose_method(10**6, 26) == "cube"
+    assert cl._choose_method(10**6, 32) == "pairs"  # 2^32 int32 > CUBE_MAX_BYTES
+    assert cl._choose_method(100, 20) == "pairs"
+    assert cl._choose_method(1, 3) == "pairs"
+    with pytest.raises(InputError, match="method"):
+        cl.pair_distance_histogram([1, 2], 4, method="fft")
+    with pytest.raises(InputError, match="cube"):
+        cl.pair_distance_histogram([1, 2], 40, method="cube")
+
+
 def test_overlap_distribution():
     rng = np.random.default_rng(3)
     n = 17

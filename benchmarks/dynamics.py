@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/dynamics.py [--n N] [--seed S] [--quick]
+    python benchmarks/dynamics.py [--n N] [--seed S] [--quick] [--skip-scan | --scan-only]
+        [--workers W]
 
 What it measures (``time.perf_counter``, wall clock, one process, one thread; default N = 3200):
 
@@ -17,6 +18,12 @@ What it measures (``time.perf_counter``, wall clock, one process, one thread; de
 * sync: steps s ← sign(J s) per second (runs × steps / s), one run and 16 runs in lock step
   (the kernel reads J once per step for a group of 16 runs); exact fields every step.
 * anneal: Metropolis proposals and accepted flips per second (each proposal costs O(N)).
+* scan (issue 4, :func:`fplandscape.sim.accessibility.accessibility_scan`): J_D ∈ {0.3, 0.35,
+  …, 1.0} × N ∈ {200, 400, 800, 1600} × 20 runs (≤ 1000 sweeps) for async and sync, one network
+  per N, on ``--workers`` threads (default 2); target < 5 min on 2 cores. It is the long part:
+  ``--skip-scan`` leaves it out, ``--scan-only`` runs only it, ``--quick`` shrinks it to
+  N ∈ {200, 400}. Rate = sweeps done (all runs) per second of the whole scan; the measured
+  thresholds J_50(N) and their extrapolations are printed below the table.
 
 "setup" is the time of the same call with max_sweeps = 0 (validation, the transposed copy of J,
 the initial and final exact fields; best of two after a warm-up call); rates are computed on
@@ -38,6 +45,9 @@ from fplandscape.provenance import benchmark_header
 from fplandscape.sim.dynamics import anneal, run_dynamics
 
 VISIT_TARGET = 1e8
+SCAN_TARGET_SECONDS = 300.0
+SCAN_JD = [round(0.3 + 0.05 * i, 10) for i in range(15)]
+SCAN_N = (200, 400, 800, 1600)
 COLUMNS = ("kernel", "network", "runs", "sweeps", "flips", "seconds", "setup s", "rate",
            "unit", "rate (whole call)", "target", "status")
 
@@ -72,9 +82,52 @@ def _row(kernel, network, res, secs, setup, work, unit, target=None):
             "target": "-" if target is None else f">= {target:.0e}", "status": status}
 
 
-def run(n: int = 3200, seed: int = 0, quick: bool = False, echo=print):
+def run_scan(seed: int = 0, quick: bool = False, workers: int = 2, echo=print):
+    """The accessibility scan of issue 4; returns (benchmark row, AccessibilityResult)."""
+    from fplandscape.sim.accessibility import accessibility_scan
+
+    n_values = SCAN_N[:2] if quick else SCAN_N
+    t = time.perf_counter()
+    res = accessibility_scan(n_values, SCAN_JD, rules=("async", "sync"), runs=20, networks=1,
+                             max_sweeps=1000, seed=seed, workers=workers, progress=False)
+    secs = time.perf_counter() - t
+    sweeps = sum(sum(c["sweeps"]) for c in res.cells)
+    runs = sum(len(c["sweeps"]) for c in res.cells)
+    row = {"kernel": f"scan async+sync ({workers} threads)",
+           "network": f"N {n_values[0]}-{n_values[-1]} x {len(SCAN_JD)} J_D x 20 runs",
+           "runs": runs, "sweeps": sweeps, "flips": None, "seconds": secs, "setup s": None,
+           "rate": sweeps / secs, "unit": "run-sweeps/s", "rate (whole call)": sweeps / secs,
+           "target": f"< {SCAN_TARGET_SECONDS:.0f} s",
+           "status": "PASS" if secs < SCAN_TARGET_SECONDS else "FAIL"}
+    echo(f"  done: accessibility scan, {secs:.1f} s", file=sys.stderr, flush=True)
+    return row, res
+
+
+def format_thresholds(res) -> str:
+    lines = ["thresholds J_50(N) (logistic fit of P(reach) vs J_D) and J_50(inf):"]
+    for t in res.thresholds:
+        if t["kind"] == "finite_n":
+            j = "-" if t["j50"] is None else f"{t['j50']:.4f} +- {t['j50_err']:.4f}"
+            lines.append(f"  {t['rule']:6s} N = {t['n']:5d}: J_50 = {j}  [{t['status']}, "
+                         f"{t['method']}]")
+        else:
+            j = "-" if t["j50_inf"] is None else f"{t['j50_inf']:.4f} +- {t['j50_inf_err']:.4f}"
+            fit = "" if t["chi2"] is None else f"  chi2 = {t['chi2']:.2f} / dof {t['dof']}"
+            lines.append(f"  {t['rule']:6s} N -> inf ({t['form']}): J_50 = {j}{fit}"
+                         f"{'  (headline)' if t['headline'] else ''}")
+    return "\n".join(lines)
+
+
+def run(n: int = 3200, seed: int = 0, quick: bool = False, echo=print, scan: bool = True,
+        kernels: bool = True, workers: int = 2):
     rows = []
     say = lambda msg: echo(msg, file=sys.stderr, flush=True)
+    scan_result = None
+    if not kernels:
+        if scan:
+            row, scan_result = run_scan(seed, quick, workers, echo)
+            rows.append(row)
+        return rows, scan_result
 
     # async: visit loop
     J = visit_network(n)
@@ -121,7 +174,10 @@ def run(n: int = 3200, seed: int = 0, quick: bool = False, echo=print):
     rows.append(_row("anneal", net, res, secs, setup, res.sweeps.sum() * n, "proposals/s"))
     rows.append(_row("anneal", net, res, secs, setup, res.flips.sum(), "flips/s"))
     say(f"  done: anneal, {secs:.2f} s")
-    return rows
+    if scan:
+        row, scan_result = run_scan(seed, quick, workers, echo)
+        rows.append(row)
+    return rows, scan_result
 
 
 def _fmt(col, v) -> str:
@@ -147,7 +203,16 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=3200, help="number of neurons (default 3200)")
     ap.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     ap.add_argument("--quick", action="store_true", help="fewer sweeps and networks")
+    scan = ap.add_mutually_exclusive_group()
+    scan.add_argument("--skip-scan", action="store_true",
+                      help="leave out the (long) accessibility scan of issue 4")
+    scan.add_argument("--scan-only", action="store_true",
+                      help="run only the accessibility scan")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="threads of the accessibility scan (default 2)")
     args = ap.parse_args(argv)
+    if args.workers < 1:
+        ap.error("--workers must be positive")
     if args.n < 4:
         ap.error("--n must be at least 4")
     if args.seed < 0:
@@ -155,12 +220,17 @@ def main(argv=None) -> int:
     print(benchmark_header("fplandscape dynamics benchmark (async / sync / anneal, one thread)",
                            f"N = {args.n}"), flush=True)
     try:
-        rows = run(n=args.n, seed=args.seed, quick=args.quick)
+        rows, scan_result = run(n=args.n, seed=args.seed, quick=args.quick,
+                                scan=not args.skip_scan, kernels=not args.scan_only,
+                                workers=args.workers)
     except MemoryError:
         print(f"out of memory for N = {args.n}")
         return 0
     print()
     print(format_table(rows))
+    if scan_result is not None:
+        print()
+        print(format_thresholds(scan_result))
     return 0
 
 

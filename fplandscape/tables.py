@@ -29,6 +29,22 @@ def check_writable(path) -> Path:
     return p
 
 
+def ensure_dir(path) -> Path:
+    """Create directory ``path`` (and parents) if needed; InputError if that is impossible."""
+    d = Path(path)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(f"cannot create output directory {str(d)!r}: a file is in the way") \
+            from None
+    except OSError as exc:
+        raise InputError(f"cannot create output directory {str(d)!r}: "
+                         f"{exc.strerror or exc}") from None
+    if not os.access(d, os.W_OK):
+        raise InputError(f"cannot write into output directory {str(d)!r}: permission denied")
+    return d
+
+
 def to_jsonable(value):
     """Convert NumPy scalars/arrays to Python types; non-finite floats become None (JSON null)."""
     if isinstance(value, dict):

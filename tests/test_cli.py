@@ -346,33 +346,48 @@ def test_readme_setup_block_and_ci_script():
 
 
 @pytest.mark.slow
-def test_reproduce_quick(capsys, tmp_path):
+def test_reproduce_quick(capsys, tmp_path, monkeypatch):
+    """The README's main job: every figure of the quick run with its data, the critical values,
+    and simulations that agree with the exact formulas within the stated z bound."""
+    monkeypatch.setenv("FPLANDSCAPE_CHECKPOINTS", str(tmp_path / "ck"))
     out = tmp_path / "repro"
-    rc, stdout, err = run(capsys, "reproduce", "--quick", "--out", out)
+    rc, stdout, err = run(capsys, "reproduce", "--quick", "--out", out, "--no-progress")
     assert rc == 0, err
     data = out / "data"
-    for name in ("entropy.csv", "pair_entropy.csv", "local_entropy.csv", "critical.csv",
-                 "critical_evidence.csv", "summary.json"):
+    for name in ("critical.csv", "critical_evidence.csv", "summary.json"):
         assert (data / name).is_file(), name
+    from fplandscape.figures import FIGURES
+    for name in FIGURES:
+        for path in (out / f"{name}.png", out / f"{name}.pdf", data / f"{name}.csv",
+                     data / f"{name}.json"):
+            assert path.is_file() and path.stat().st_size > 0, path
     summary = json.loads((data / "summary.json").read_text())
     assert summary["version"] == fplandscape.__version__
     assert summary["parameters"]["quick"] is True and summary["wall_time"] > 0
     assert summary["failures"] == []
     crit = {r["criterion"]: r for r in read_csv(data / "critical.csv")}
     assert set(crit) == {"gap", "energetic"}
+    assert float(crit["gap"]["jd"]) == pytest.approx(0.0427228, abs=1e-6)
     assert all(r["version"] == fplandscape.__version__ for r in crit.values())
-    assert "gap" in stdout and "energetic" in stdout and "tolerance" in stdout
+    assert "gap" in stdout and "energetic" in stdout and "max_abs_z" in stdout
+    checks = {r["check"]: r for r in summary["validation"]}
+    assert len(checks) >= 4
+    for r in checks.values():
+        assert r["points"] > 0 and r["max_abs_z"] < 4.5, r
     ent = read_csv(data / "entropy.csv")
     for r in ent:
-        if float(r["eta"]) == 0:
+        if r["series"] == "theory" and float(r["eta"]) == 0:
             assert float(r["entropy"]) == pytest.approx(s_closed(float(r["jd"])), rel=1e-12,
                                                         abs=1e-14)
-    local = read_csv(data / "local_entropy.csv")
+    local = read_csv(data / "local-entropy.csv")
     assert {float(r["jd"]) for r in local} == {0.05, 0.1, 0.2, 0.5}
-    assert {(r["kind"], float(r["kappa"]) == 0) for r in local} == {
-        ("annealed", True), ("franz-parisi", True), ("franz-parisi", False)}
-    pairs = read_csv(data / "pair_entropy.csv")
+    pairs = read_csv(data / "pair-entropy.csv")
     assert any(r["label"] == "gap" for r in pairs)
+    # --resume keeps every finished figure
+    rc, stdout, err = run(capsys, "reproduce", "--quick", "--out", out, "--resume",
+                          "--no-progress")
+    assert rc == 0, err
+    assert stdout.count("kept ") == len(FIGURES)
 
 
 def test_reproduce_unwritable_out(capsys, tmp_path):
@@ -380,3 +395,19 @@ def test_reproduce_unwritable_out(capsys, tmp_path):
     blocker.write_text("x")
     rc, _, err = run(capsys, "reproduce", "--quick", "--out", blocker)
     assert rc == 2 and err.startswith("error:") and "cannot create" in err
+
+
+def test_figures_command(capsys, tmp_path):
+    obj = run_json(capsys, "figures", "--list")
+    names = [r["name"] for r in obj["figures"]]
+    assert names[:3] == ["entropy", "pair-histograms", "pair-entropy"] and "modular" in names
+    rc, _, err = run(capsys, "figures", "--out", tmp_path)
+    assert rc == 2 and "--all" in err
+    rc, _, err = run(capsys, "figures", "nope", "--out", tmp_path)
+    assert rc == 2 and "unknown figure" in err
+    rc, _, err = run(capsys, "figures", "--all", "entropy", "--out", tmp_path)
+    assert rc == 2 and "not both" in err
+    obj = run_json(capsys, "figures", "pair-entropy", "--quick", "--out", tmp_path, "--seed", 2)
+    assert obj["figures"][0]["name"] == "pair-entropy" and obj["seed"] == 2
+    assert (tmp_path / "pair-entropy.png").is_file()
+    assert (tmp_path / "data" / "pair-entropy.csv").is_file()

@@ -15,8 +15,9 @@ from .._version import __version__
 from ..errors import ConvergenceError, InputError
 from . import common, reproduce, theory
 from . import enumerate as enumerate_cmd  # noqa: A004 (module attribute shadows the builtin here only)
+from . import dynamics as dynamics_cmd
 
-GROUPS = (theory, enumerate_cmd, reproduce)
+GROUPS = (theory, enumerate_cmd, reproduce, dynamics_cmd)
 
 
 def build_parser() -> common.ArgumentParser:

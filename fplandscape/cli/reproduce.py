@@ -1,33 +1,103 @@
-"""``fplandscape reproduce``: thin layer over :func:`fplandscape.validate.reproduce.reproduce`."""
+"""``fplandscape reproduce`` and ``fplandscape figures``: thin layers over
+:func:`fplandscape.validate.reproduce.reproduce` and :func:`fplandscape.figures.make_figure`."""
 from __future__ import annotations
 
+import argparse
 import sys
 
 from .. import tables
+from . import common
+from .common import Output, require
+
+
+def _shared(p, *, what):
+    p.add_argument("--quick", action="store_true",
+                   help="coarse grids and few networks (minutes instead of the full run)")
+    p.add_argument("--out", default="figures", metavar="DIR",
+                   help="output directory: figures in DIR, data tables in DIR/data "
+                        "(default: figures)")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of every random network and run (default 0)")
+    g = p.add_argument_group("parallel runs, progress and resuming")
+    g.add_argument("--workers", type=int, default=None, metavar="W",
+                   help=f"local workers for the {what} (default: all cores)")
+    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run the simulations and theory grids on this Dask cluster")
+    g.add_argument("--resume", action="store_true",
+                   help="keep finished figures and resume interrupted simulations from their "
+                        "checkpoints (same command and options)")
+    g.add_argument("--progress", action=argparse.BooleanOptionalAction,
+                   default=None, help="progress bars on stderr (default: when a terminal)")
 
 
 def register(subparsers) -> None:
-    """Add the ``reproduce`` command to the top-level subparsers."""
-    text = ("regenerate the study's data tables (analytic part: entropies, pair entropy, "
-            "local-entropy curves, critical self-couplings) "
+    """Add the ``reproduce`` and ``figures`` commands to the top-level subparsers."""
+    text = ("regenerate the study: critical self-couplings, every figure of spec §6 with its "
+            "data, and a summary table (theory vs simulation) "
             "[fplandscape.validate.reproduce.reproduce]")
-    p = subparsers.add_parser("reproduce", help=text, description=text + ".")
-    p.add_argument("--quick", action="store_true",
-                   help="coarser grids and only the gap and energetic criteria (one to two minutes)")
-    p.add_argument("--out", default="figures", metavar="DIR",
-                   help="output directory; tables go to DIR/data (default: figures)")
+    p = subparsers.add_parser("reproduce", help=text, description=text + ".",
+                              epilog="The full run takes about 45 min on 2 cores; --quick "
+                                     "under 3 min.")
+    _shared(p, what="simulations and theory grids")
     p.add_argument("--json", action="store_true",
                    help="print the summary as one JSON object on stdout (progress on stderr)")
     p.set_defaults(handler=run)
+
+    from ..figures import FIGURES
+
+    text = ("make figures of spec §6 (PNG, PDF, data CSV and JSON) "
+            "[fplandscape.figures.make_figure]")
+    f = subparsers.add_parser("figures", help=text, description=text + ".",
+                              epilog="available: " + ", ".join(FIGURES))
+    f.add_argument("names", nargs="*", metavar="NAME", help="figures to make")
+    f.add_argument("--all", action="store_true", help="make every figure")
+    f.add_argument("--list", action="store_true", help="list the figures and exit")
+    _shared(f, what="simulations and theory grids")
+    common.add_output_options(f, csv_help="also write one row per figure made (name, paths, "
+                                          "seconds) as CSV to PATH")
+    f.set_defaults(handler=run_figures)
+
+
+def _check(args):
+    require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
+    require(args.workers is None or args.workers >= 1,
+            f"--workers must be a positive integer, got {args.workers}")
 
 
 def run(args) -> int:
     from ..validate.reproduce import reproduce
 
+    _check(args)
     stream = sys.stderr if args.json else sys.stdout
-    summary = reproduce(args.out, quick=args.quick, stream=stream)
+    summary = reproduce(args.out, quick=args.quick, seed=args.seed, workers=args.workers,
+                        scheduler=args.scheduler, resume=args.resume, progress=args.progress,
+                        stream=stream)
     if args.json:
         print(tables.dumps(summary))
     for failure in summary["failures"]:
         print(f"error: {failure['step']}: {failure['error']}", file=sys.stderr)
     return 1 if summary["failures"] else 0
+
+
+def run_figures(args):
+    from ..figures import FIGURES, make_figure
+
+    if args.list:
+        rows = [{"name": n, "title": m.TITLE} for n, m in FIGURES.items()]
+        return Output(json={"figures": rows}, rows=rows, text=common.format_table(rows))
+    _check(args)
+    require(args.all or args.names, "name at least one figure, or pass --all (see --list)")
+    require(not (args.all and args.names), "pass either figure names or --all, not both")
+    names = list(FIGURES) if args.all else args.names
+    for n in names:
+        require(n in FIGURES, f"unknown figure {n!r}; choose from {', '.join(FIGURES)}")
+    rows = []
+    for n in names:
+        res = make_figure(n, args.out, quick=args.quick, seed=args.seed, resume=args.resume,
+                          workers=args.workers, scheduler=args.scheduler, checkpoint=True,
+                          progress=args.progress)
+        rows.append({"name": n, **res.paths, "seconds": res.seconds, "reused": res.reused})
+        print(f"{'kept' if res.reused else 'wrote'} {res.paths['png']} ({res.seconds:.1f} s)",
+              file=sys.stderr)
+    return Output(json={"figures": rows, "seed": args.seed, "quick": args.quick},
+                  rows=rows, text=common.format_table(rows, ["name", "png", "seconds"]))

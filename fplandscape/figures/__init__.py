@@ -1,1 +1,98 @@
-"""Figures of the study (spec §6), rendered into figures/."""
+"""Figures of the study (spec §6), rendered into ``figures/``.
+
+Each figure is a module with ``NAME``, ``TITLE``, ``parameters(quick)`` (the grids, recorded
+with the data), ``compute(quick, seed, **options) -> rows`` (tidy rows, one per plotted point)
+and ``plot(rows) -> matplotlib Figure``; :func:`make_figure` runs both and writes PNG, PDF,
+CSV and a JSON sidecar (:func:`fplandscape.figures.style.save_figure`). ``options`` are the
+parallel/checkpoint options of the simulations (``workers``, ``scheduler``, ``checkpoint``,
+``resume``, ``progress``).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import tables
+from .._version import __version__
+from ..errors import InputError
+from ..provenance import environment
+
+__all__ = ["FIGURES", "FigureResult", "make_figure", "figure_names"]
+
+
+def _modules() -> dict:
+    from . import entropy, local_entropy, modular, pairs, phase_diagram
+
+    mods = [entropy, pairs.HISTOGRAMS, pairs.PAIR_ENTROPY, local_entropy, phase_diagram]
+    try:
+        from . import accessibility
+        mods += [accessibility.ACCESSIBILITY, accessibility.REACHED]
+    except ImportError:  # written with the dynamics study
+        pass
+    mods.append(modular)
+    return {m.NAME: m for m in mods}
+
+
+FIGURES = _modules()  # name -> figure module, in the order of spec §6
+
+
+def figure_names() -> list:
+    """Names of the available figures, in the order of spec §6."""
+    return list(FIGURES)
+
+
+@dataclass(frozen=True)
+class FigureResult:
+    """What :func:`make_figure` wrote: ``name``, ``paths`` (png, pdf, csv, json), ``rows``
+    (the data; None when reused from a previous run with ``resume``), ``seconds``,
+    ``reused`` (True when a finished figure with the same parameters was kept)."""
+
+    name: str
+    paths: dict
+    rows: list | None
+    seconds: float
+    reused: bool = False
+
+
+def make_figure(name: str, out_dir="figures", *, quick: bool = False, seed: int = 0,
+                resume: bool = False, params=None, **options) -> FigureResult:
+    """Compute and render figure ``name`` into ``out_dir`` (data into ``out_dir/data``).
+
+    With ``resume=True`` a figure already written by this version with the same parameters
+    and seed (its JSON sidecar says so) is kept as is, and the simulations of an unfinished
+    one resume from their checkpoints. ``params`` replaces the figure's default grids
+    (``FIGURES[name].parameters(quick)``; same keys), e.g. for tiny test runs.
+    """
+    if name not in FIGURES:
+        raise InputError(f"unknown figure {name!r}; choose from {', '.join(FIGURES)}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    mod = FIGURES[name]
+    out = tables.ensure_dir(out_dir)
+    tables.ensure_dir(out / "data")
+    params = params or mod.parameters(quick)
+    sidecar = out / "data" / f"{name}.json"
+    if resume and sidecar.exists():
+        try:
+            old = json.loads(sidecar.read_text())
+        except ValueError:
+            old = {}
+        if old.get("version") == __version__ and old.get("seed") == seed and \
+                old.get("parameters") == json.loads(json.dumps(tables.to_jsonable(params))) and \
+                all(Path(p).exists() for p in old.get("paths", {}).values()):
+            return FigureResult(name, old["paths"], None, 0.0, reused=True)
+    t0 = time.perf_counter()
+    rows = mod.compute(quick=quick, seed=seed, params=params, resume=resume, **options)
+    fig = mod.plot(rows)
+    seconds = time.perf_counter() - t0
+    paths = {k: str(out / f"{name}.{k}") for k in ("png", "pdf")}
+    paths.update(csv=str(out / "data" / f"{name}.csv"), json=str(sidecar))
+    meta = {"figure": name, "title": mod.TITLE, "version": __version__, "seed": seed,
+            "quick": bool(quick), "parameters": params, "environment": environment(),
+            "seconds": seconds, "rows": len(rows), "paths": paths}
+    from .style import save_figure
+
+    save_figure(fig, name, out, rows, meta)
+    return FigureResult(name, paths, rows, seconds)

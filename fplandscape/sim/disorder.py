@@ -53,7 +53,13 @@ class DisorderResult:
 
 
 def child_seeds(seed, samples: int) -> list:
-    """The child SeedSequences of the samples: ``SeedSequence(seed).spawn(samples)``."""
+    """The child SeedSequences of the samples: ``SeedSequence(seed).spawn(samples)`` for an
+    integer seed; for a SeedSequence ``ss`` the children ``SeedSequence(ss.entropy,
+    spawn_key=ss.spawn_key + (i,))`` (what ``ss.spawn`` gives on a fresh ``ss``, without
+    spawn's hidden counter, so calling twice gives the same children)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return [np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (i,),
+                                       pool_size=seed.pool_size) for i in range(samples)]
     return np.random.SeedSequence(seed).spawn(samples)
 
 
@@ -150,8 +156,9 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
     * ``expected_count`` and ``log_expected_count``: the exact finite-N mean, (E1)
       :func:`fplandscape.theory.log_expected_count` for one module, or
       :func:`fplandscape.theory.log_expected_count_modular` for ``layers > 1``; ``z_count`` =
-      (mean_count − expected_count)/se_count. Only defined for η = 0 and no dilution (c = 1):
-      None otherwise (no exact finite-N formula is implemented there);
+      (mean_count − expected_count)/se_count. One module: defined for any η without dilution
+      and for dilution at η = 0 (None for η ≠ 0 with dilution); ``layers > 1``: only for η = 0
+      and no dilution (None otherwise: no exact finite-N formula is implemented there);
     * with ``pairs``: ``mean_ordered_pairs[k]`` = mean of :func:`ordered_pairs` (ordered pairs
       (σ, τ), the pairs (σ, σ) at k = 0 and the flip pairs at k = L·N included), its
       ``se_ordered_pairs``, ``expected_pairs`` = (E4) :func:`fplandscape.theory.expected_pairs`,
@@ -188,7 +195,9 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
     children = child_seeds(seed, samples)
     tasks = [(ensemble, children[i], i, method, bool(pairs), bool(margins), max_states)
              for i in range(samples)]
-    entropy = seed.entropy if isinstance(seed, np.random.SeedSequence) else seed
+    # a SeedSequence is identified by its entropy *and* spawn key (children share the entropy)
+    entropy = f"{seed.entropy}/{tuple(seed.spawn_key)}" \
+        if isinstance(seed, np.random.SeedSequence) else seed
     ckpt = parallel.open_checkpoint(
         checkpoint, "disorder",
         {"ensemble": ensemble.as_dict(), "samples": samples, "seed": str(entropy),
@@ -217,12 +226,15 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
 
     exact = ensemble.eta == 0.0 and ensemble.dilution == 1.0
     log_e1 = None
-    if exact:
-        if ensemble.layers == 1:
-            log_e1 = float(theory.log_expected_count(ensemble.n, ensemble.jd))
-        else:
-            log_e1 = float(theory.log_expected_count_modular(ensemble.n, ensemble.jd,
-                                                             ensemble.lam, ensemble.layers))
+    if ensemble.layers == 1:
+        try:  # exact for η ≠ 0 (no dilution) and for dilution at η = 0 too
+            log_e1 = float(theory.log_expected_count(ensemble.n, ensemble.jd, ensemble.eta,
+                                                     ensemble.dilution))
+        except NotImplementedError:  # η ≠ 0 with dilution
+            log_e1 = None
+    elif exact:
+        log_e1 = float(theory.log_expected_count_modular(ensemble.n, ensemble.jd,
+                                                         ensemble.lam, ensemble.layers))
     summary["log_expected_count"] = log_e1
     summary["expected_count"] = None if log_e1 is None else float(np.exp(log_e1))
     summary["z_count"] = _z(summary["mean_count"], summary["se_count"], summary["expected_count"])
@@ -243,7 +255,7 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
         else:
             summary["expected_pairs"] = summary["z_pairs"] = summary["max_abs_z_pairs"] = None
 
-    info = run_info(seed=seed if not isinstance(seed, np.random.SeedSequence) else seed.entropy,
+    info = run_info(seed=seed if not isinstance(seed, np.random.SeedSequence) else entropy,
                     **ensemble.as_dict(), samples=samples, pairs=bool(pairs),
                     margins=bool(margins), method=method)
     info["seconds"] = time.perf_counter() - t_start

@@ -1,20 +1,22 @@
-"""Regenerate the study's data tables (``fplandscape reproduce``).
+"""The one-command reproduction of the study (``fplandscape reproduce [--quick]``).
 
-For now this is the analytic part (spec §2–§3); simulation overlays and figures are added by
-later issues. :func:`reproduce` writes, under ``<out_dir>/data/``:
+:func:`reproduce` computes, under ``out_dir`` (default ``figures/``):
 
-=========================  ===============================================================
-``entropy.csv``            s(J_D) (E2) and s(η, J_D) (E2η) on a J_D grid, several η
-``pair_entropy.csv``       S₂(q) (E3) on q ∈ [0, 1] for several J_D (including J_D^gap)
-``local_entropy.csv``      φ(d): annealed (E5), Franz–Parisi κ = 0 and κ = J_D (E6), for
-                           J_D ∈ {0.05, 0.1, 0.2, 0.5}, one row per (curve, d)
-``critical.csv``           the named critical self-couplings (§3) with tolerance and seconds
-``critical_evidence.csv``  the curve deciding each criterion at its threshold
-``summary.json``           version, environment, parameters, critical values, wall times
-=========================  ===============================================================
+1. the named critical self-couplings of spec §3 from the theory, with the curve that decides
+   each (``data/critical.csv``, ``data/critical_evidence.csv``);
+2. every figure of spec §6 that exists (:data:`fplandscape.figures.FIGURES`): the analytic
+   curves, exact enumeration of random networks at small N, the dynamics study, each with its
+   data (``<name>.png``, ``<name>.pdf``, ``data/<name>.csv``, ``data/<name>.json``);
+3. a summary (``data/summary.json`` and a printed table): critical values from theory, the
+   validation z-scores of the simulations against the exact finite-N formulas, the algorithmic
+   thresholds where the dynamics study ran, wall times.
 
-``quick=True`` uses coarser grids and only the ``gap`` and ``energetic`` criteria (well under
-three minutes); the full run adds ``entropic`` and ``ld``.
+``quick=True`` uses coarse grids and few networks (under three minutes on 2 cores); the full run
+uses the grids of the study (:data:`EXPECTED_FULL_MINUTES` on 2 cores), all local cores or a Dask
+cluster (``scheduler``), and is resumable: simulations journal their finished tasks
+(:mod:`fplandscape.parallel`) and with ``resume=True`` finished figures are kept.
+Every random number comes from ``seed`` through :class:`numpy.random.SeedSequence` children, so
+the numbers do not depend on the number of workers.
 """
 from __future__ import annotations
 
@@ -23,158 +25,164 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from .. import tables, theory
 from ..errors import ConvergenceError, InputError
 from ..provenance import Stopwatch, environment, run_info
 
-LOCAL_ENTROPY_JD = (0.05, 0.1, 0.2, 0.5)
-PAIR_ENTROPY_JD = (0.0, 0.02, 0.05, 0.1, 0.2, 0.5)
-ETAS = (-0.5, 0.0, 0.25, 0.5, 0.75, 1.0)
-
-FILES = ("entropy.csv", "pair_entropy.csv", "local_entropy.csv", "critical.csv",
-         "critical_evidence.csv", "summary.json")
+EXPECTED_FULL_MINUTES = 45  # measured order of magnitude of the full run on 2 cores
+FILES = ("critical.csv", "critical_evidence.csv", "summary.json")
+Z_BOUND = 4.5  # |z| above which a validation row is reported as a discrepancy
 
 
-def parameters(quick: bool = False) -> dict:
-    """The grids used by :func:`reproduce` (recorded in summary.json)."""
+def parameters(quick: bool = False, figures=None) -> dict:
+    """What :func:`reproduce` computes (recorded in summary.json)."""
+    from ..figures import FIGURES
+
+    names = list(FIGURES) if figures is None else list(figures)
     return {
         "quick": bool(quick),
-        "entropy_jd": {"start": -1.0, "stop": 2.0, "num": 31 if quick else 121},
-        "entropy_eta": list(ETAS),
-        "pair_entropy_jd": list(PAIR_ENTROPY_JD) + ["gap"],
-        "pair_entropy_q": {"start": 0.0, "stop": 1.0, "num": 101 if quick else 401},
-        "local_entropy_jd": list(LOCAL_ENTROPY_JD),
-        "local_entropy_kinds": ["annealed", "franz-parisi kappa=0", "franz-parisi kappa=jd"],
-        # d grid uniform in sqrt(d) on [d_min, 1/2] (theory.default_distances)
-        "local_entropy_d": {"num": 12 if quick else 50, "d_min": 0.005 if quick else 0.002,
-                            "d_max": 0.5},
         "criteria": ["gap", "energetic"] if quick else list(theory.CRITERIA),
+        "figures": {name: FIGURES[name].parameters(quick) for name in names},
     }
 
 
-def _prepare(out_dir) -> Path:
-    out = Path(out_dir)
-    data = out / "data"
-    try:
-        data.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise InputError(f"cannot create output directory {str(data)!r}: a file is in the way") \
-            from None
-    except OSError as exc:
-        raise InputError(f"cannot create output directory {str(data)!r}: "
-                         f"{exc.strerror or exc}") from None
+def _prepare(out_dir, figures) -> Path:
+    from ..figures import FIGURES
+
+    for name in figures or ():
+        if name not in FIGURES:
+            raise InputError(f"unknown figure {name!r}; choose from {', '.join(FIGURES)}")
+    data = tables.ensure_dir(Path(out_dir) / "data")
     for name in FILES:
         tables.check_writable(data / name)
     return data
 
 
-def _linspace(spec):
-    return np.linspace(spec["start"], spec["stop"], spec["num"])
+def _critical(criteria, say, timings, failures):
+    critical_rows, evidence_rows, found = [], [], {}
+    for criterion in criteria:
+        say(f"[reproduce] critical self-coupling: {criterion} ...")
+        with Stopwatch() as sw:
+            try:
+                value = theory.critical_self_coupling(criterion)
+            except ConvergenceError as exc:
+                value = None
+                failures.append({"step": f"critical:{criterion}", "error": str(exc)})
+                say(f"[reproduce]   FAILED: {exc}")
+        timings[f"critical:{criterion}"] = sw.seconds
+        if value is None:
+            critical_rows.append(run_info(criterion=criterion, jd=math.nan, tolerance=None,
+                                          bracket_lo=None, bracket_hi=None, converged=False,
+                                          seconds=sw.seconds))
+            continue
+        found[criterion] = value.jd
+        critical_rows.append(run_info(**value.as_row(), description=value.description))
+        evidence_rows += [run_info(criterion=criterion, **row) for row in value.evidence]
+        say(f"[reproduce]   J_D = {value.jd:.6g} ± {value.tolerance:g} ({sw.seconds:.1f} s)")
+    return critical_rows, evidence_rows, found
 
 
-def reproduce(out_dir="figures", quick: bool = False, *, verbose: bool = True,
-              stream=None) -> dict:
-    """Compute the analytic tables into ``<out_dir>/data`` and return a summary dict.
+def _finite(values):
+    return [abs(v) for v in values if v is not None and isinstance(v, (int, float))
+            and math.isfinite(v)]
 
-    ``verbose`` prints progress and a final summary table of the critical values to ``stream``
-    (default stdout). Raises :class:`InputError` if the output directory cannot be created or
-    written. A criterion that fails (ConvergenceError) is recorded in the summary's
-    ``failures`` and in critical.csv (``converged`` False), the other results are still written.
+
+def validation_summary(results: dict) -> list:
+    """One row per validation of a simulation against an exact formula, from the figure data:
+    the number of compared points, the largest |z| and whether it is within :data:`Z_BOUND`."""
+    rows = []
+
+    def add(check, zs, detail):
+        zs = _finite(zs)
+        if zs:
+            rows.append({"check": check, "points": len(zs), "max_abs_z": max(zs),
+                         "within_bound": max(zs) < Z_BOUND, "detail": detail})
+
+    ent = results.get("entropy")
+    if ent:
+        sim = [r for r in ent if r.get("series") == "enumeration"]
+        add("mean #FP vs E1 (eta = 0)", [r["z_count"] for r in sim if r["eta"] == 0.0],
+            "figure entropy, panel (a)")
+        add("mean #FP vs exact E1 (eta != 0)", [r["z_count"] for r in sim if r["eta"] != 0.0],
+            "figure entropy, panel (b)")
+    pairs = results.get("pair-histograms")
+    if pairs:
+        add("mean pairs at distance k vs E4", [r["z"] for r in pairs],
+            "figure pair-histograms")
+    mod = results.get("modular")
+    if mod:
+        add("mean #FP of modular chains vs exact E1(lambda)",
+            [r["z_count"] for r in mod if r.get("series") == "enumeration"], "figure modular")
+    return rows
+
+
+def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=None,
+              workers=None, scheduler=None, resume: bool = False, progress=None,
+              verbose: bool = True, stream=None) -> dict:
+    """Regenerate the study into ``out_dir`` and return the summary dict (module docstring).
+
+    ``figures``: names of the figures to make (default all). ``workers``/``scheduler``: local
+    cores (default all) or a Dask cluster for the simulations and theory grids; ``resume``:
+    keep finished figures and resume unfinished simulations from their checkpoints;
+    ``progress``: progress bars (default: when stderr is a terminal). ``verbose`` prints
+    progress and the final summary table to ``stream`` (default stdout). A failing step is
+    recorded in ``failures`` and the other results are still written.
     """
+    from ..figures import FIGURES, make_figure
+
     stream = stream or sys.stdout
-    params = parameters(quick)
-    data = _prepare(out_dir)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    data = _prepare(out_dir, figures)
+    names = list(FIGURES) if figures is None else list(figures)
+    params = parameters(quick, names)
 
     def say(msg):
         if verbose:
             print(msg, file=stream, flush=True)
 
-    timings: dict[str, float] = {}
-    failures: list[dict] = []
+    if not quick:
+        say(f"[reproduce] full run: expect about {EXPECTED_FULL_MINUTES} min on 2 cores "
+            "(interrupt with Ctrl-C and rerun with --resume to continue)")
+    timings: dict = {}
+    failures: list = []
+    results: dict = {}
     with Stopwatch() as total:
-        # --- critical values first: J_D^gap is also drawn in the S2(q) table
-        critical_rows, evidence_rows = [], []
-        found = {}
-        for criterion in params["criteria"]:
-            say(f"[reproduce] critical self-coupling: {criterion} ...")
-            with Stopwatch() as sw:
-                try:
-                    value = theory.critical_self_coupling(criterion)
-                except ConvergenceError as exc:
-                    value = None
-                    failures.append({"step": f"critical:{criterion}", "error": str(exc)})
-                    say(f"[reproduce]   FAILED: {exc}")
-            timings[f"critical:{criterion}"] = sw.seconds
-            if value is None:
-                critical_rows.append(run_info(criterion=criterion, jd=math.nan, tolerance=None,
-                                              bracket_lo=None, bracket_hi=None,
-                                              converged=False, seconds=sw.seconds))
-                continue
-            found[criterion] = value.jd
-            critical_rows.append(run_info(**value.as_row(), description=value.description))
-            evidence_rows += [run_info(criterion=criterion, **row) for row in value.evidence]
-            say(f"[reproduce]   J_D = {value.jd:.6g} ± {value.tolerance:g} ({sw.seconds:.1f} s)")
+        critical_rows, evidence_rows, found = _critical(params["criteria"], say, timings,
+                                                        failures)
         tables.write_csv(data / "critical.csv", critical_rows)
         tables.write_csv(data / "critical_evidence.csv", evidence_rows)
-
-        # --- s(J_D), s(eta, J_D)
-        say("[reproduce] annealed entropy s(eta, J_D) ...")
-        with Stopwatch() as sw:
-            jd = _linspace(params["entropy_jd"])
-            rows = []
-            for eta in params["entropy_eta"]:
-                s = np.atleast_1d(theory.annealed_entropy(jd, eta))
-                formula = "E2" if eta == 0 else "E2eta"
-                rows += [run_info(jd=float(x), eta=float(eta), entropy=float(v), formula=formula)
-                         for x, v in zip(jd, s)]
-            tables.write_csv(data / "entropy.csv", rows)
-        timings["entropy"] = sw.seconds
-
-        # --- S2(q)
-        say("[reproduce] pair entropy S2(q) ...")
-        with Stopwatch() as sw:
-            q = _linspace(params["pair_entropy_q"])
-            jds = list(PAIR_ENTROPY_JD) + ([found["gap"]] if "gap" in found else [])
-            rows = []
-            for x in jds:
-                v = np.atleast_1d(theory.pair_entropy(x, q))
-                label = "gap" if "gap" in found and x == found["gap"] else ""
-                rows += [run_info(jd=float(x), q=float(qq), pair_entropy=float(vv), label=label)
-                         for qq, vv in zip(q, v)]
-            tables.write_csv(data / "pair_entropy.csv", rows)
-        timings["pair_entropy"] = sw.seconds
-
-        # --- local-entropy curves
-        spec = params["local_entropy_d"]
-        d = theory.default_distances(spec["num"], spec["d_min"], spec["d_max"])
-        rows = []
-        n_bad = 0
-        for x in LOCAL_ENTROPY_JD:
-            for kind, kappa, key in (("annealed", 0.0, "annealed"),
-                                     ("franz-parisi", 0.0, "franz-parisi kappa=0"),
-                                     ("franz-parisi", x, "franz-parisi kappa=jd")):
-                say(f"[reproduce] local entropy J_D = {x}: {key} ({len(d)} points) ...")
-                with Stopwatch() as sw:
-                    curve = theory.local_entropy(x, kind, d=d, kappa=kappa)
-                timings[f"local_entropy:{x}:{key}"] = sw.seconds
-                bad = int(np.sum(~np.asarray(curve.converged, dtype=bool)))
-                n_bad += bad
-                if bad:
-                    say(f"[reproduce]   {bad} point(s) not converged (flagged in the CSV)")
-                rows += curve.as_rows()
-        tables.write_csv(data / "local_entropy.csv", rows)
+        written = []
+        for name in names:
+            say(f"[reproduce] figure {name}: {FIGURES[name].TITLE} ...")
+            with Stopwatch() as sw:
+                try:
+                    res = make_figure(name, out_dir, quick=quick, seed=seed, resume=resume,
+                                      workers=workers, scheduler=scheduler, checkpoint=True,
+                                      progress=progress)
+                except InputError:
+                    raise
+                except (ConvergenceError, ValueError, RuntimeError, OSError) as exc:
+                    failures.append({"step": f"figure:{name}", "error": str(exc)})
+                    say(f"[reproduce]   FAILED: {exc}")
+                    continue
+            timings[f"figure:{name}"] = sw.seconds
+            results[name] = res.rows if res.rows is not None else _load_rows(res.paths["csv"])
+            written.append(res.paths)
+            say(f"[reproduce]   {'kept' if res.reused else 'wrote'} {res.paths['png']} "
+                f"({sw.seconds:.1f} s)")
 
     summary = run_info(
+        seed=seed,
         out_dir=str(Path(out_dir)),
         data_dir=str(data),
-        files=[str(data / name) for name in FILES],
+        files=[str(data / name) for name in FILES] + [p for w in written for p in w.values()],
         parameters=params,
         environment=environment(),
         critical=[{k: r.get(k) for k in ("criterion", "jd", "tolerance", "converged", "seconds")}
                   for r in critical_rows],
-        local_entropy_unconverged_points=n_bad,
+        validation=validation_summary(results),
+        thresholds=_thresholds(results, found),
         failures=failures,
         seconds=timings,
         wall_time=total.seconds,
@@ -186,18 +194,62 @@ def reproduce(out_dir="figures", quick: bool = False, *, verbose: bool = True,
     return summary
 
 
+def _load_rows(path) -> list:
+    """Rows of a figure CSV written earlier (numbers parsed; used when a figure is reused)."""
+    import csv
+
+    def parse(v):
+        if v == "":
+            return None
+        if v in ("True", "False"):
+            return v == "True"
+        try:
+            x = float(v)
+        except ValueError:
+            try:
+                return json.loads(v)
+            except ValueError:
+                return v
+        return int(x) if x.is_integer() and "." not in v and "e" not in v.lower() else x
+
+    with open(path, newline="") as fh:
+        return [{k: parse(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def _thresholds(results: dict, found: dict) -> list:
+    """Algorithmic 50 % thresholds of the dynamics study (if it ran) beside the theory."""
+    acc = results.get("accessibility")
+    if not acc:
+        return []
+    out = []
+    for r in acc:
+        if r.get("kind") == "threshold":
+            out.append({k: r.get(k) for k in ("rule", "n", "j50", "j50_err")})
+    for name, value in found.items():
+        out.append({"rule": f"theory:{name}", "n": "inf", "j50": value, "j50_err": None})
+    return out
+
+
 def summary_table(summary: dict) -> str:
-    """Readable summary: the critical values with tolerance and seconds, and the wall time."""
+    """Readable summary: critical values, validation z-scores, thresholds, failures, time."""
     from ..cli.common import format_table
 
-    lines = ["critical self-couplings:",
+    lines = ["critical self-couplings (theory):",
              format_table(summary["critical"], ["criterion", "jd", "tolerance", "converged",
                                                 "seconds"])]
-    if summary["local_entropy_unconverged_points"]:
-        lines.append(f"local-entropy points not converged: "
-                     f"{summary['local_entropy_unconverged_points']} (flagged in the CSV)")
+    if summary.get("validation"):
+        lines += ["", f"validation of the simulations (|z| bound {Z_BOUND}):",
+                  format_table(summary["validation"], ["check", "points", "max_abs_z",
+                                                       "within_bound"])]
+    if summary.get("thresholds"):
+        lines += ["", "algorithmic thresholds J_50 (P(reach a FP) = 1/2) and theory:",
+                  format_table(summary["thresholds"], ["rule", "n", "j50", "j50_err"])]
     for f in summary["failures"]:
         lines.append(f"FAILED {f['step']}: {f['error']}")
-    lines.append(f"tables written to {summary['data_dir']} "
+    lines.append(f"figures and data written to {summary['out_dir']} "
                  f"(wall time {summary['wall_time']:.1f} s)")
     return "\n".join(lines)
+
+
+__all__ = ["reproduce", "parameters", "summary_table", "validation_summary",
+           "EXPECTED_FULL_MINUTES", "Z_BOUND"]

@@ -1,0 +1,240 @@
+"""``fplandscape dynamics ...`` and ``fplandscape accessibility ...``: runs of the dynamics /
+annealing on one random network, and the accessibility scan of
+:func:`fplandscape.sim.accessibility.accessibility_scan` (P(reach a fixed point) and time vs
+J_D for several N and algorithms, with the 50 % thresholds and their extrapolation).
+
+``dynamics --n N --jd X --rule R --seed S`` runs exactly the cell (N, X, R, network 0) of
+``accessibility --seed S`` (same network, same initial states: :func:`cell_seeds`).
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from .. import model
+from ..provenance import run_info
+from ..sim import accessibility as acc
+from ..sim.dynamics import anneal, run_dynamics
+from . import common
+from .common import Output, add_output_options, require
+
+
+def register(subparsers) -> None:
+    """Add the ``dynamics`` and ``accessibility`` commands to the top-level subparsers."""
+    text = ("run the zero-temperature dynamics (async / sync) or simulated annealing from random "
+            "initial states on one random network of the spec §1 ensemble drawn from the seed "
+            "[fplandscape.sim.dynamics.run_dynamics, anneal]")
+    p = subparsers.add_parser("dynamics", help=text, description=text + ".",
+                              epilog="The network and the initial states are those of network 0 "
+                                     "of 'fplandscape accessibility' with the same --seed. "
+                                     "--csv writes one row per run.")
+    p.add_argument("--n", type=int, required=True, metavar="N", help="number of neurons N >= 1")
+    p.add_argument("--jd", type=common._float, required=True, metavar="X",
+                   help="self-coupling J_D")
+    p.add_argument("--rule", default="async", metavar="RULE",
+                   help="async (default), sync or anneal")
+    p.add_argument("--runs", type=int, default=10, metavar="R",
+                   help="number of runs from uniform random initial states (default 10)")
+    p.add_argument("--seed", type=int, required=True, metavar="S",
+                   help="non-negative integer seed (network and runs)")
+    p.add_argument("--max-sweeps", type=int, default=1000, metavar="T",
+                   help="at most T sweeps per run (sync: steps; anneal: schedule length); "
+                        "default 1000")
+    p.add_argument("--eta", type=common._float, default=0.0, metavar="E",
+                   help="reciprocity eta in [-1, 1] (default 0)")
+    p.add_argument("--order", choices=("random", "fixed"), default="random",
+                   help="async: update order per sweep (default random)")
+    p.add_argument("--beta0", type=common._float, default=0.5, metavar="B",
+                   help="anneal: first inverse temperature (default 0.5)")
+    p.add_argument("--beta1", type=common._float, default=5.0, metavar="B",
+                   help="anneal: last inverse temperature (default 5)")
+    add_output_options(p, csv_help="also write one row per run as CSV to PATH")
+    p.set_defaults(handler=run_dynamics_cmd)
+
+    text = ("accessibility scan: P(reach a fixed point) and sweeps to reach it vs J_D for "
+            "several N and algorithms, finite-size 50-percent thresholds J_50(N) (logistic fit) and "
+            "their extrapolation J_50(inf) [fplandscape.sim.accessibility.accessibility_scan]")
+    q = subparsers.add_parser("accessibility", help=text, description=text + ".",
+                              epilog="--n and --jd take comma- or space-separated lists; "
+                                     "--jd also takes START:STOP:STEP (STEP with a decimal "
+                                     "point, e.g. 0.3:1.0:0.05) or START:STOP:NUM (an integer "
+                                     "NUM: numpy.linspace, as in the other commands). --csv "
+                                     "writes the cell rows (kind = cell) then the threshold "
+                                     "rows (kind = finite_n / extrapolated).")
+    q.add_argument("--n", nargs="+", type=_n_token, action=common._Flatten, required=True,
+                   metavar="N", help="numbers of neurons, e.g. 200,400,800")
+    q.add_argument("--jd", nargs="+", type=_jd_token, action=common._Flatten, required=True,
+                   metavar="X", help="self-couplings J_D: list or START:STOP:STEP")
+    q.add_argument("--rules", default="async,sync", metavar="R1,R2",
+                   help="algorithms, comma-separated (async, sync, anneal; default async,sync)")
+    q.add_argument("--runs", type=int, default=20, metavar="R",
+                   help="runs per network and cell (default 20)")
+    q.add_argument("--networks", type=int, default=1, metavar="K",
+                   help="random networks per (N, J_D) (default 1; the same networks for every "
+                        "J_D and algorithm)")
+    q.add_argument("--seed", type=int, required=True, metavar="S", help="non-negative seed")
+    q.add_argument("--max-sweeps", type=int, default=1000, metavar="T",
+                   help="sweep budget per run (default 1000)")
+    q.add_argument("--eta", type=common._float, default=0.0, metavar="E",
+                   help="reciprocity eta in [-1, 1] (default 0)")
+    q.add_argument("--extrapolation", choices=acc.EXTRAPOLATIONS, default="sqrt",
+                   help="headline extrapolation form: J_50(N) = J_50(inf) + c/sqrt(N) (sqrt, "
+                        "default) or + c/N (linear); both are reported")
+    q.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                   help="also a parametric-bootstrap error of J_50 from B replicates "
+                        "(default 0: delta method only)")
+    common.add_parallel_options(q, what="cells (N, J_D, algorithm, network)")
+    add_output_options(q, csv_help="also write the cell rows and the threshold rows as CSV "
+                                   "to PATH")
+    q.set_defaults(handler=run_accessibility_cmd)
+
+
+# --------------------------------------------------------------------------------------------
+# value parsing
+
+
+def _split(token: str) -> list:
+    parts = [t for t in token.replace(",", " ").split() if t]
+    if not parts:
+        raise argparse.ArgumentTypeError(f"empty value list {token!r}")
+    return parts
+
+
+def _n_token(token: str) -> list:
+    out = []
+    for t in _split(token):
+        try:
+            v = int(t)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer number of neurons: {t!r}") from None
+        if v < 1:
+            raise argparse.ArgumentTypeError(f"N must be a positive integer, got {v}")
+        out.append(v)
+    return out
+
+
+_n_token.__name__ = "N"
+
+
+def _jd_token(token: str) -> list:
+    out = []
+    for t in _split(token):
+        if ":" not in t:
+            out.append(common._float(t))
+            continue
+        parts = t.split(":")
+        if len(parts) != 3:
+            raise argparse.ArgumentTypeError(f"range {t!r} must be START:STOP:STEP or "
+                                             "START:STOP:NUM")
+        third = parts[2].strip()
+        if third.lstrip("+").isdigit():  # an integer: NUM points (the CLI-wide convention)
+            out += common.parse_values(t)
+            continue
+        start, stop, step = (common._float(v) for v in parts)
+        if step <= 0:
+            raise argparse.ArgumentTypeError(f"range {t!r}: STEP must be positive")
+        if stop < start:
+            raise argparse.ArgumentTypeError(f"range {t!r}: STOP must be >= START")
+        count = int(np.floor((stop - start) / step + 1e-9)) + 1
+        if count > 100000:
+            raise argparse.ArgumentTypeError(f"range {t!r} has too many points ({count})")
+        out += [float(round(start + i * step, 12)) for i in range(count)]
+    return out
+
+
+_jd_token.__name__ = "J_D"
+
+
+def _rules(text: str) -> list:
+    rules = [r.strip() for r in text.split(",") if r.strip()]
+    require(bool(rules), "--rules must name at least one algorithm")
+    return rules
+
+
+# --------------------------------------------------------------------------------------------
+# handlers
+
+
+def run_dynamics_cmd(args) -> Output:
+    require(args.n >= 1, f"--n must be a positive integer, got {args.n}")
+    require(args.runs >= 1, f"--runs must be a positive integer, got {args.runs}")
+    require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
+    require(args.max_sweeps >= 0, f"--max-sweeps must be >= 0, got {args.max_sweeps}")
+    require(-1.0 <= args.eta <= 1.0, f"--eta must lie in [-1, 1], got {args.eta}")
+    algo = acc.get_algorithm(args.rule)  # unknown names: InputError listing the available ones
+    net_ss, run_ss = acc.cell_seeds(args.seed, args.n, 0)
+    J = model.gaussian_couplings(args.n, args.jd, eta=args.eta,
+                                 rng=np.random.default_rng(net_ss))
+    if args.rule in ("async", "sync"):
+        res = run_dynamics(J, rule=args.rule, runs=args.runs, max_sweeps=args.max_sweeps,
+                           order=args.order, seed=run_ss, return_stability=False)
+        runs = [{k: row[k] for k in ("run", "converged", "is_fixed_point", "cycle2", "sweeps",
+                                     "flips", "margin", "mean_stability")}
+                for row in res.as_rows()]
+        converged, fixed, sweeps, seconds = res.converged, res.is_fixed_point, res.sweeps, \
+            res.seconds
+    elif args.rule == "anneal":
+        res = anneal(J, runs=args.runs, max_sweeps=args.max_sweeps, beta0=args.beta0,
+                     beta1=args.beta1, seed=run_ss, return_stability=False)
+        runs = [{"run": row["run"], "converged": row["reached"],
+                 "is_fixed_point": row["reached"], "energy": row["energy"],
+                 "sweeps": row["sweeps"], "flips": row["flips"], "margin": row["margin"],
+                 "mean_stability": row["mean_stability"]} for row in res.as_rows()]
+        converged, fixed, sweeps, seconds = res.reached, res.reached, res.sweeps, res.seconds
+    else:  # a plugged-in algorithm: its generic per-run outcome
+        out = algo.runner(J, runs=args.runs, max_sweeps=args.max_sweeps, seed=run_ss,
+                          **algo.options)
+        converged = np.asarray(out["converged"], dtype=bool)
+        fixed = np.asarray(out["reached"], dtype=bool)
+        sweeps = np.asarray(out["sweeps"])
+        runs = [{"run": r, "converged": bool(converged[r]), "is_fixed_point": bool(fixed[r]),
+                 "sweeps": int(sweeps[r]), "margin": float(out["margin"][r]),
+                 "mean_stability": float(out["mean_stability"][r])}
+                for r in range(args.runs)]
+        seconds = None
+    ok = sweeps[np.asarray(converged, dtype=bool)]
+    obj = run_info(seed=args.seed, n=args.n, jd=args.jd, eta=args.eta, rule=args.rule,
+                   max_sweeps=args.max_sweeps, num_runs=args.runs,
+                   p_converged=float(np.mean(converged)),
+                   p_fixed_point=float(np.mean(fixed)),
+                   median_sweeps=float(np.median(ok)) if ok.size else None,
+                   typical_mean_stability=float(acc.typical_mean_stability(args.jd, args.n)),
+                   seconds=seconds, runs=runs)
+    meta = {k: obj[k] for k in ("version", "seed", "n", "jd", "eta", "rule", "max_sweeps")}
+    rows = [{**meta, **r} for r in runs]
+    text = (f"N = {args.n}, J_D = {common.format_value(args.jd)}, rule {args.rule}: "
+            f"{int(np.sum(converged))}/{args.runs} runs converged, "
+            f"{int(np.sum(fixed))} at a strict fixed point; median sweeps (converged runs) "
+            f"{common.format_value(obj['median_sweeps'])}\n")
+    text += common.format_table(runs[:20])
+    if len(runs) > 20:
+        text += f"\n... ({len(runs) - 20} more runs; use --json or --csv)"
+    return Output(json=obj, rows=rows, text=text)
+
+
+def run_accessibility_cmd(args) -> Output:
+    require(args.runs >= 1, f"--runs must be a positive integer, got {args.runs}")
+    require(args.networks >= 1, f"--networks must be a positive integer, got {args.networks}")
+    require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
+    require(args.max_sweeps >= 0, f"--max-sweeps must be >= 0, got {args.max_sweeps}")
+    require(args.bootstrap >= 0, f"--bootstrap must be >= 0, got {args.bootstrap}")
+    require(-1.0 <= args.eta <= 1.0, f"--eta must lie in [-1, 1], got {args.eta}")
+    require(len(set(args.n)) == len(args.n), f"--n has repeated values: {args.n}")
+    require(len(set(args.jd)) == len(args.jd), f"--jd has repeated values: {args.jd}")
+    rules = _rules(args.rules)
+    res = acc.accessibility_scan(args.n, args.jd, rules, runs=args.runs, networks=args.networks,
+                                 max_sweeps=args.max_sweeps, seed=args.seed, eta=args.eta,
+                                 extrapolation=args.extrapolation, bootstrap=args.bootstrap,
+                                 **common.parallel_kwargs(args))
+    obj = {**res.info, "rows": res.rows, "thresholds": res.thresholds}
+    cols = ["n", "jd", "rule", "runs", "reached", "p_reach", "p_reach_se", "median_sweeps",
+            "mean_stability", "typical_mean_stability"]
+    text = common.format_table(res.rows, cols)
+    fin = [t for t in res.thresholds if t["kind"] == "finite_n"]
+    text += "\n\nthresholds J_50(N) (logistic fit of p_reach vs J_D):\n" + common.format_table(
+        fin, ["rule", "n", "j50", "j50_err", "status", "method", "width", "dispersion"])
+    ext = [t for t in res.thresholds if t["kind"] == "extrapolated"]
+    text += "\n\nextrapolation J_50(inf):\n" + common.format_table(
+        ext, ["rule", "form", "headline", "j50_inf", "j50_inf_err", "slope", "chi2", "dof"])
+    return Output(json=obj, rows=res.as_rows(), text=text)

@@ -1,0 +1,83 @@
+"""Figure 4 (spec §6): local-entropy curves φ(d) around a reference fixed point.
+
+One panel per J_D (on both sides of the critical values): the annealed local entropy around a
+typical FP (E5), the Franz–Parisi local entropy around a typical FP (E6, κ = 0) and around a
+typical FP of margin κ = J_D, and the large-deviation local entropy around the densest
+references (E7; full run only — it is the slowest curve). φ(d) < 0 at small d means the
+reference is isolated; a curve that stays positive down to d → 0 means it sits in a dense
+cluster. Points that did not converge are left out of the plot and flagged in the CSV.
+The curves are independent tasks run in parallel on local processes
+(:func:`fplandscape.parallel.run_tasks`, backend "processes") or a Dask cluster.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import parallel, theory
+from .common import critical_values
+from .style import new_figure
+
+NAME = "local-entropy"
+TITLE = "Local entropy around typical, robust and densest fixed points"
+JD_VALUES = (0.05, 0.1, 0.2, 0.5)
+KINDS = (("annealed", "annealed", 0.0), ("franz-parisi", "FP kappa=0", 0.0),
+         ("franz-parisi", "FP kappa=J_D", None), ("large-deviation", "LD densest", 0.0))
+LABELS = {"annealed": "annealed (E5)", "FP kappa=0": "typical FP, $\\kappa = 0$ (E6)",
+          "FP kappa=J_D": "FP of margin $\\kappa = J_D$ (E6)",
+          "LD densest": "densest FPs (E7)"}
+
+
+def parameters(quick: bool = False) -> dict:
+    return {"jd_values": list(JD_VALUES),
+            "curves": [k[1] for k in KINDS if not (quick and k[0] == "large-deviation")],
+            "d": {"num": 8 if quick else 40, "d_min": 0.01 if quick else 0.002,
+                  "d_max": 0.5},
+            "critical": ["gap", "energetic"] if quick else ["gap", "ld", "energetic",
+                                                            "entropic"]}
+
+
+def _curve_task(jd, kind, label, kappa, d):
+    curve = theory.local_entropy(jd, kind, d=d, kappa=kappa)
+    return [{**row, "curve": label} for row in curve.as_rows()]
+
+
+def compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
+    p = params or parameters(quick)
+    d = theory.default_distances(p["d"]["num"], p["d"]["d_min"], p["d"]["d_max"])
+    tasks = []
+    for jd in p["jd_values"]:
+        for kind, label, kappa in KINDS:
+            if label in p["curves"]:
+                tasks.append((jd, kind, label, jd if kappa is None else kappa, d))
+    results = parallel.run_tasks(_curve_task, tasks, workers=options.get("workers"),
+                                 scheduler=options.get("scheduler"),
+                                 progress=options.get("progress"), desc="local-entropy curves",
+                                 backend="processes")
+    rows = [row for res in results for row in res]
+    crit = critical_values(names=tuple(p["critical"]))
+    for r in rows:
+        r.update({f"jd_{k}": v for k, v in crit.items()})
+    return rows
+
+
+def plot(rows: list):
+    jds = sorted({r["jd"] for r in rows})
+    fig, axes = new_figure(2, (len(jds) + 1) // 2, sharex=True)
+    styles = {"annealed": ("0.4", "--"), "FP kappa=0": ("tab:blue", "-"),
+              "FP kappa=J_D": ("tab:green", "-"), "LD densest": ("tab:red", "-.")}
+    crit = {k[3:]: v for k, v in rows[0].items() if k.startswith("jd_") and v is not None}
+    for ax, jd in zip(axes, jds):
+        for label, (color, ls) in styles.items():
+            rr = [r for r in rows if r["jd"] == jd and r["curve"] == label and r["converged"]]
+            if rr:
+                ax.plot([r["d"] for r in rr], [r["local_entropy"] for r in rr], color=color,
+                        ls=ls, label=LABELS[label])
+        ax.axhline(0.0, color="0.7", lw=0.8)
+        ax.set_xscale("log")
+        side = ", ".join(f"{'>' if jd > v else '<'} $J_D^{{{k}}}$" for k, v in crit.items())
+        ax.set_title(f"$J_D$ = {jd:g} ({side})")
+        ax.set_ylabel("local entropy $\\phi(d)$")
+    for ax in axes[-2:]:
+        ax.set_xlabel("distance $d$ from the reference")
+    axes[0].legend(loc="upper left")
+    return fig

@@ -1,0 +1,125 @@
+"""``fplandscape dynamics`` and ``fplandscape accessibility``: JSON contracts, agreement with the
+Python API (same network and initial states as the scan's network 0), value-list parsing,
+CSV rows and clean errors (``error:`` + exit status 2)."""
+import csv
+
+import numpy as np
+import pytest
+
+import fplandscape
+from fplandscape import model
+from fplandscape.cli.dynamics import _jd_token
+from fplandscape.sim import accessibility as acc
+from fplandscape.sim.dynamics import run_dynamics
+from cli_runner import run, run_json
+
+
+def run_error(capsys, *argv, match=None):
+    rc, out, err = run(capsys, *argv)
+    assert rc == 2, (rc, out, err)
+    assert err.startswith("error: ") and "Traceback" not in err
+    if match:
+        assert match in err, err
+    return err
+
+
+@pytest.mark.parametrize("rule", ["async", "sync", "anneal"])
+def test_dynamics_json_contract(capsys, rule):
+    obj = run_json(capsys, "dynamics", "--n", 40, "--jd", 0.7, "--rule", rule, "--runs", 5,
+                   "--seed", 3, "--max-sweeps", 400)
+    for key in ("n", "jd", "rule", "p_converged", "median_sweeps", "runs", "version", "seed",
+                "p_fixed_point", "typical_mean_stability"):
+        assert key in obj
+    assert (obj["n"], obj["jd"], obj["rule"]) == (40, 0.7, rule)
+    assert obj["version"] == fplandscape.__version__
+    assert len(obj["runs"]) == 5
+    for r in obj["runs"]:
+        for key in ("converged", "sweeps", "is_fixed_point", "margin", "mean_stability"):
+            assert key in r
+        assert (r["margin"] > 0) == r["is_fixed_point"]
+    conv = [r["converged"] for r in obj["runs"]]
+    assert obj["p_converged"] == pytest.approx(np.mean(conv))
+    ok = [r["sweeps"] for r in obj["runs"] if r["converged"]]
+    assert obj["median_sweeps"] == (float(np.median(ok)) if ok else None)
+
+
+def test_dynamics_is_network_zero_of_the_scan(capsys):
+    obj = run_json(capsys, "dynamics", "--n", 30, "--jd", 0.4, "--rule", "sync", "--runs", 8,
+                   "--seed", 9, "--max-sweeps", 300)
+    net_ss, run_ss = acc.cell_seeds(9, 30, 0)
+    J = model.gaussian_couplings(30, 0.4, rng=np.random.default_rng(net_ss))
+    ref = run_dynamics(J, rule="sync", runs=8, max_sweeps=300, seed=run_ss)
+    assert [r["sweeps"] for r in obj["runs"]] == ref.sweeps.tolist()
+    assert [r["margin"] for r in obj["runs"]] == ref.margin.tolist()
+    scan = acc.accessibility_scan([30], [0.4], rules=("sync",), runs=8, max_sweeps=300, seed=9,
+                                  workers=1)
+    assert scan.rows[0]["p_reach"] == obj["p_fixed_point"]
+
+
+def test_dynamics_text_and_csv(capsys, tmp_path):
+    path = tmp_path / "runs.csv"
+    rc, out, err = run(capsys, "dynamics", "--n", 20, "--jd", 1.0, "--runs", 3, "--seed", 0,
+                       "--csv", path)
+    assert rc == 0, err
+    assert "runs converged" in out and "wrote 3 row(s)" in err
+    rows = list(csv.DictReader(open(path)))
+    assert len(rows) == 3 and rows[0]["rule"] == "async" and rows[0]["version"]
+
+
+def test_accessibility_json_contract(capsys, tmp_path):
+    path = tmp_path / "acc.csv"
+    obj = run_json(capsys, "accessibility", "--n", "20,40", "--jd", "0.2:0.8:0.2",
+                   "--rules", "async,sync", "--runs", 4, "--seed", 5, "--max-sweeps", 200,
+                   "--no-progress", "--workers", 1, "--csv", path)
+    assert {"rows", "thresholds", "version", "seed"} <= set(obj)
+    assert len(obj["rows"]) == 2 * 4 * 2
+    assert sorted({r["jd"] for r in obj["rows"]}) == [0.2, 0.4, 0.6, 0.8]
+    for key in ("n", "jd", "rule", "p_reach", "p_reach_se", "median_sweeps", "runs", "reached",
+                "seconds"):
+        assert key in obj["rows"][0]
+    fin = [t for t in obj["thresholds"] if t["kind"] == "finite_n"]
+    ext = [t for t in obj["thresholds"] if t["kind"] == "extrapolated"]
+    assert {(t["rule"], t["n"]) for t in fin} == {(r, n) for r in ("async", "sync")
+                                                  for n in (20, 40)}
+    for t in fin:
+        assert {"j50", "j50_err", "status", "method"} <= set(t)
+    assert {t["form"] for t in ext} == {"sqrt", "linear"}
+    assert all("j50_inf" in t and "j50_inf_err" in t for t in ext)
+    ref = acc.accessibility_scan([20, 40], [0.2, 0.4, 0.6, 0.8], rules=("async", "sync"),
+                                 runs=4, seed=5, max_sweeps=200, workers=1)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+    assert strip(obj["rows"]) == strip(ref.rows)
+    rows = list(csv.DictReader(open(path)))
+    assert len(rows) == len(ref.rows) + len(ref.thresholds)
+    assert {r["kind"] for r in rows} == {"cell", "finite_n", "extrapolated"}
+
+
+def test_jd_value_forms():
+    assert _jd_token("0.3:1.0:0.05") == [round(0.3 + 0.05 * i, 12) for i in range(15)]
+    assert _jd_token("0:1:3") == [0.0, 0.5, 1.0]  # integer third field: NUM points
+    assert _jd_token("0.1,0.2") == [0.1, 0.2]
+    assert _jd_token("0.5") == [0.5]
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["dynamics", "--n", 10, "--jd", 0.5, "--rule", "bogus", "--seed", 0], "unknown algorithm"),
+    (["dynamics", "--n", 0, "--jd", 0.5, "--seed", 0], "--n must be a positive integer"),
+    (["dynamics", "--n", 10, "--jd", 0.5, "--seed", -1], "--seed must be"),
+    (["dynamics", "--n", 10, "--jd", 0.5, "--seed", 0, "--runs", 0], "--runs must be"),
+    (["dynamics", "--n", 10, "--jd", "nan", "--seed", 0], "not a finite number"),
+    (["dynamics", "--n", 10, "--jd", 0.5, "--seed", 0, "--eta", 3], "--eta must lie"),
+    (["dynamics", "--n", 10, "--jd", 0.5], "--seed"),
+    (["accessibility", "--n", "10,x", "--jd", 0.5, "--seed", 0], "not an integer"),
+    (["accessibility", "--n", "10,10", "--jd", 0.5, "--seed", 0], "repeated"),
+    (["accessibility", "--n", 10, "--jd", "1:0:0.1", "--seed", 0], "STOP must be >= START"),
+    (["accessibility", "--n", 10, "--jd", "0:1:-0.1", "--seed", 0], "STEP must be positive"),
+    (["accessibility", "--n", 10, "--jd", "0:1", "--seed", 0], "START:STOP:STEP"),
+    (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--rules", "async,nope"],
+     "unknown algorithm"),
+    (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--runs", 0], "--runs must be"),
+    (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--networks", 0], "--networks"),
+    (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--csv", "/nonexistent/x.csv"],
+     "does not exist"),
+])
+def test_bad_input_exits_2(capsys, argv, match):
+    run_error(capsys, *argv, match=match)

@@ -123,3 +123,35 @@ def test_jd_value_forms():
 ])
 def test_bad_input_exits_2(capsys, argv, match):
     run_error(capsys, *argv, match=match)
+
+
+def test_bp_entropy_command(capsys, tmp_path):
+    """Contract keys; --n builds network 0 of 'dynamics' with the same seed (same value as the
+    Python function on that matrix and as --couplings with the saved matrix); clean errors."""
+    from fplandscape.sim.bp import bethe_entropy
+
+    obj = run_json(capsys, "bp-entropy", "--n", 60, "--jd", 0.5, "--seed", 3)
+    assert {"bethe_entropy", "converged"} <= set(obj) and obj["converged"] is True
+    net_ss, _ = acc.cell_seeds(3, 60, 0)
+    J = model.gaussian_couplings(60, 0.5, rng=np.random.default_rng(net_ss))
+    assert obj["bethe_entropy"] == bethe_entropy(J, seed=3).entropy
+    f = tmp_path / "J.npy"
+    np.save(f, J)
+    obj2 = run_json(capsys, "bp-entropy", "--couplings", f, "--seed", 3)
+    assert obj2["bethe_entropy"] == obj["bethe_entropy"]
+    rc, _, err = run(capsys, "bp-entropy", "--n", 60, "--seed", 3)
+    assert rc == 2 and "--jd" in err
+    rc, _, err = run(capsys, "bp-entropy", "--couplings", tmp_path / "missing.npy")
+    assert rc == 2 and err.startswith("error:")
+
+
+def test_fbp_rule_reaches_fixed_points(capsys):
+    obj = run_json(capsys, "dynamics", "--n", 80, "--jd", 0.3, "--rule", "fbp", "--runs", 2,
+                   "--seed", 1, "--max-sweeps", 3000)
+    net_ss, _ = acc.cell_seeds(1, 80, 0)
+    J = model.gaussian_couplings(80, 0.3, rng=np.random.default_rng(net_ss))
+    assert obj["rule"] == "fbp" and len(obj["runs"]) == 2
+    for r in obj["runs"]:
+        if r["is_fixed_point"]:
+            assert r["margin"] > 0
+    assert obj["p_fixed_point"] > 0  # focusing BP solves this easy instance

@@ -279,3 +279,31 @@ def test_cli_ctrl_c_then_resume(tmp_path):
     assert (obj["count"], obj["nodes_visited"], obj["tasks"]) == \
         (ref.count, ref.nodes_visited, ref.tasks)
     assert not journal.parent.exists()  # automatic checkpoint removed after success
+
+
+def test_stop_flag_stops_compiled_kernels():
+    """request_stop() (what Ctrl-C triggers for worker threads) makes the search and the
+    dynamics kernels raise KeyboardInterrupt at their next poll; clear_stop() re-enables them
+    (from the main thread only)."""
+    import threading
+
+    from fplandscape.sim import _dfs, run_dynamics, stop
+    from fplandscape.sim.enumerate import default_order
+
+    J = model.gaussian_couplings(34, 0.5, rng=np.random.default_rng(0))
+    big = model.gaussian_couplings(2000, 0.0, rng=np.random.default_rng(0))
+    try:
+        stop.request_stop()
+        with pytest.raises(KeyboardInterrupt):  # the kernel itself (the API clears the flag
+            _dfs.dfs_enumerate(J, default_order(J))  # when a new run starts)
+        with pytest.raises(KeyboardInterrupt):
+            run_dynamics(big, rule="async", runs=2, max_sweeps=400, seed=0)
+        t = threading.Thread(target=stop.clear_stop)  # a worker thread must not clear it
+        t.start()
+        t.join()
+        with pytest.raises(KeyboardInterrupt):
+            run_dynamics(big, rule="sync", runs=2, max_sweeps=400, seed=0)
+    finally:
+        stop.clear_stop()
+    assert enumerate_fixed_points(J, split_depth=1, workers=1).count >= 0
+    assert run_dynamics(big[:50, :50], rule="async", runs=1, seed=0).n == 50

@@ -33,7 +33,8 @@ def register(subparsers) -> None:
     p.add_argument("--jd", type=common._float, required=True, metavar="X",
                    help="self-coupling J_D")
     p.add_argument("--rule", default="async", metavar="RULE",
-                   help="async (default), sync or anneal")
+                   help="async (default), sync, anneal or fbp (focusing BP, "
+                        "fplandscape.sim.bp.focusing_bp; one iteration counts as one sweep)")
     p.add_argument("--runs", type=int, default=10, metavar="R",
                    help="number of runs from uniform random initial states (default 10)")
     p.add_argument("--seed", type=int, required=True, metavar="S",
@@ -51,6 +52,28 @@ def register(subparsers) -> None:
                    help="anneal: last inverse temperature (default 5)")
     add_output_options(p, csv_help="also write one row per run as CSV to PATH")
     p.set_defaults(handler=run_dynamics_cmd)
+
+    text = ("Bethe (relaxed BP / AMP) estimate of (1/N) ln #FP of one network "
+            "[fplandscape.sim.bp.bethe_entropy]")
+    b = subparsers.add_parser("bp-entropy", help=text, description=text + ".",
+                              epilog="With --n the network is network 0 of 'fplandscape "
+                                     "accessibility' / 'dynamics' with the same --seed.")
+    src = b.add_mutually_exclusive_group(required=True)
+    src.add_argument("--couplings", metavar="FILE",
+                     help="coupling matrix file (.npy, .npz with array J, .txt, .csv)")
+    src.add_argument("--n", type=int, metavar="N", help="size of a random network (N >= 2)")
+    b.add_argument("--jd", type=common._float, default=None, metavar="X",
+                   help="self-coupling J_D (required with --n; overrides the file's diagonal)")
+    b.add_argument("--eta", type=common._float, default=0.0, metavar="E",
+                   help="--n: reciprocity eta in [-1, 1] (default 0)")
+    b.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the random network (--n) and of the BP initialisation")
+    b.add_argument("--damping", type=common._float, default=0.5, metavar="D",
+                   help="damping in [0, 1) (default 0.5)")
+    b.add_argument("--max-iter", type=int, default=1000, metavar="T",
+                   help="at most T AMP updates (default 1000)")
+    add_output_options(b, csv_help="also write the result row as CSV to PATH")
+    b.set_defaults(handler=run_bp_entropy_cmd)
 
     text = ("accessibility scan: P(reach a fixed point) and sweeps to reach it vs J_D for "
             "several N and algorithms, finite-size 50-percent thresholds J_50(N) (logistic fit) and "
@@ -238,3 +261,34 @@ def run_accessibility_cmd(args) -> Output:
     text += "\n\nextrapolation J_50(inf):\n" + common.format_table(
         ext, ["rule", "form", "headline", "j50_inf", "j50_inf_err", "slope", "chi2", "dof"])
     return Output(json=obj, rows=res.as_rows(), text=text)
+
+
+def run_bp_entropy_cmd(args) -> Output:
+    from ..sim.bp import bethe_entropy
+    from ..theory import annealed_entropy
+
+    require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
+    if args.couplings is not None:
+        require(args.eta == 0.0, "--eta applies to random networks (--n), not to --couplings")
+        J = model.load_couplings(args.couplings)
+        source = {"couplings": str(args.couplings)}
+    else:
+        require(args.n >= 2, f"--n must be at least 2, got {args.n}")
+        require(args.jd is not None, "--jd is required with --n")
+        require(-1.0 <= args.eta <= 1.0, f"--eta must lie in [-1, 1], got {args.eta}")
+        net_ss, _ = acc.cell_seeds(args.seed, args.n, 0)
+        J = model.gaussian_couplings(args.n, args.jd, eta=args.eta,
+                                     rng=np.random.default_rng(net_ss))
+        source = {"n": args.n, "eta": args.eta}
+    res = bethe_entropy(J, jd=args.jd, damping=args.damping, max_iter=args.max_iter,
+                        seed=args.seed)
+    obj = run_info(seed=args.seed, **source, jd=args.jd, size=res.n,
+                   bethe_entropy=res.entropy, converged=res.converged,
+                   iterations=res.iterations, max_change=res.max_change,
+                   annealed_entropy=None if args.jd is None else
+                   float(annealed_entropy(args.jd, args.eta if args.couplings is None else 0.0)),
+                   seconds=res.seconds)
+    text = (f"N = {res.n}: Bethe entropy {common.format_value(res.entropy)} per neuron "
+            f"({'converged' if res.converged else 'NOT converged'} after {res.iterations} "
+            f"updates)")
+    return Output(json=obj, rows=[obj], text=text)

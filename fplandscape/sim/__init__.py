@@ -12,6 +12,10 @@ from .clusters import (
 )
 from .dynamics import AnnealResult, DynamicsResult, anneal, run_dynamics
 from .enumerate import EnumerationResult, enumerate_fixed_points
+from .local import LocalStats, local_stats
+from .bp import BetheResult, FocusingResult, bethe_entropy, focusing_bp
+from .accessibility import (AccessibilityResult, accessibility_scan,
+                            compare_reached_vs_uniform)
 from .stability import count_fixed_points_bruteforce, fixed_point_mask_packed, stabilities_packed
 
 __all__ = [
@@ -33,4 +37,13 @@ __all__ = [
     "DynamicsResult",
     "anneal",
     "AnnealResult",
+    "local_stats",
+    "LocalStats",
+    "bethe_entropy",
+    "BetheResult",
+    "focusing_bp",
+    "FocusingResult",
+    "accessibility_scan",
+    "AccessibilityResult",
+    "compare_reached_vs_uniform",
 ]

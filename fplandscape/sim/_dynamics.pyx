@@ -44,6 +44,18 @@ cnp.import_array()
 
 cdef extern from "Python.h":
     int PyErr_CheckSignals()
+    void PyErr_SetString(object exc_type, const char *message)
+
+cdef extern from *:
+    """
+    /* stop flag set by request_stop() (from the main thread on Ctrl-C) and polled by kernels
+       running in worker threads, which never see the signal themselves */
+    static volatile int fpl_dyn_stop_flag = 0;
+    static inline int fpl_dyn_stop_get(void) { return fpl_dyn_stop_flag; }
+    static inline void fpl_dyn_stop_set(int v) { fpl_dyn_stop_flag = v; }
+    """
+    int fpl_dyn_stop_get() noexcept nogil
+    void fpl_dyn_stop_set(int v) noexcept nogil
 
 cdef extern from *:
     """
@@ -105,7 +117,22 @@ cdef enum:
 # helpers
 
 cdef int _poll() noexcept with gil:
+    """Nonzero (with KeyboardInterrupt set) after request_stop() or a pending signal."""
+    if fpl_dyn_stop_get():
+        PyErr_SetString(KeyboardInterrupt, b"stopped by request_stop()")
+        return -1
     return PyErr_CheckSignals()
+
+
+def request_stop():
+    """Make every running kernel stop at its next poll with KeyboardInterrupt; kernels started
+    afterwards stop at their first poll until :func:`clear_stop`."""
+    fpl_dyn_stop_set(1)
+
+
+def clear_stop():
+    """Allow kernels to run again after :func:`request_stop`."""
+    fpl_dyn_stop_set(0)
 
 
 cdef int _reraise() except -1:

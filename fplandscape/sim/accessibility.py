@@ -58,6 +58,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .. import model, parallel
+from . import stop
 from ..errors import InputError
 from ..provenance import run_info
 from ..theory.gaussian import typical_mean_stability
@@ -616,9 +617,10 @@ def accessibility_scan(n_values, jd_values, rules=("async", "sync"), *, runs: in
               "keep_states": bool(keep_states)}
     ckpt = parallel.open_checkpoint(checkpoint, "accessibility", params, len(tasks),
                                     resume=resume)
+    stop.clear_stop()
     out = parallel.run_tasks(_cell_task, [tasks[i] for i in order], workers=workers,
                              scheduler=scheduler, progress=progress, desc="accessibility cells",
-                             checkpoint=ckpt, backend="threads")
+                             checkpoint=ckpt, backend="threads", cancel=stop.request_stop)
     if ckpt is not None:
         ckpt.finish()
     cells = [None] * len(tasks)
@@ -867,9 +869,10 @@ def compare_reached_vs_uniform(n: int, jd_values, rules=("async", "sync"), *, ru
               "radius": int(radius)}
     ckpt = parallel.open_checkpoint(checkpoint, "compare-reached", params, len(tasks),
                                     resume=resume)
+    stop.clear_stop()
     results = parallel.run_tasks(_compare_task, tasks, workers=workers, scheduler=scheduler,
                                  progress=progress, desc=f"reached vs uniform N={n}",
-                                 checkpoint=ckpt, backend="threads")
+                                 checkpoint=ckpt, backend="threads", cancel=stop.request_stop)
     if ckpt is not None:
         ckpt.finish()
     by_key = dict(zip(keys, results))

@@ -18,7 +18,7 @@ import numpy as np
 from .. import model, parallel, theory
 from ..errors import InputError
 from ..provenance import run_info
-from . import _dfs
+from . import stop
 from .enumerate import METHODS, enumerate_fixed_points
 from .stability import stabilities_packed
 
@@ -203,10 +203,10 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
         {"ensemble": ensemble.as_dict(), "samples": samples, "seed": str(entropy),
          "method": method, "pairs": bool(pairs), "margins": bool(margins),
          "max_states": max_states}, samples, resume=resume)
-    _dfs.clear_stop()
+    stop.clear_stop()
     rows = parallel.run_tasks(_sample_task, tasks, workers=workers, scheduler=scheduler,
                               progress=progress, desc=f"samples N={size}", checkpoint=ckpt,
-                              backend="threads", cancel=_dfs.request_stop)
+                              backend="threads", cancel=stop.request_stop)
     if ckpt is not None:
         ckpt.finish()
     counts = np.array([row["count"] for row in rows], dtype=np.float64)

@@ -15,7 +15,7 @@ import numpy as np
 from .. import model, parallel
 from .._version import __version__
 from ..errors import InputError
-from . import _dfs
+from . import _dfs, stop
 from . import stability as _stab
 
 __all__ = ["EnumerationResult", "enumerate_fixed_points", "default_order", "default_split_depth",
@@ -297,10 +297,10 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
                 pooled[0] = merged.size
         return {k: v for k, v in r.items() if k != "states"}
 
-    _dfs.clear_stop()
+    stop.clear_stop()
     rows = parallel.run_tasks(_prefix_task, tasks, workers=workers, scheduler=scheduler,
                               progress=progress, desc=f"enumerate N={n}", checkpoint=ckpt,
-                              on_result=merge, backend="threads", cancel=_dfs.request_stop)
+                              on_result=merge, backend="threads", cancel=stop.request_stop)
     count = sum(r["count"] for r in rows)
     nodes = sum(r["nodes"] for r in rows)
     local = None

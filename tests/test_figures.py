@@ -22,6 +22,11 @@ TINY = {
                       "d": {"num": 4, "d_min": 0.05, "d_max": 0.5}, "critical": ["gap"]},
     "phase-diagram": {"jd": {"start": 0.2, "stop": 0.5, "num": 2},
                       "d": {"num": 4, "d_min": 0.05, "d_max": 0.5}, "critical": ["gap"]},
+    "accessibility": {"n_values": [30, 40], "jd": {"start": 0.4, "stop": 1.2, "step": 0.4},
+                      "rules": ["async"], "runs": 3, "max_sweeps": 60, "fbp_n_values": [20],
+                      "fbp_runs": 2, "critical": ["gap"]},
+    "reached-vs-typical": {"n": 8, "jd_values": [0.8], "rules": ["async"], "runs": 4,
+                           "networks": 1, "uniform_samples": 50, "large_n": 30},
     "modular": {"jd_values": [0.5], "layers": ["1", "2", "inf"],
                 "lam_theory": {"start": 0.0, "stop": 1.0, "num": 5}, "sim_lam": [0.0, 1.0],
                 "sim_layers": [2], "sim_n": 4, "samples": 5},
@@ -29,7 +34,7 @@ TINY = {
 
 
 def test_every_figure_has_tiny_parameters():
-    assert set(TINY) >= set(FIGURES) - {"accessibility", "reached-vs-typical"}
+    assert set(TINY) == set(FIGURES)
 
 
 @pytest.mark.parametrize("name", [n for n in TINY])

@@ -225,6 +225,9 @@ def _thresholds(results: dict, found: dict) -> list:
     for r in acc:
         if r.get("kind") == "threshold":
             out.append({k: r.get(k) for k in ("rule", "n", "j50", "j50_err")})
+        elif r.get("kind") == "extrapolated" and r.get("headline"):
+            out.append({"rule": r["rule"], "n": f"inf ({r.get('form')} fit)", "j50": r["j50"],
+                        "j50_err": r["j50_err"]})
     for name, value in found.items():
         out.append({"rule": f"theory:{name}", "n": "inf", "j50": value, "j50_err": None})
     return out

@@ -1,0 +1,200 @@
+"""Figures 6 and 7 (spec §6): algorithmic accessibility and what the algorithms find.
+
+Figure 6 ``accessibility``: (a) the probability that an algorithm reaches a strict fixed point
+from a random initial state within the sweep budget vs J_D, for several N (asynchronous and
+synchronous dynamics; focusing BP at the smaller sizes); (b) the median number of sweeps of the
+successful runs; (c) the finite-size thresholds J_50(N) (logistic fits) against N^(−1/2) with
+the extrapolation J_50(∞) = J_50 + c·N^(−1/2) and the thermodynamic critical self-couplings
+of the theory (spec §3) as horizontal lines. Data: :func:`fplandscape.sim.accessibility_scan`.
+
+Figure 7 ``reached-vs-typical``: fixed points reached by the dynamics against uniformly drawn
+ones at small N (exact enumeration), per J_D: (a) mean stability (1/N) Σ_i σ_i h_i with the
+typical value J_D + φ(J_D)/Φ(J_D) at large N (line; finite-N version dotted) and the reached
+FPs of the large-N scan; (b) the mean number of fixed points at Hamming distance 1 and 2.
+Data: :func:`fplandscape.sim.compare_reached_vs_uniform`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..provenance import run_info
+from ..sim.accessibility import accessibility_scan, compare_reached_vs_uniform
+from ..theory.gaussian import typical_mean_stability
+from .common import critical_values, parallel_options
+from .spec import FigureSpec
+from .style import new_figure, series_colors
+
+RULE_STYLE = {"async": "-", "sync": "--", "fbp": ":", "anneal": "-."}
+
+
+def _acc_parameters(quick: bool = False) -> dict:
+    if quick:
+        return {"n_values": [100, 200], "jd": {"start": 0.1, "stop": 1.0, "step": 0.1},
+                "rules": ["async", "sync"], "runs": 10, "max_sweeps": 1000,
+                "fbp_n_values": [100], "fbp_runs": 4, "critical": ["gap", "energetic"]}
+    return {"n_values": [200, 400, 800, 1600], "jd": {"start": 0.05, "stop": 1.0, "step": 0.05},
+            "rules": ["async", "sync"], "runs": 20, "max_sweeps": 1000,
+            "fbp_n_values": [200, 400], "fbp_runs": 10,
+            "critical": ["gap", "ld", "energetic", "entropic"]}
+
+
+def _jd_grid(spec) -> list:
+    k = int(round((spec["stop"] - spec["start"]) / spec["step"]))
+    return [round(spec["start"] + i * spec["step"], 10) for i in range(k + 1)]
+
+
+def _acc_compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
+    p = params or _acc_parameters(quick)
+    jds = _jd_grid(p["jd"])
+    par = parallel_options(options)
+    scans = [accessibility_scan(p["n_values"], jds, rules=tuple(p["rules"]), runs=p["runs"],
+                                max_sweeps=p["max_sweeps"], seed=seed, **par)]
+    if p.get("fbp_n_values"):
+        scans.append(accessibility_scan(p["fbp_n_values"], jds, rules=("fbp",),
+                                        runs=p["fbp_runs"], max_sweeps=p["max_sweeps"],
+                                        seed=seed, **par))
+    rows = []
+    for scan in scans:
+        rows += [{**r, "kind": "cell"} for r in scan.rows]
+        for t in scan.thresholds:
+            if t.get("kind") == "finite_n":
+                rows.append(run_info(seed=seed, kind="threshold", rule=t["rule"], n=t["n"],
+                                     j50=t["j50"], j50_err=t["j50_err"], status=t["status"]))
+            elif t.get("kind") == "extrapolated":
+                rows.append(run_info(seed=seed, kind="extrapolated", rule=t["rule"],
+                                     form=t.get("form"), headline=t.get("headline"),
+                                     j50=t.get("j50_inf"), j50_err=t.get("j50_inf_err"),
+                                     slope=t.get("slope")))
+    for name, value in critical_values(names=tuple(p["critical"])).items():
+        rows.append(run_info(kind="critical", criterion=name, jd=value))
+    return rows
+
+
+def _acc_plot(rows: list):
+    fig, (a, b, c) = new_figure(3, height=2.9)
+    cells = [r for r in rows if r["kind"] == "cell"]
+    ns = sorted({r["n"] for r in cells})
+    colors = dict(zip(ns, series_colors(len(ns))))
+    for (rule, n) in sorted({(r["rule"], r["n"]) for r in cells}):
+        rr = sorted((r for r in cells if r["rule"] == rule and r["n"] == n),
+                    key=lambda r: r["jd"])
+        ls = RULE_STYLE.get(rule, "-")
+        runs = rr[0]["runs"] * rr[0].get("networks", 1)
+        a.errorbar([r["jd"] for r in rr], [r["p_reach"] for r in rr],
+                   yerr=[r["p_reach_se"] or 0 for r in rr], ls=ls, marker="o", ms=2.5,
+                   color=colors[n], label=f"{rule}, N = {n} ({runs} runs)")
+        ok = [r for r in rr if r["median_sweeps"] is not None]
+        b.plot([r["jd"] for r in ok], [r["median_sweeps"] for r in ok], ls=ls, marker="o",
+               ms=2.5, color=colors[n])
+    a.set_xlabel("self-coupling $J_D$")
+    a.set_ylabel("P(reach a fixed point)")
+    a.set_title("(a) accessibility")
+    a.legend(loc="lower right", fontsize=5.5)
+    b.set_yscale("log")
+    b.set_xlabel("self-coupling $J_D$")
+    b.set_ylabel("median sweeps (successful runs)")
+    b.set_title("(b) time to reach a fixed point")
+    thr = [r for r in rows if r["kind"] == "threshold" and r["j50"] is not None]
+    for rule in sorted({r["rule"] for r in thr}):
+        tt = sorted((r for r in thr if r["rule"] == rule), key=lambda r: r["n"])
+        x = [r["n"] ** -0.5 for r in tt]
+        eb = c.errorbar(x, [r["j50"] for r in tt], yerr=[r["j50_err"] or 0 for r in tt],
+                        fmt="o", ls="none", label=f"{rule}: $J_{{50}}(N)$")
+        color = eb[0].get_color()
+        ext = [r for r in rows if r["kind"] == "extrapolated" and r["rule"] == rule and
+               r.get("form") == "sqrt" and r["j50"] is not None]
+        if ext and ext[0].get("slope") is not None:
+            xx = np.linspace(0, max(x), 20)
+            c.plot(xx, ext[0]["j50"] + ext[0]["slope"] * xx, ls=RULE_STYLE.get(rule, "-"),
+                   lw=0.9, color=color,
+                   label=f"{rule}: $J_{{50}}(\\infty)$ = {ext[0]['j50']:.2f} ± "
+                         f"{ext[0]['j50_err'] or 0:.2f}")
+    for r in rows:
+        if r["kind"] == "critical" and r["jd"] is not None:
+            c.axhline(r["jd"], color="0.5", lw=0.8, ls=":")
+            c.annotate(f"$J_D^{{{r['criterion']}}}$", (0.0, r["jd"]), fontsize=6,
+                       xytext=(2, 1), textcoords="offset points")
+    c.set_xlabel("$N^{-1/2}$")
+    c.set_ylabel("threshold $J_{50}$")
+    c.set_xlim(left=0)
+    c.set_title("(c) algorithmic vs thermodynamic")
+    c.legend(loc="lower right", fontsize=5.5)
+    return fig
+
+
+def _reached_parameters(quick: bool = False) -> dict:
+    if quick:
+        return {"n": 16, "jd_values": [0.4, 0.7, 1.0], "rules": ["async", "sync"], "runs": 20,
+                "networks": 2, "uniform_samples": 2000, "large_n": 200}
+    return {"n": 24, "jd_values": [0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2], "rules": ["async", "sync"],
+            "runs": 50, "networks": 8, "uniform_samples": 5000, "large_n": 1600}
+
+
+def _reached_compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
+    p = params or _reached_parameters(quick)
+    par = parallel_options(options)
+    res = compare_reached_vs_uniform(p["n"], p["jd_values"], rules=tuple(p["rules"]),
+                                     runs=p["runs"], networks=p["networks"], seed=seed,
+                                     uniform_samples=p["uniform_samples"], **par)
+    rows = [{**r, "series": "small-n"} for r in res.rows if r["kind"] == "pooled"]
+    big = accessibility_scan([p["large_n"]], p["jd_values"], rules=tuple(p["rules"]),
+                             runs=max(4, p["runs"] // 5), seed=seed, **par)
+    rows += [{**r, "series": "large-n", "source": r["rule"]} for r in big.rows]
+    for jd in np.linspace(min(p["jd_values"]) - 0.1, max(p["jd_values"]) + 0.1, 41):
+        rows.append(run_info(series="theory", jd=float(jd),
+                             typical_mean_stability=float(typical_mean_stability(jd)),
+                             finite_n_typical=float(typical_mean_stability(jd, n=p["n"]))))
+    return rows
+
+
+def _reached_plot(rows: list):
+    fig, (a, b) = new_figure(2, height=2.9)
+    th = [r for r in rows if r["series"] == "theory"]
+    a.plot([r["jd"] for r in th], [r["typical_mean_stability"] for r in th], "k-", lw=1.0,
+           label="typical FP, $J_D + \\varphi(J_D)/\\Phi(J_D)$")
+    small = [r for r in rows if r["series"] == "small-n"]
+    n_small = small[0]["n"] if small else None
+    a.plot([r["jd"] for r in th], [r["finite_n_typical"] for r in th], "k:", lw=0.9,
+           label=f"typical FP at N = {n_small}")
+    sources = sorted({r["source"] for r in small}, key=lambda s: (s != "uniform", s))
+    colors = dict(zip(sources, ["0.3"] + series_colors(max(len(sources) - 1, 1), "plasma")))
+    shift = {s: 0.012 * (i - (len(sources) - 1) / 2) for i, s in enumerate(sources)}
+    for s in sources:
+        rr = sorted((r for r in small if r["source"] == s and r["mean_stability"] is not None),
+                    key=lambda r: r["jd"])
+        lab = "uniform FPs (enumeration)" if s == "uniform" else f"reached by {s}"
+        a.errorbar([r["jd"] + shift[s] for r in rr], [r["mean_stability"] for r in rr],
+                   yerr=[r["mean_stability_se"] or 0 for r in rr], fmt="o" if s == "uniform"
+                   else "s", color=colors[s], label=f"{lab}, N = {n_small}")
+        for key, mk in (("neighbors_d1", "o"), ("neighbors_d2", "^")):
+            ok = [r for r in rr if r.get(key) is not None]
+            b.errorbar([r["jd"] + shift[s] for r in ok], [r[key] for r in ok],
+                       yerr=[r.get(key + "_se") or 0 for r in ok], fmt=mk, color=colors[s],
+                       mfc="none" if key == "neighbors_d2" else None,
+                       label=f"{lab}, d = {key[-1]}")
+    large = [r for r in rows if r["series"] == "large-n" and r.get("mean_stability") is not None
+             and not (isinstance(r["mean_stability"], float) and math.isnan(r["mean_stability"]))]
+    for s in sorted({r["source"] for r in large}):
+        rr = sorted((r for r in large if r["source"] == s), key=lambda r: r["jd"])
+        a.plot([r["jd"] for r in rr], [r["mean_stability"] for r in rr], "D", ms=3,
+               mfc="none", color=colors.get(s, "k"), label=f"reached by {s}, N = {rr[0]['n']}")
+    a.set_xlabel("self-coupling $J_D$")
+    a.set_ylabel("mean stability $\\frac{1}{N}\\sum_i \\sigma_i h_i$")
+    a.set_title("(a) reached fixed points are more stable")
+    a.legend(loc="lower right", fontsize=5.5)
+    b.set_yscale("log")
+    b.set_xlabel("self-coupling $J_D$")
+    b.set_ylabel("fixed points at distance 1 (o), 2 ($\\triangle$)")
+    b.set_title(f"(b) close fixed points, N = {n_small}")
+    b.legend(loc="lower right", fontsize=5.0)
+    return fig
+
+
+ACCESSIBILITY = FigureSpec("accessibility",
+                           "Algorithmic accessibility: P(reach a FP) and time vs J_D, thresholds",
+                           _acc_parameters, _acc_compute, _acc_plot)
+REACHED = FigureSpec("reached-vs-typical",
+                     "Fixed points reached by dynamics vs uniformly drawn ones",
+                     _reached_parameters, _reached_compute, _reached_plot)

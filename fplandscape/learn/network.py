@@ -1,0 +1,334 @@
+"""Architecture and relaxation dynamics of the learning network (spec "Architecture").
+
+Input x ∈ {±1}^N, L recurrent modules of H binary units s^l ∈ {±1}^H (l = 0..L−1), a readout
+of C units. Field of hidden unit i of module l:
+
+    h_i^l = Σ_j J^l_ij s_j^l                                   (J^l_ii = J_D fixed, off-diag. learnable)
+          + [l = 0]      λ_in Σ_n W^in_in x_n                   (input projection, learnable)
+          + λ (s_i^{l−1} + s_i^{l+1})                           (one-to-one, fixed; open ends)
+          + Σ_j K^up_{l−1,ij} s_j^{l−1} + Σ_j K^down_{l,ij} s_j^{l+1}   (optional, learnable)
+          + [l = L−1, steered phase only] λ_back Σ_c W^back_ic ŷ_c      (fixed random feedback)
+
+readout field h_c = Σ_i W^out_ci s_i^{L−1}. Initialisation: off-diagonal J, K ~ N(0, 1)/√H,
+W^in ~ N(0, 1)/√N, W^out ~ N(0, 1)/√H, W^back ~ N(0, 1)/√C (never learned), all drawn from one
+``numpy.random.Generator`` in that order (J, W^in, W^out, W^back, K^up, K^down), so the same seed
+gives the same couplings.
+
+Feedback code ŷ (``feedback_code``): ``"scaled"`` (default, as the reference code) drives the
+feedback with ŷ_c = √C/2 for the true class and −1/2 for the others, so that the class-specific
+part of the feedback field (variance C/4·1/C = 1/4) is as large as the common part of the nine
+other classes ((C−1)/4·1/C ≈ 0.23); with the plain one-vs-all code (``"pm1"``, ŷ = ±1) the common
+part has 9 times the variance of the class-specific one.
+
+Dynamics (float64 throughout, update ``s ← sign(h)`` with sign(0) = +1,
+:func:`fplandscape.model.sign_update`):
+
+* start state s = 0 in every module;
+* warm-up: L synchronous sweeps without feedback; sweep t (t = 0..L−1) updates modules 0..t only,
+  so module l keeps its start state until the input front reaches it (with L = 1: one sweep,
+  s = sign(λ_in W^in x));
+* then ``sweeps`` more sweeps, either **synchronous** (all units from the fields of the previous
+  state; with ``update_prob`` p < 1 each unit takes its new sign independently with probability p,
+  the rest keep theirs) or **asynchronous** (one sweep visits every unit once in a fresh uniformly
+  random order with current fields; compiled kernel :func:`fplandscape.sim.dynamics.run_dynamics`
+  on the augmented coupling matrix below, stopping early when a sweep changes nothing, which is
+  the same as running all sweeps).
+
+Augmented coupling matrix (:func:`full_couplings`): the whole network as one ordinary coupling
+matrix of the model, over the state ``[x (N), 1 (bias), s^0 … s^{L−1} (L·H), y (C)]``. Clamped
+units (inputs, the bias unit, a clamped readout) have a row with a single unit self-coupling, so
+their field is their own state and they never flip; the feedback field λ_back W^back ŷ becomes
+couplings to the readout units and the bias (ŷ = a·y + b). With the readout *free* (row
+W^out, no self-coupling), ``model.is_fixed_point(full_couplings(net), full_state(x, s, y))`` is
+exactly the strict predicate "every hidden unit and every readout unit agrees with its field",
+checked from scratch in float64.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .. import model
+from ..errors import InputError
+
+__all__ = ["Architecture", "Network", "init_network", "feedback_code", "one_vs_all",
+           "relax", "hidden_fields", "readout_fields", "full_couplings", "full_state",
+           "MODES", "FEEDBACK_CODES"]
+
+MODES = ("sync", "async")
+FEEDBACK_CODES = ("scaled", "pm1")
+
+
+def _posint(name, v, minimum=1):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
+        raise InputError(f"{name} must be an integer ≥ {minimum}, got {v!r}")
+
+
+def _real(name, v, *, nonneg=False):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(v):
+        raise InputError(f"{name} must be a finite real number, got {v!r}")
+    if nonneg and v < 0:
+        raise InputError(f"{name} must be ≥ 0, got {v}")
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Sizes and fixed couplings: ``n_in`` N, ``hidden`` H per module, ``classes`` C, ``layers``
+    L, self-coupling ``jd``, one-to-one inter-module coupling ``lam`` (λ ≥ 0), input strength
+    ``lam_in``, feedback strength ``lam_back``, ``inter`` (learnable fully connected couplings
+    between neighbouring modules), ``feedback_code`` (module docstring)."""
+
+    n_in: int
+    hidden: int
+    classes: int = 10
+    layers: int = 1
+    jd: float = 0.5
+    lam: float = 0.0
+    lam_in: float = 5.0
+    lam_back: float = 0.9
+    inter: bool = False
+    feedback_code: str = "scaled"
+
+    def __post_init__(self):
+        _posint("n_in", self.n_in)
+        _posint("hidden", self.hidden)
+        _posint("classes", self.classes, 2)
+        _posint("layers", self.layers)
+        for name in ("jd", "lam_in", "lam_back"):
+            _real(name, getattr(self, name))
+        _real("lam", self.lam, nonneg=True)
+        if self.feedback_code not in FEEDBACK_CODES:
+            raise InputError(f"feedback_code must be one of {', '.join(FEEDBACK_CODES)}, got "
+                             f"{self.feedback_code!r}")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class Network:
+    """The couplings of one network (mutable float64 arrays; see the module docstring).
+
+    ``J`` (L, H, H) with diagonal J_D; ``W_in`` (H, N); ``W_out`` (C, H); ``W_back`` (H, C);
+    ``K_up`` (L−1, H, H): module l → l+1, ``K_down`` (L−1, H, H): module l+1 → l (None unless
+    ``arch.inter``).
+    """
+
+    BLOCKS = ("J", "W_in", "W_out", "W_back", "K_up", "K_down")
+
+    def __init__(self, arch: Architecture, J, W_in, W_out, W_back, K_up=None, K_down=None):
+        self.arch = arch
+        self.J, self.W_in, self.W_out, self.W_back = J, W_in, W_out, W_back
+        self.K_up, self.K_down = K_up, K_down
+
+    def arrays(self) -> dict:
+        """The coupling blocks by name (those that exist)."""
+        return {k: getattr(self, k) for k in self.BLOCKS if getattr(self, k) is not None}
+
+    def copy(self) -> "Network":
+        return Network(self.arch, **{k: v.copy() for k, v in self.arrays().items()})
+
+    @classmethod
+    def from_arrays(cls, arch: Architecture, arrays: dict) -> "Network":
+        """Rebuild from :meth:`arrays` (shapes checked)."""
+        L, H, N, C = arch.layers, arch.hidden, arch.n_in, arch.classes
+        shapes = {"J": (L, H, H), "W_in": (H, N), "W_out": (C, H), "W_back": (H, C)}
+        if arch.inter:
+            shapes.update(K_up=(L - 1, H, H), K_down=(L - 1, H, H))
+        out = {}
+        for k, shape in shapes.items():
+            if k not in arrays:
+                raise InputError(f"coupling block {k} is missing")
+            a = np.array(arrays[k], dtype=np.float64)
+            if a.shape != shape or not np.all(np.isfinite(a)):
+                raise InputError(f"coupling block {k} has shape {a.shape}, expected {shape} "
+                                 "(finite values)")
+            out[k] = a
+        return cls(arch, **out)
+
+
+def init_network(arch: Architecture, seed=None) -> Network:
+    """Random initial couplings (module docstring), drawn from ``model.as_generator(seed)``."""
+    rng = model.as_generator(seed)
+    L, H, N, C = arch.layers, arch.hidden, arch.n_in, arch.classes
+    J = rng.standard_normal((L, H, H)) / math.sqrt(H)
+    for l in range(L):
+        np.fill_diagonal(J[l], arch.jd)
+    W_in = rng.standard_normal((H, N)) / math.sqrt(N)
+    W_out = rng.standard_normal((C, H)) / math.sqrt(H)
+    W_back = rng.standard_normal((H, C)) / math.sqrt(C)
+    K_up = K_down = None
+    if arch.inter:
+        K_up = rng.standard_normal((L - 1, H, H)) / math.sqrt(H)
+        K_down = rng.standard_normal((L - 1, H, H)) / math.sqrt(H)
+    return Network(arch, J, W_in, W_out, W_back, K_up, K_down)
+
+
+# --------------------------------------------------------------------------------------------
+# codes and fields
+
+
+def one_vs_all(labels, classes: int) -> np.ndarray:
+    """Targets y ∈ {±1}^C: +1 at the label, −1 elsewhere (float64, B × C)."""
+    labels = np.asarray(labels)
+    y = -np.ones((labels.shape[0], classes))
+    y[np.arange(labels.shape[0]), labels] = 1.0
+    return y
+
+
+def feedback_code(arch: Architecture) -> tuple:
+    """(a, b) with ŷ = a·y + b: ``scaled`` maps y = +1 to √C/2 and y = −1 to −1/2; ``pm1`` is
+    the identity (a, b) = (1, 0)."""
+    if arch.feedback_code == "pm1":
+        return 1.0, 0.0
+    top, rest = math.sqrt(arch.classes) / 2.0, -0.5
+    return (top - rest) / 2.0, (top + rest) / 2.0
+
+
+def input_field(net: Network, x) -> np.ndarray:
+    """λ_in W^in x for a batch (B × H)."""
+    return net.arch.lam_in * (x @ net.W_in.T)
+
+
+def feedback_field(net: Network, y) -> np.ndarray:
+    """λ_back W^back ŷ for a batch of ±1 targets y (B × H)."""
+    a, b = feedback_code(net.arch)
+    return net.arch.lam_back * ((a * y + b) @ net.W_back.T)
+
+
+def hidden_fields(net: Network, S, ext_in, ext_back=None, modules=None) -> np.ndarray:
+    """Fields of the hidden units, shape (L, B, H), for states S (L, B, H); ``ext_in`` (B, H) is
+    the input field of module 0, ``ext_back`` (B, H) the feedback field of module L−1 (None: off).
+    ``modules``: compute only modules 0..modules−1 (others left 0)."""
+    arch = net.arch
+    L = arch.layers
+    top = L if modules is None else modules
+    h = np.zeros_like(S)
+    for l in range(top):
+        h[l] = S[l] @ net.J[l].T
+        if l == 0:
+            h[l] += ext_in
+        if l == L - 1 and ext_back is not None:
+            h[l] += ext_back
+        if l > 0:
+            if arch.lam:
+                h[l] += arch.lam * S[l - 1]
+            if net.K_up is not None:
+                h[l] += S[l - 1] @ net.K_up[l - 1].T
+        if l < L - 1:
+            if arch.lam:
+                h[l] += arch.lam * S[l + 1]
+            if net.K_down is not None:
+                h[l] += S[l + 1] @ net.K_down[l].T
+    return h
+
+
+def readout_fields(net: Network, S) -> np.ndarray:
+    """h_c = W^out s^{L−1} (B × C)."""
+    return S[-1] @ net.W_out.T
+
+
+# --------------------------------------------------------------------------------------------
+# relaxation
+
+
+def _warmup(net, S, ext_in):
+    for t in range(net.arch.layers):
+        h = hidden_fields(net, S, ext_in, None, modules=t + 1)
+        S[:t + 1] = model.sign_update(h[:t + 1])
+
+
+def relax(net: Network, x, *, y=None, steer: int = 0, free: int = 0, mode: str = "sync",
+          update_prob: float = 1.0, rng=None, async_seed=None, async_first_run: int = 0):
+    """Relax a batch from the zero state: warm-up, ``steer`` sweeps with the feedback of targets
+    ``y`` (±1, B × C; required when steer > 0), then ``free`` sweeps without feedback. Returns the
+    hidden states (L, B, H) as float64 ±1.
+
+    ``mode``: ``"sync"`` (``rng`` needed when update_prob < 1) or ``"async"`` (random orders from
+    :func:`fplandscape.sim.dynamics.run_dynamics` with ``seed=async_seed`` and
+    ``first_run=async_first_run`` for the steered phase, and the next run indices shifted by
+    the batch size for the free phase).
+    """
+    if mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    x = np.asarray(x, dtype=np.float64)
+    B = x.shape[0]
+    L, H = net.arch.layers, net.arch.hidden
+    S = np.zeros((L, B, H))
+    ext_in = input_field(net, x)
+    _warmup(net, S, ext_in)
+    ext_back = feedback_field(net, y) if steer else None
+    for phase, sweeps, back in (("steer", steer, ext_back), ("free", free, None)):
+        if sweeps <= 0:
+            continue
+        if mode == "sync":
+            for _ in range(sweeps):
+                new = model.sign_update(hidden_fields(net, S, ext_in, back))
+                if update_prob < 1.0:
+                    keep = rng.random(S.shape) >= update_prob
+                    new = np.where(keep, S, new)
+                S[...] = new
+        else:
+            from ..sim.dynamics import run_dynamics
+
+            yy = y if y is not None else np.ones((B, net.arch.classes))
+            Jf = full_couplings(net, feedback=back is not None, readout="clamped")
+            init = full_state(x, S, yy).astype(np.int8)
+            first = async_first_run + (0 if phase == "steer" else B)
+            res = run_dynamics(Jf, init, rule="async", max_sweeps=sweeps, seed=async_seed,
+                               first_run=first, return_stability=False)
+            n0 = x.shape[1] + 1
+            S[...] = res.states[:, n0:n0 + L * H].reshape(B, L, H).transpose(1, 0, 2)
+    return S
+
+
+# --------------------------------------------------------------------------------------------
+# the whole network as one coupling matrix
+
+
+def full_couplings(net: Network, *, feedback: bool = False, readout: str = "free") -> np.ndarray:
+    """The augmented coupling matrix over ``[x, 1, s^0..s^{L−1}, y]`` (module docstring).
+
+    ``feedback``: include the steering feedback (hidden ← readout, bias). ``readout``:
+    ``"free"`` (rows W^out, zero self-coupling) or ``"clamped"`` (unit self-coupling only).
+    """
+    arch = net.arch
+    N, H, L, C = arch.n_in, arch.hidden, arch.layers, arch.classes
+    n0 = N + 1
+    size = n0 + L * H + C
+    Jf = np.zeros((size, size))
+    Jf[np.arange(n0), np.arange(n0)] = 1.0
+    for l in range(L):
+        r = slice(n0 + l * H, n0 + (l + 1) * H)
+        Jf[r, r] = net.J[l]
+        if l == 0:
+            Jf[r, :N] = arch.lam_in * net.W_in
+        if l > 0:
+            prev = slice(n0 + (l - 1) * H, n0 + l * H)
+            Jf[r, prev] = arch.lam * np.eye(H) + (net.K_up[l - 1] if net.K_up is not None else 0)
+        if l < L - 1:
+            nxt = slice(n0 + (l + 1) * H, n0 + (l + 2) * H)
+            Jf[r, nxt] = arch.lam * np.eye(H) + (net.K_down[l] if net.K_down is not None else 0)
+    last = slice(n0 + (L - 1) * H, n0 + L * H)
+    out = slice(n0 + L * H, size)
+    if feedback:
+        a, b = feedback_code(arch)
+        Jf[last, out] = arch.lam_back * a * net.W_back
+        Jf[last, N] = arch.lam_back * b * net.W_back.sum(axis=1)
+    if readout == "free":
+        Jf[out, last] = net.W_out
+    elif readout == "clamped":
+        Jf[np.arange(n0 + L * H, size), np.arange(n0 + L * H, size)] = 1.0
+    else:
+        raise InputError(f"readout must be 'free' or 'clamped', got {readout!r}")
+    return Jf
+
+
+def full_state(x, S, y) -> np.ndarray:
+    """The augmented states ``[x, 1, s^0..s^{L−1}, y]`` (B × (N + 1 + L·H + C), float64)."""
+    x = np.asarray(x, dtype=np.float64)
+    B = x.shape[0]
+    return np.concatenate([x, np.ones((B, 1)), np.asarray(S).transpose(1, 0, 2).reshape(B, -1),
+                           np.asarray(y, dtype=np.float64)], axis=1)

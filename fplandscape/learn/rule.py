@@ -1,0 +1,95 @@
+"""Plasticity: local perceptron-like updates with margins (spec "One training presentation", 5).
+
+On the final state of a presentation (hidden s^l after the free phase, readout clamped to the
+target y ∈ {±1}^C, input x), stabilities are computed **without** feedback and label:
+
+    Δ_i^l = s_i^l h_i^l  (h from :func:`fplandscape.learn.network.hidden_fields`, J_D included),
+    Δ_c   = y_c h_c,      h_c = Σ_i W^out_ci s_i^{L−1}.
+
+A hidden unit is *unstable* when Δ_i ≤ J_D + κ_h (the margin κ_h counted on top of the
+self-coupling, i.e. the rest of the field must exceed κ_h), a readout unit when Δ_c ≤ κ_out. Each
+incoming learnable weight of an unstable unit moves towards the current configuration, averaged
+over the batch of size B with the factor 1/√B:
+
+    ΔJ^l_ij      = η_J   /√B Σ_b m_i s_i s_j        (j ≠ i, same module; J_ii = J_D stays)
+    ΔW^in_in     = η_in  /√B Σ_b m_i s_i x_n        (module 0)
+    ΔK^up_{l,ij} = η_J   /√B Σ_b m_i s_i^{l+1} s_j^l  ; ΔK^down likewise (if present)
+    ΔW^out_ci    = η_out /√B Σ_b m_c y_c s_i^{L−1}
+
+(m = 1 for unstable units, 0 otherwise). Then multiplicative weight decay, SGD convention:
+every learnable block W ← (1 − η_W γ) W with its own learning rate η_W and the decay γ
+(``weight_decay``); the diagonal of J is reset to J_D. W^back is never learned.
+``learn_j = False`` freezes J (and K), ``learn_in = False`` freezes W^in (ablations).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from .network import Network, hidden_fields, input_field, readout_fields
+
+__all__ = ["Plasticity", "stabilities", "plasticity_step"]
+
+
+@dataclass(frozen=True)
+class Plasticity:
+    """Learning rates per block, margins and weight decay (defaults: the reference protocol)."""
+
+    lr_j: float = 0.005
+    lr_in: float = 0.03
+    lr_out: float = 0.1
+    kappa_h: float = 0.9
+    kappa_out: float = 3.0
+    weight_decay: float = 0.005
+    learn_j: bool = True
+    learn_in: bool = True
+
+    def __post_init__(self):
+        for name in ("lr_j", "lr_in", "lr_out", "kappa_h", "kappa_out", "weight_decay"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                    or not math.isfinite(v) or v < 0:
+                raise InputError(f"{name} must be a finite number ≥ 0, got {v!r}")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def stabilities(net: Network, x, S, y):
+    """(hidden Δ (L, B, H), readout Δ (B, C)) without feedback, float64 (module docstring)."""
+    h = hidden_fields(net, S, input_field(net, x), None)
+    return S * h, y * readout_fields(net, S)
+
+
+def plasticity_step(net: Network, x, S, y, rule: Plasticity) -> dict:
+    """Apply one plasticity step in place (module docstring); returns the numbers of unstable
+    hidden and readout units of the batch (``hidden_unstable``, ``readout_unstable``)."""
+    arch = net.arch
+    B = x.shape[0]
+    dh, do = stabilities(net, x, S, y)
+    mh = dh <= arch.jd + rule.kappa_h
+    mo = do <= rule.kappa_out
+    G = np.where(mh, S, 0.0)                   # m_i s_i
+    c = 1.0 / math.sqrt(B)
+    decay = 1.0 - rule.weight_decay * np.array([rule.lr_j, rule.lr_in, rule.lr_out])
+    if rule.learn_j:
+        for l in range(arch.layers):
+            net.J[l] += (rule.lr_j * c) * (G[l].T @ S[l])
+        net.J *= decay[0]
+        for l in range(arch.layers):
+            np.fill_diagonal(net.J[l], arch.jd)
+        if net.K_up is not None:
+            for l in range(arch.layers - 1):
+                net.K_up[l] += (rule.lr_j * c) * (G[l + 1].T @ S[l])
+                net.K_down[l] += (rule.lr_j * c) * (G[l].T @ S[l + 1])
+            net.K_up *= decay[0]
+            net.K_down *= decay[0]
+    if rule.learn_in:
+        net.W_in += (rule.lr_in * c) * (G[0].T @ x)
+        net.W_in *= decay[1]
+    net.W_out += (rule.lr_out * c) * (np.where(mo, y, 0.0).T @ S[-1])
+    net.W_out *= decay[2]
+    return {"hidden_unstable": int(mh.sum()), "readout_unstable": int(mo.sum())}

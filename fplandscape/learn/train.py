@@ -1,0 +1,328 @@
+"""Training loop, evaluation and checkpoints (spec "One training presentation", "Inference").
+
+One **presentation** of a batch (x, label): targets y = one-vs-all ±1 codes;
+:func:`fplandscape.learn.network.relax` from the zero state with warm-up (L sweeps), ``steer``
+sweeps with input and feedback λ_back W^back ŷ on (readout clamped to y), ``free`` sweeps with
+the feedback off (input and clamp kept; the clamped readout no longer acts on the hidden units),
+then :func:`fplandscape.learn.rule.plasticity_step` on the final state. An **epoch** presents the
+training set once in a fresh random order, in batches of ``batch`` (the last one may be smaller).
+
+**Inference** (:func:`evaluate`): relax without feedback and label (warm-up + ``eval_sweeps``
+sweeps; synchronous runs use every unit at every sweep, ``update_prob`` applies to training only)
+and predict argmax_c h_c of the readout *fields* (ties → lowest class index). After every epoch
+the whole training and test sets are evaluated this way (``train_accuracy``,
+``test_accuracy``).
+
+Seeds: ``SeedSequence(seed).spawn(2)`` → (couplings, training stream). The training stream
+(a PCG64 Generator) draws the epoch permutations, the update masks (``update_prob`` < 1) and, in
+asynchronous mode, one 63-bit seed per batch for the kernel's random orders. Asynchronous
+evaluation uses ``run_dynamics(seed=seed)`` with the example index as run index, so it never
+touches the training stream. Hence the same seed gives the same couplings after every epoch.
+
+Timing: ``seconds`` of an epoch row is the wall time of the presentations and plasticity only
+(evaluation separately in ``eval_seconds``); ``samples_per_second`` = training examples / seconds.
+
+**Checkpoints** (``checkpoint=DIR``): ``DIR/manifest.json`` (version and every input that
+determines the run — architecture, plasticity, schedule, seed and a SHA-256 of the data; not the
+number of epochs, so a resumed run may go on longer) and ``DIR/state.npz`` (the couplings, the
+epoch reached, the training stream's bit-generator state and the history), replaced atomically
+after every epoch. ``resume=True`` continues from it, and the result is bit for bit that of an
+uninterrupted run (couplings, predictions, accuracies; only wall times differ). An existing
+checkpoint is never overwritten without ``resume``; resuming with other inputs is refused.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from .._version import __version__
+from ..errors import InputError, Interrupted
+from .data import Dataset
+from .network import MODES, Architecture, Network, init_network, one_vs_all, readout_fields, relax
+from .rule import Plasticity, plasticity_step
+
+__all__ = ["Schedule", "TrainResult", "train", "evaluate", "predict", "presentation_states",
+           "seeds", "data_fingerprint"]
+
+_EVAL_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Batch size, sweeps per phase, update mode. ``eval_sweeps`` None → ``steer + free``."""
+
+    batch: int = 16
+    steer: int = 5
+    free: int = 5
+    eval_sweeps: Optional[int] = None
+    mode: str = "sync"
+    update_prob: float = 1.0
+
+    def __post_init__(self):
+        for name in ("batch",):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise InputError(f"{name} must be a positive integer, got {v!r}")
+        for name in ("steer", "free", "eval_sweeps"):
+            v = getattr(self, name)
+            if v is None and name == "eval_sweeps":
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise InputError(f"{name} sweeps must be a non-negative integer, got {v!r}")
+        if self.mode not in MODES:
+            raise InputError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        if not (isinstance(self.update_prob, (int, float)) and 0 < self.update_prob <= 1):
+            raise InputError(f"update_prob must lie in (0, 1], got {self.update_prob!r}")
+
+    @property
+    def t_eval(self) -> int:
+        return self.steer + self.free if self.eval_sweeps is None else self.eval_sweeps
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """The trained network, one history row per epoch (tidy, with version/seed/parameters), the
+    final accuracies and timings."""
+
+    network: Network
+    history: list
+    train_accuracy: float
+    test_accuracy: float
+    epochs: int
+    seconds_per_epoch: float
+    samples_per_second: float
+    params: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        n = self.params.get("n_train", 0)
+        per60k = 60000.0 / self.samples_per_second if self.samples_per_second else None
+        return {"version": __version__, **self.params, "epochs": self.epochs,
+                "train_accuracy": self.train_accuracy, "test_accuracy": self.test_accuracy,
+                "seconds_per_epoch": self.seconds_per_epoch,
+                "samples_per_second": self.samples_per_second,
+                "seconds_per_60k_samples": per60k, "n_train": n}
+
+
+def seeds(seed):
+    """(couplings SeedSequence, training SeedSequence) of a run."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    return np.random.SeedSequence(int(seed)).spawn(2)
+
+
+def data_fingerprint(data: Dataset) -> str:
+    h = hashlib.sha256()
+    for a in (data.x_train, data.y_train, data.x_test, data.y_test):
+        h.update(np.ascontiguousarray(a).tobytes())
+        h.update(str(a.shape).encode())
+    return h.hexdigest()[:20]
+
+
+def predict(net: Network, x, schedule: Schedule = Schedule(), *, seed: int = 0) -> np.ndarray:
+    """Predicted classes (argmax of the readout fields after free relaxation), in batches."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty(x.shape[0], dtype=np.int64)
+    for lo in range(0, x.shape[0], _EVAL_BATCH):
+        xb = x[lo:lo + _EVAL_BATCH]
+        S = relax(net, xb, free=schedule.t_eval, mode=schedule.mode, async_seed=seed,
+                  async_first_run=2 * lo)
+        out[lo:lo + _EVAL_BATCH] = np.argmax(readout_fields(net, S), axis=1)
+    return out
+
+
+def evaluate(net: Network, x, labels, schedule: Schedule = Schedule(), *, seed: int = 0) -> float:
+    """Accuracy of :func:`predict` on (x, labels)."""
+    labels = np.asarray(labels)
+    if labels.size == 0:
+        return float("nan")
+    return float(np.mean(predict(net, x, schedule, seed=seed) == labels))
+
+
+def presentation_states(net: Network, x, labels, schedule: Schedule = Schedule(), *, rng=None,
+                        async_seed=None) -> np.ndarray:
+    """Final hidden states (L, B, H) of training presentations (warm-up, steered, free) of a
+    batch, without plasticity."""
+    y = one_vs_all(labels, net.arch.classes)
+    return relax(net, x, y=y, steer=schedule.steer, free=schedule.free, mode=schedule.mode,
+                 update_prob=schedule.update_prob, rng=rng, async_seed=async_seed)
+
+
+# --------------------------------------------------------------------------------------------
+# checkpoints
+
+
+def _manifest_params(arch, rule, schedule, seed, data):
+    return {"architecture": arch.as_dict(), "plasticity": rule.as_dict(),
+            "schedule": schedule.as_dict(), "seed": int(seed), "data": data_fingerprint(data),
+            "dataset": data.name}
+
+
+class _Checkpoint:
+    def __init__(self, path, params, resume):
+        self.path = Path(path)
+        self.params = params
+        man, state = self.path / "manifest.json", self.path / "state.npz"
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError(f"checkpoint {str(self.path)!r} is a file, expected a directory")
+        self.state = None
+        if state.exists():
+            if not resume:
+                raise InputError(f"checkpoint {self.path} already holds a run: pass resume=True "
+                                 "(--resume) to continue it, or delete the directory")
+            try:
+                old = json.loads(man.read_text())
+            except (OSError, ValueError) as exc:
+                raise InputError(f"checkpoint {self.path} is unreadable ({exc})") from None
+            if old.get("params") != json.loads(json.dumps(params)):
+                diff = sorted(k for k in set(old.get("params", {})) | set(params)
+                              if old.get("params", {}).get(k) != json.loads(json.dumps(
+                                  params)).get(k))
+                raise InputError(f"checkpoint {self.path} was written for different inputs "
+                                 f"(differing: {', '.join(diff)}); cannot resume")
+            try:
+                with np.load(state, allow_pickle=False) as z:
+                    self.state = {k: z[k] for k in z.files}
+                self.meta = json.loads(str(self.state.pop("meta")))
+            except (OSError, ValueError, KeyError) as exc:
+                raise InputError(f"checkpoint state {state} is unreadable ({exc})") from None
+        else:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+                tmp = self.path / "manifest.json.tmp"
+                tmp.write_text(json.dumps({"version": __version__, "params": params}, indent=1,
+                                          sort_keys=True))
+                os.replace(tmp, man)
+            except OSError as exc:
+                raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") \
+                    from None
+
+    def save(self, net: Network, epoch: int, rng, history):
+        meta = {"epoch": epoch, "rng": rng.bit_generator.state, "history": history,
+                "version": __version__}
+        tmp = self.path / "state.tmp.npz"
+        np.savez(tmp, meta=np.array(json.dumps(meta)), **net.arrays())
+        os.replace(tmp, self.path / "state.npz")
+
+
+# --------------------------------------------------------------------------------------------
+# training
+
+
+def _progress(total, initial, progress):
+    from tqdm.auto import tqdm
+
+    disable = (not sys.stderr.isatty()) if progress is None else (not progress)
+    return tqdm(total=total, initial=initial, desc="learn", unit="sample", disable=disable,
+                file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+
+
+def train(data: Dataset, arch: Architecture, rule: Plasticity = Plasticity(),
+          schedule: Schedule = Schedule(), *, epochs: int, seed: int = 0, checkpoint=None,
+          resume: bool = False, progress: Optional[bool] = None, stop_when_stable: bool = False,
+          evaluate_every: int = 1, network: Optional[Network] = None) -> TrainResult:
+    """Train ``arch`` on ``data`` for ``epochs`` epochs (module docstring).
+
+    ``stop_when_stable``: stop after the first epoch in which no unit of any presentation was
+    unstable (every trained example then ends its presentation at a fixed point with the
+    margins honoured; meaningful with ``weight_decay = 0``). ``evaluate_every``: evaluate the
+    accuracies every that many epochs (and always after the last). ``network``: start from
+    these couplings instead of the seeded initialisation (copied).
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise InputError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if data.n_in != arch.n_in or data.classes != arch.classes:
+        raise InputError(f"the data have N = {data.n_in} inputs and {data.classes} classes, the "
+                         f"architecture N = {arch.n_in} and C = {arch.classes}")
+    if resume and checkpoint is None:
+        raise InputError("resume needs a checkpoint directory (--checkpoint DIR)")
+    init_ss, train_ss = seeds(seed)
+    net = network.copy() if network is not None else init_network(arch, init_ss)
+    rng = np.random.Generator(np.random.PCG64(train_ss))
+    params = {"seed": int(seed), "dataset": data.name, "n_in": arch.n_in,
+              "hidden": arch.hidden, "layers": arch.layers, "jd": arch.jd, "lam": arch.lam,
+              "mode": schedule.mode, "n_train": int(data.x_train.shape[0]),
+              "n_test": int(data.x_test.shape[0])}
+    history: list = []
+    start = 0
+    ckpt = None
+    if checkpoint is not None:
+        ckpt = _Checkpoint(checkpoint, _manifest_params(arch, rule, schedule, seed, data), resume)
+        if ckpt.state is not None:
+            net = Network.from_arrays(arch, ckpt.state)
+            rng.bit_generator.state = ckpt.meta["rng"]
+            history = ckpt.meta["history"]
+            start = int(ckpt.meta["epoch"])
+    M = data.x_train.shape[0]
+    B = schedule.batch
+    bar = _progress(epochs * M, min(start, epochs) * M, progress)
+    train_acc = test_acc = float("nan")
+    if history:
+        train_acc, test_acc = history[-1]["train_accuracy"], history[-1]["test_accuracy"]
+    epoch = start
+    try:
+        for epoch in range(start + 1, epochs + 1):
+            t0 = time.perf_counter()
+            perm = rng.permutation(M)
+            hid = out = 0
+            for lo in range(0, M, B):
+                idx = perm[lo:lo + B]
+                xb = data.x_train[idx]
+                y = one_vs_all(data.y_train[idx], arch.classes)
+                aseed = int(rng.integers(2**63)) if schedule.mode == "async" else None
+                S = relax(net, xb, y=y, steer=schedule.steer, free=schedule.free,
+                          mode=schedule.mode, update_prob=schedule.update_prob, rng=rng,
+                          async_seed=aseed)
+                counts = plasticity_step(net, xb, S, y, rule)
+                hid += counts["hidden_unstable"]
+                out += counts["readout_unstable"]
+                bar.update(idx.size)
+            seconds = time.perf_counter() - t0
+            stable = hid == 0 and out == 0
+            last = epoch == epochs or (stop_when_stable and stable)
+            t1 = time.perf_counter()
+            if last or epoch % evaluate_every == 0:
+                train_acc = evaluate(net, data.x_train, data.y_train, schedule, seed=seed)
+                test_acc = evaluate(net, data.x_test, data.y_test, schedule, seed=seed)
+            else:
+                train_acc = test_acc = float("nan")
+            eval_seconds = time.perf_counter() - t1
+            history.append({"version": __version__, **params, "epoch": epoch,
+                            "train_accuracy": train_acc, "test_accuracy": test_acc,
+                            "hidden_unstable_fraction": hid / (M * arch.layers * arch.hidden),
+                            "readout_unstable_fraction": out / (M * arch.classes),
+                            "seconds": seconds, "samples_per_second": M / seconds,
+                            "eval_seconds": eval_seconds})
+            if ckpt is not None:
+                ckpt.save(net, epoch, rng, history)
+            if stop_when_stable and stable:
+                break
+    except KeyboardInterrupt:
+        where = (f"; epochs up to {epoch - 1} are saved in {ckpt.path}: rerun with --resume "
+                 "(resume=True) to continue") if ckpt is not None else ""
+        raise Interrupted(f"interrupted during epoch {epoch}{where}") from None
+    finally:
+        bar.close()
+    done = history[-1]["epoch"] if history else 0
+    if not history and epochs == 0:
+        train_acc = evaluate(net, data.x_train, data.y_train, schedule, seed=seed)
+        test_acc = evaluate(net, data.x_test, data.y_test, schedule, seed=seed)
+    secs = [r["seconds"] for r in history]
+    sec = float(np.mean(secs)) if secs else float("nan")
+    sps = float(M * len(secs) / np.sum(secs)) if secs else float("nan")
+    if history and (math.isnan(train_acc) or history[-1]["epoch"] != epoch):
+        train_acc, test_acc = history[-1]["train_accuracy"], history[-1]["test_accuracy"]
+    return TrainResult(network=net, history=history, train_accuracy=train_acc,
+                       test_accuracy=test_acc, epochs=done, seconds_per_epoch=sec,
+                       samples_per_second=sps, params=params)

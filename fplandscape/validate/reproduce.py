@@ -25,12 +25,14 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from .. import tables, theory
 from ..errors import ConvergenceError, InputError
 from ..provenance import Stopwatch, environment, run_info
 
 EXPECTED_FULL_MINUTES = 45  # measured order of magnitude of the full run on 2 cores
-FILES = ("critical.csv", "critical_evidence.csv", "summary.json")
+FILES = ("critical.csv", "critical_evidence.csv", "critical_finite_n.csv", "summary.json")
 Z_BOUND = 4.5  # |z| above which a validation row is reported as a discrepancy
 
 
@@ -42,6 +44,10 @@ def parameters(quick: bool = False, figures=None) -> dict:
     return {
         "quick": bool(quick),
         "criteria": ["gap", "energetic"] if quick else list(theory.CRITERIA),
+        "finite_n_critical": {"n_values": [10, 14] if quick else [12, 16, 20, 24],
+                              "jd": {"start": 0.0, "stop": 0.3, "num": 11 if quick else 16},
+                              "samples": 40 if quick else 200,
+                              "bootstrap": 50 if quick else 200},
         "figures": {name: FIGURES[name].parameters(quick) for name in names},
     }
 
@@ -152,6 +158,20 @@ def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=
                                                         failures)
         tables.write_csv(data / "critical.csv", critical_rows)
         tables.write_csv(data / "critical_evidence.csv", evidence_rows)
+        fnc = params["finite_n_critical"]
+        say("[reproduce] critical self-couplings from enumerated fixed points (finite N) ...")
+        with Stopwatch() as sw:
+            from .critical import critical_table, finite_size_critical
+
+            jd_grid = [round(x, 10) for x in np.linspace(fnc["jd"]["start"], fnc["jd"]["stop"],
+                                                          fnc["jd"]["num"])]
+            fn_rows = finite_size_critical(fnc["n_values"], jd_grid, fnc["samples"], seed,
+                                           bootstrap=fnc["bootstrap"], workers=workers,
+                                           scheduler=scheduler, checkpoint=True,
+                                           resume=resume, progress=progress)
+            tables.write_csv(data / "critical_finite_n.csv", fn_rows)
+            finite_n_table = critical_table(fn_rows)
+        timings["critical:finite_n"] = sw.seconds
         written = []
         for name in names:
             say(f"[reproduce] figure {name}: {FIGURES[name].TITLE} ...")
@@ -181,6 +201,7 @@ def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=
         environment=environment(),
         critical=[{k: r.get(k) for k in ("criterion", "jd", "tolerance", "converged", "seconds")}
                   for r in critical_rows],
+        critical_finite_n=finite_n_table,
         validation=validation_summary(results),
         thresholds=_thresholds(results, found),
         failures=failures,
@@ -240,6 +261,12 @@ def summary_table(summary: dict) -> str:
     lines = ["critical self-couplings (theory):",
              format_table(summary["critical"], ["criterion", "jd", "tolerance", "converged",
                                                 "seconds"])]
+    if summary.get("critical_finite_n"):
+        fin = summary["critical_finite_n"]
+        cols = [c for c in fin[0] if "(E4)" not in c or c.startswith("N=4000")]
+        lines += ["", "critical self-couplings: theory vs finite-N estimators from enumeration "
+                      "(extrapolated in 1/N; N=4000 (E4): exact finite-N gap criterion):",
+                  format_table(fin, cols)]
     if summary.get("validation"):
         lines += ["", f"validation of the simulations (|z| bound {Z_BOUND}):",
                   format_table(summary["validation"], ["check", "points", "max_abs_z",

@@ -173,6 +173,24 @@ def as_generator(seed=None) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def check_seed(seed):
+    """Validate a seed: a non-negative integer (returned as int) or a SeedSequence (returned as
+    is); anything else raises InputError. Seeds become generators via :func:`as_generator`."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer or a SeedSequence, got {seed!r}")
+    return int(seed)
+
+
+def seed_repr(seed):
+    """A JSON-able record of a seed: the int itself, or ``"entropy/spawn_key"`` for a
+    SeedSequence (children share the entropy, so the spawn key is part of its identity)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return repr(seed.entropy) if not seed.spawn_key else f"{seed.entropy}/{tuple(seed.spawn_key)}"
+    return seed
+
+
 @dataclass(frozen=True)
 class Ensemble:
     """A random-network ensemble of spec §1 (one parameter point).

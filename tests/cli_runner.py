@@ -17,3 +17,14 @@ def run_json(capsys, *argv):
     assert rc == 0, err
     assert out.count("\n") == 1
     return json.loads(out)
+
+
+def run_error(capsys, *argv, match=None):
+    """Run a command that must fail on bad input: exit 2, ``error: ...`` on stderr, no
+    traceback, and ``match`` in the message. Returns stderr."""
+    rc, out, err = run(capsys, *argv)
+    assert rc == 2, (rc, out, err)
+    assert err.startswith("error: ") and "Traceback" not in err
+    if match:
+        assert match in err, err
+    return err

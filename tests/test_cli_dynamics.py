@@ -11,16 +11,8 @@ from fplandscape import model
 from fplandscape.cli.dynamics import _jd_token
 from fplandscape.sim import accessibility as acc
 from fplandscape.sim.dynamics import run_dynamics
-from cli_runner import run, run_json
+from cli_runner import run, run_error, run_json
 
-
-def run_error(capsys, *argv, match=None):
-    rc, out, err = run(capsys, *argv)
-    assert rc == 2, (rc, out, err)
-    assert err.startswith("error: ") and "Traceback" not in err
-    if match:
-        assert match in err, err
-    return err
 
 
 @pytest.mark.parametrize("rule", ["async", "sync", "anneal"])

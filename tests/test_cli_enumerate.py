@@ -10,18 +10,10 @@ import fplandscape
 from fplandscape import model
 from fplandscape.sim.disorder import child_seeds
 from fplandscape.sim.enumerate import enumerate_fixed_points
-from cli_runner import run, run_json
+from cli_runner import run, run_error, run_json
 
 
 
-
-def run_error(capsys, *argv, match=None):
-    rc, out, err = run(capsys, *argv)
-    assert rc == 2, (rc, out, err)
-    assert err.startswith("error: ") and "Traceback" not in err
-    if match:
-        assert match in err, err
-    return err
 
 
 @pytest.fixture

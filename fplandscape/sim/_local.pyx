@@ -118,12 +118,12 @@ cdef void _one(const double *J, const double *tol, Py_ssize_t n, uint64_t code, 
 
 
 def local_observables(const double[:, ::1] J, const uint64_t[::1] codes, int radius=1,
-                      int n_threads=0):
+                      int n_threads=1):
     """Margin, mean stability and fixed-point neighbours at distance 1 and 2 of each code.
 
     Returns ``(margin, mean_stability, neighbors)``: float64 arrays of length M and an int64
     array (M, 2) whose column r−1 counts the neighbours at distance r that are fixed points
-    (zero beyond ``radius``). ``radius`` in 0..2; ``n_threads`` ≤ 0 → OpenMP default. Results
+    (zero beyond ``radius``). ``radius`` in 0..2; ``n_threads`` ≥ 1 OpenMP threads. Results
     do not depend on the number of threads. Plain ValueError on bad shapes (validation with
     InputError lives in :mod:`fplandscape.sim.local`).
     """
@@ -147,29 +147,21 @@ def local_observables(const double[:, ::1] J, const uint64_t[::1] codes, int rad
             rowsum += fabs(J[i, j])
         tol[i] = INFINITY if rowsum > _HUGE_ROW else \
             4.0 * (n + 2) * DBL_EPSILON * rowsum + (n + 2) * 4.9406564584124654e-324
-    cdef int nt = n_threads if n_threads > 0 else 0
+    if n_threads < 1:
+        raise ValueError("n_threads must be >= 1")
+    cdef int nt = n_threads
     cdef double *work
     cdef const double *Jp = &J[0, 0]
     try:
         with nogil:
-            if nt > 0:
-                for a in prange(m, schedule="dynamic", chunksize=64, num_threads=nt):
-                    work = <double *> malloc(2 * n * sizeof(double))
-                    if work != NULL:
-                        _one(Jp, tol, n, codes[a], radius, work, work + n, &mv[a], &av[a],
-                             &nv[a, 0], &nv[a, 1])
-                        free(work)
-                    else:
-                        mv[a] = -INFINITY  # flagged below
-            else:
-                for a in prange(m, schedule="dynamic", chunksize=64):
-                    work = <double *> malloc(2 * n * sizeof(double))
-                    if work != NULL:
-                        _one(Jp, tol, n, codes[a], radius, work, work + n, &mv[a], &av[a],
-                             &nv[a, 0], &nv[a, 1])
-                        free(work)
-                    else:
-                        mv[a] = -INFINITY
+            for a in prange(m, schedule="dynamic", chunksize=64, num_threads=nt):
+                work = <double *> malloc(2 * n * sizeof(double))
+                if work != NULL:
+                    _one(Jp, tol, n, codes[a], radius, work, work + n, &mv[a], &av[a],
+                         &nv[a, 0], &nv[a, 1])
+                    free(work)
+                else:
+                    mv[a] = -INFINITY  # flagged below
     finally:
         free(tol)
     if m and np.isneginf(margin).any():

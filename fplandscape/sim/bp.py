@@ -163,18 +163,6 @@ def _count(value, name, *, minimum=0):
     return int(value)
 
 
-def _check_seed(seed):
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer or a SeedSequence, got {seed!r}")
-    return int(seed)
-
-
-def _seed_repr(seed):
-    if isinstance(seed, np.random.SeedSequence):
-        return repr(seed.entropy) if not seed.spawn_key else f"{seed.entropy}/{seed.spawn_key}"
-    return seed
 
 
 def _prepare(J, jd):
@@ -292,7 +280,7 @@ def bethe_entropy(J, *, jd=None, damping: float = 0.5, tol: float = 1e-8, max_it
     tol = _real(tol, "tol", lo=0.0, lo_open=True)
     max_iter = _count(max_iter, "max_iter", minimum=1)
     init_scale = _real(init_scale, "init_scale", lo=0.0, hi=1.0)
-    seed = _check_seed(seed)
+    seed = model.check_seed(seed)
     J, off, off2, rows = _prepare(J, jd)
     n = J.shape[0]
     rng = np.random.default_rng(seed)
@@ -313,7 +301,7 @@ def bethe_entropy(J, *, jd=None, damping: float = 0.5, tol: float = 1e-8, max_it
         entropy, converged = float("nan"), False
     annealed = float(np.mean(np.log(2.0) + log_Phi(amp.jd / np.sqrt(rows))))
     params = {"n": n, "damping": damping, "tol": tol, "max_iter": max_iter,
-              "init_scale": init_scale, "seed": _seed_repr(seed),
+              "init_scale": init_scale, "seed": model.seed_repr(seed),
               "jd": None if jd is None else (float(jd) if np.ndim(jd) == 0 else "vector")}
     return BetheResult(n=n, entropy=entropy, converged=converged, iterations=it,
                        max_change=change, magnetisations=amp.m.copy(), cavity_mean=w,
@@ -359,7 +347,7 @@ def focusing_bp(J, *, jd=None, gamma0: float = 0.0, dgamma: float = 1e-3,
     tol = _real(tol, "tol", lo=0.0, lo_open=True)
     max_iter = _count(max_iter, "max_iter", minimum=1)
     init_scale = _real(init_scale, "init_scale", lo=0.0, hi=1.0)
-    seed = _check_seed(seed)
+    seed = model.check_seed(seed)
     J, off, off2, _ = _prepare(J, jd)
     n = J.shape[0]
     rng = np.random.default_rng(seed)
@@ -394,7 +382,7 @@ def focusing_bp(J, *, jd=None, gamma0: float = 0.0, dgamma: float = 1e-3,
     solved = bool(np.all(stab > 0))
     params = {"n": n, "gamma0": gamma0, "dgamma": dgamma, "schedule": schedule,
               "damping": damping, "tol": tol, "max_iter": max_iter, "init_scale": init_scale,
-              "seed": _seed_repr(seed),
+              "seed": model.seed_repr(seed),
               "jd": None if jd is None else (float(jd) if np.ndim(jd) == 0 else "vector")}
     return FocusingResult(n=n, solved=solved, state=state, unsatisfied=int(np.sum(stab <= 0)),
                           margin=float(stab.min()), iterations=it, converged=converged,

@@ -72,13 +72,6 @@ def ordered_pairs(hist, count: int) -> np.ndarray:
     return out
 
 
-def _check_seed(seed):
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
 
 def _mean_se(x):
     """Mean and standard error (ddof = 1) of a 1-D sample; SE is None for fewer than 2 values."""
@@ -188,7 +181,7 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
     if size > model.MAX_PACKED_N:
         raise InputError(f"L·N = {size} neurons is too many for exact enumeration "
                          f"(at most {model.MAX_PACKED_N})")
-    seed = _check_seed(seed)
+    seed = model.check_seed(seed)
     workers = parallel.check_workers(workers)
 
     t_start = time.perf_counter()
@@ -196,8 +189,7 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
     tasks = [(ensemble, children[i], i, method, bool(pairs), bool(margins), max_states)
              for i in range(samples)]
     # a SeedSequence is identified by its entropy *and* spawn key (children share the entropy)
-    entropy = f"{seed.entropy}/{tuple(seed.spawn_key)}" \
-        if isinstance(seed, np.random.SeedSequence) else seed
+    entropy = model.seed_repr(seed)
     ckpt = parallel.open_checkpoint(
         checkpoint, "disorder",
         {"ensemble": ensemble.as_dict(), "samples": samples, "seed": str(entropy),

@@ -92,7 +92,7 @@ class DynamicsResult:
 
     def as_rows(self) -> list:
         """One dict per run (run index, flags, counts, margin, mean stability) plus metadata."""
-        meta = {"version": self.version, "seed": _seed_repr(self.seed), "n": self.n,
+        meta = {"version": self.version, "seed": model.seed_repr(self.seed), "n": self.n,
                 **self.params}
         return [{**meta, "run": self.first_run + r, "converged": bool(self.converged[r]),
                  "is_fixed_point": bool(self.is_fixed_point[r]), "cycle2": bool(self.cycle2[r]),
@@ -140,7 +140,7 @@ class AnnealResult:
 
     def as_rows(self) -> list:
         """One dict per run plus metadata."""
-        meta = {"version": self.version, "seed": _seed_repr(self.seed), "n": self.n,
+        meta = {"version": self.version, "seed": model.seed_repr(self.seed), "n": self.n,
                 **self.params}
         return [{**meta, "run": self.first_run + r, "reached": bool(self.reached[r]),
                  "energy": int(self.energy[r]), "sweeps": int(self.sweeps[r]),
@@ -153,18 +153,6 @@ class AnnealResult:
 # validation and seeds
 
 
-def _seed_repr(seed):
-    if isinstance(seed, np.random.SeedSequence):
-        return repr(seed.entropy) if not seed.spawn_key else f"{seed.entropy}/{seed.spawn_key}"
-    return seed
-
-
-def _check_seed(seed):
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer or a SeedSequence, got {seed!r}")
-    return int(seed)
 
 
 def _count(value, name: str, *, allow_none: bool = False):
@@ -178,7 +166,7 @@ def _count(value, name: str, *, allow_none: bool = False):
 def run_seeds(seed, runs: int, first_run: int = 0) -> list:
     """The per-run SeedSequences of runs ``first_run .. first_run + runs − 1``:
     ``SeedSequence(seed).spawn(first_run + runs)[first_run:]`` without spawning the others."""
-    seed = _check_seed(seed)
+    seed = model.check_seed(seed)
     runs = _count(runs, "runs")
     first_run = _count(first_run, "first_run")
     base = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
@@ -269,7 +257,7 @@ def run_dynamics(J, initial=None, *, rule: str = "async", runs: Optional[int] = 
         raise InputError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
     max_sweeps = _count(max_sweeps, "max_sweeps")
     first_run = _count(first_run, "first_run")
-    seed = _check_seed(seed)
+    seed = model.check_seed(seed)
     t0 = time.perf_counter()
     J, JT, init, runs = _prepare(J, jd, initial, runs)
     n = J.shape[0]
@@ -357,7 +345,7 @@ def anneal(J, initial=None, *, runs: Optional[int] = None, max_sweeps: int = 100
     draws its initial state, then its proposals and acceptance tests).
     """
     first_run = _count(first_run, "first_run")
-    seed = _check_seed(seed)
+    seed = model.check_seed(seed)
     if isinstance(schedule, str):
         betas = beta_schedule(max_sweeps, beta0, beta1, schedule)
         sched_name = schedule

@@ -11,6 +11,7 @@ in memory bounded by the largest task. The finite-N local entropy of spec §4 is
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +72,8 @@ def local_stats(J, codes, *, radius: int = 1, n_threads=None) -> LocalStats:
         raise InputError(f"a code has bits beyond N = {n}")
     if n_threads is not None and (not isinstance(n_threads, (int, np.integer)) or n_threads < 1):
         raise InputError(f"n_threads must be a positive integer, got {n_threads!r}")
-    margin, mean, nbr = _local.local_observables(J, codes, radius, int(n_threads or 0))
+    threads = int(n_threads) if n_threads is not None else (os.cpu_count() or 1)
+    margin, mean, nbr = _local.local_observables(J, codes, radius, threads)
     return LocalStats(margin=margin, mean_stability=mean, neighbors=nbr[:, :radius].copy(),
                       radius=radius)
 

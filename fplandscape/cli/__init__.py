@@ -16,9 +16,10 @@ from ..errors import ConvergenceError, InputError
 from . import common, reproduce, theory
 from . import enumerate as enumerate_cmd  # noqa: A004 (module attribute shadows the builtin here only)
 from . import dynamics as dynamics_cmd
+from . import learn as learn_cmd
 from . import validate as validate_cmd
 
-GROUPS = (theory, enumerate_cmd, reproduce, dynamics_cmd, validate_cmd)
+GROUPS = (theory, enumerate_cmd, reproduce, dynamics_cmd, validate_cmd, learn_cmd)
 
 
 def build_parser() -> common.ArgumentParser:

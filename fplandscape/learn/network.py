@@ -9,7 +9,9 @@ of C units. Field of hidden unit i of module l:
           + Σ_j K^up_{l−1,ij} s_j^{l−1} + Σ_j K^down_{l,ij} s_j^{l+1}   (optional, learnable)
           + [l = L−1, steered phase only] λ_back Σ_c W^back_ic ŷ_c      (fixed random feedback)
 
-readout field h_c = Σ_i W^out_ci s_i^{L−1}. Initialisation: off-diagonal J, K ~ N(0, 1)/√H,
+readout field h_c = Σ_i W^out_ci s_i^{L−1} (the input enters module 0 only and the readout and
+feedback act on module L−1 only: with L > 1, λ = 0 and no K couplings the last module never sees
+the input). Initialisation: off-diagonal J, K ~ N(0, 1)/√H,
 W^in ~ N(0, 1)/√N, W^out ~ N(0, 1)/√H, W^back ~ N(0, 1)/√C (never learned), all drawn from one
 ``numpy.random.Generator`` in that order (J, W^in, W^out, W^back, K^up, K^down), so the same seed
 gives the same couplings.

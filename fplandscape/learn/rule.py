@@ -51,8 +51,9 @@ class Plasticity:
         for name in ("lr_j", "lr_in", "lr_out", "kappa_h", "kappa_out", "weight_decay"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
-                    or not math.isfinite(v) or v < 0:
-                raise InputError(f"{name} must be a finite number ≥ 0, got {v!r}")
+                    or not math.isfinite(v) or (v < 0 and not name.startswith("kappa")):
+                raise InputError(f"{name} must be a finite number"
+                                 f"{'' if name.startswith('kappa') else ' ≥ 0'}, got {v!r}")
 
     def as_dict(self) -> dict:
         return asdict(self)

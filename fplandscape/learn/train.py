@@ -46,6 +46,7 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import InputError, Interrupted
+from .blas import single_thread
 from .data import Dataset
 from .network import MODES, Architecture, Network, init_network, one_vs_all, readout_fields, relax
 from .rule import Plasticity, plasticity_step
@@ -238,8 +239,16 @@ def train(data: Dataset, arch: Architecture, rule: Plasticity = Plasticity(),
     unstable (every trained example then ends its presentation at a fixed point with the
     margins honoured; meaningful with ``weight_decay = 0``). ``evaluate_every``: evaluate the
     accuracies every that many epochs (and always after the last). ``network``: start from
-    these couplings instead of the seeded initialisation (copied).
+    these couplings instead of the seeded initialisation (copied). BLAS runs single-threaded
+    during training (:mod:`fplandscape.learn.blas`).
     """
+    with single_thread():
+        return _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progress,
+                      stop_when_stable, evaluate_every, network)
+
+
+def _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progress,
+           stop_when_stable, evaluate_every, network):
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise InputError(f"epochs must be a non-negative integer, got {epochs!r}")
     if data.n_in != arch.n_in or data.classes != arch.classes:

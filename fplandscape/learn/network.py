@@ -4,17 +4,26 @@ Input x ∈ {±1}^N, L recurrent modules of H binary units s^l ∈ {±1}^H (l = 
 of C units. Field of hidden unit i of module l:
 
     h_i^l = Σ_j J^l_ij s_j^l                                   (J^l_ii = J_D fixed, off-diag. learnable)
-          + [l = 0]      λ_in Σ_n W^in_in x_n                   (input projection, learnable)
+          + [l < L_in]   λ_in Σ_n W^{in,l}_in x_n               (input projection, learnable)
           + λ (s_i^{l−1} + s_i^{l+1})                           (one-to-one, fixed; open ends)
           + Σ_j K^up_{l−1,ij} s_j^{l−1} + Σ_j K^down_{l,ij} s_j^{l+1}   (optional, learnable)
           + [l = L−1, steered phase only] λ_back Σ_c W^back_ic ŷ_c      (fixed random feedback)
 
-readout field h_c = Σ_i W^out_ci s_i^{L−1} (the input enters module 0 only and the readout and
-feedback act on module L−1 only: with L > 1, λ = 0 and no K couplings the last module never sees
-the input). Initialisation: off-diagonal J, K ~ N(0, 1)/√H,
-W^in ~ N(0, 1)/√N, W^out ~ N(0, 1)/√H, W^back ~ N(0, 1)/√C (never learned), all drawn from one
-``numpy.random.Generator`` in that order (J, W^in, W^out, W^back, K^up, K^down), so the same seed
-gives the same couplings.
+readout field h_c = Σ_i W^out_ci s_i^{L−1} (readout and feedback act on module L−1 only).
+
+Input wiring (``input_to``): ``"all"`` (default; the spec's field formula, which has the input
+term in every module) gives every module l its own learnable projection W^{in,l} (L_in = L);
+``"first"`` feeds the input to module 0 only (L_in = 1; then with L > 1, λ = 0 and no K couplings
+the last module never sees the input). With L = 1 the two wirings are the same network.
+``W_in`` is stored as an (L_in, H, N) array.
+
+Initialisation: off-diagonal J, K ~ N(0, 1)/√H, W^{in,l} ~ N(0, 1)/√N (independent per module),
+W^out ~ N(0, 1)/√H, W^back ~ N(0, 1)/√C (never learned), all drawn from one
+``numpy.random.Generator`` in the order J, W^{in,0}, W^out, W^back, K^up, K^down, then
+W^{in,1} … W^{in,L−1} (``"all"`` only), so the same seed gives the same couplings; the extra
+projections of ``"all"`` are drawn last, hence for a given seed every block shared with
+``"first"`` (including W^{in,0}) is the same in both wirings, and one-module networks are
+unchanged by the option.
 
 Feedback code ŷ (``feedback_code``): ``"scaled"`` (default, as the reference code) drives the
 feedback with ŷ_c = √C/2 for the true class and −1/2 for the others, so that the class-specific
@@ -27,8 +36,9 @@ Dynamics (float64 throughout, update ``s ← sign(h)`` with sign(0) = +1,
 
 * start state s = 0 in every module;
 * warm-up: L synchronous sweeps without feedback; sweep t (t = 0..L−1) updates modules 0..t only,
-  so module l keeps its start state until the input front reaches it (with L = 1: one sweep,
-  s = sign(λ_in W^in x));
+  so module l keeps its start state until the front reaches it (with L = 1: one sweep,
+  s = sign(λ_in W^in x)); the same schedule for both input wirings (with ``"all"`` module l
+  then starts from its own input and λ s^{l−1});
 * then ``sweeps`` more sweeps, either **synchronous** (all units from the fields of the previous
   state; with ``update_prob`` p < 1 each unit takes its new sign independently with probability p,
   the rest keep theirs) or **asynchronous** (one sweep visits every unit once in a fresh uniformly
@@ -37,7 +47,8 @@ Dynamics (float64 throughout, update ``s ← sign(h)`` with sign(0) = +1,
   the same as running all sweeps).
 
 Augmented coupling matrix (:func:`full_couplings`): the whole network as one ordinary coupling
-matrix of the model, over the state ``[x (N), 1 (bias), s^0 … s^{L−1} (L·H), y (C)]``. Clamped
+matrix of the model, over the state ``[x (N), 1 (bias), s^0 … s^{L−1} (L·H), y (C)]`` (the input
+units couple to every module that receives the input: blocks λ_in W^{in,l}). Clamped
 units (inputs, the bias unit, a clamped readout) have a row with a single unit self-coupling, so
 their field is their own state and they never flip; the feedback field λ_back W^back ŷ becomes
 couplings to the readout units and the bias (ŷ = a·y + b). With the readout *free* (row
@@ -56,11 +67,12 @@ from .. import model
 from ..errors import InputError
 
 __all__ = ["Architecture", "Network", "init_network", "feedback_code", "one_vs_all",
-           "relax", "hidden_fields", "readout_fields", "full_couplings", "full_state",
-           "MODES", "FEEDBACK_CODES"]
+           "relax", "hidden_fields", "input_field", "readout_fields", "full_couplings",
+           "full_state", "MODES", "FEEDBACK_CODES", "INPUT_TO"]
 
 MODES = ("sync", "async")
 FEEDBACK_CODES = ("scaled", "pm1")
+INPUT_TO = ("all", "first")
 
 
 def _posint(name, v, minimum=1):
@@ -81,7 +93,8 @@ class Architecture:
     """Sizes and fixed couplings: ``n_in`` N, ``hidden`` H per module, ``classes`` C, ``layers``
     L, self-coupling ``jd``, one-to-one inter-module coupling ``lam`` (λ ≥ 0), input strength
     ``lam_in``, feedback strength ``lam_back``, ``inter`` (learnable fully connected couplings
-    between neighbouring modules), ``feedback_code`` (module docstring)."""
+    between neighbouring modules), ``feedback_code``, ``input_to`` (``"all"``: every module has
+    its own input projection, ``"first"``: module 0 only; module docstring)."""
 
     n_in: int
     hidden: int
@@ -93,6 +106,7 @@ class Architecture:
     lam_back: float = 0.9
     inter: bool = False
     feedback_code: str = "scaled"
+    input_to: str = "all"
 
     def __post_init__(self):
         _posint("n_in", self.n_in)
@@ -105,6 +119,14 @@ class Architecture:
         if self.feedback_code not in FEEDBACK_CODES:
             raise InputError(f"feedback_code must be one of {', '.join(FEEDBACK_CODES)}, got "
                              f"{self.feedback_code!r}")
+        if self.input_to not in INPUT_TO:
+            raise InputError(f"input_to must be one of {', '.join(INPUT_TO)}, got "
+                             f"{self.input_to!r}")
+
+    @property
+    def input_modules(self) -> int:
+        """L_in: the number of modules receiving the input (modules 0..L_in−1)."""
+        return self.layers if self.input_to == "all" else 1
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -113,7 +135,8 @@ class Architecture:
 class Network:
     """The couplings of one network (mutable float64 arrays; see the module docstring).
 
-    ``J`` (L, H, H) with diagonal J_D; ``W_in`` (H, N); ``W_out`` (C, H); ``W_back`` (H, C);
+    ``J`` (L, H, H) with diagonal J_D; ``W_in`` (L_in, H, N) (L_in = ``arch.input_modules``);
+    ``W_out`` (C, H); ``W_back`` (H, C);
     ``K_up`` (L−1, H, H): module l → l+1, ``K_down`` (L−1, H, H): module l+1 → l (None unless
     ``arch.inter``).
     """
@@ -136,7 +159,8 @@ class Network:
     def from_arrays(cls, arch: Architecture, arrays: dict) -> "Network":
         """Rebuild from :meth:`arrays` (shapes checked)."""
         L, H, N, C = arch.layers, arch.hidden, arch.n_in, arch.classes
-        shapes = {"J": (L, H, H), "W_in": (H, N), "W_out": (C, H), "W_back": (H, C)}
+        shapes = {"J": (L, H, H), "W_in": (arch.input_modules, H, N), "W_out": (C, H),
+                  "W_back": (H, C)}
         if arch.inter:
             shapes.update(K_up=(L - 1, H, H), K_down=(L - 1, H, H))
         out = {}
@@ -144,6 +168,8 @@ class Network:
             if k not in arrays:
                 raise InputError(f"coupling block {k} is missing")
             a = np.array(arrays[k], dtype=np.float64)
+            if k == "W_in" and a.shape == (H, N) and shape[0] == 1:
+                a = a[None]          # checkpoints written before input_to: one (H, N) projection
             if a.shape != shape or not np.all(np.isfinite(a)):
                 raise InputError(f"coupling block {k} has shape {a.shape}, expected {shape} "
                                  "(finite values)")
@@ -158,13 +184,16 @@ def init_network(arch: Architecture, seed=None) -> Network:
     J = rng.standard_normal((L, H, H)) / math.sqrt(H)
     for l in range(L):
         np.fill_diagonal(J[l], arch.jd)
-    W_in = rng.standard_normal((H, N)) / math.sqrt(N)
+    W_in = np.empty((arch.input_modules, H, N))
+    W_in[0] = rng.standard_normal((H, N)) / math.sqrt(N)
     W_out = rng.standard_normal((C, H)) / math.sqrt(H)
     W_back = rng.standard_normal((H, C)) / math.sqrt(C)
     K_up = K_down = None
     if arch.inter:
         K_up = rng.standard_normal((L - 1, H, H)) / math.sqrt(H)
         K_down = rng.standard_normal((L - 1, H, H)) / math.sqrt(H)
+    for l in range(1, arch.input_modules):           # "all": drawn last (module docstring)
+        W_in[l] = rng.standard_normal((H, N)) / math.sqrt(N)
     return Network(arch, J, W_in, W_out, W_back, K_up, K_down)
 
 
@@ -190,8 +219,9 @@ def feedback_code(arch: Architecture) -> tuple:
 
 
 def input_field(net: Network, x) -> np.ndarray:
-    """λ_in W^in x for a batch (B × H)."""
-    return net.arch.lam_in * (x @ net.W_in.T)
+    """λ_in W^{in,l} x for a batch, one per module receiving the input: (L_in, B, H)."""
+    x = np.asarray(x, dtype=np.float64)
+    return net.arch.lam_in * np.stack([x @ W.T for W in net.W_in])
 
 
 def feedback_field(net: Network, y) -> np.ndarray:
@@ -201,17 +231,21 @@ def feedback_field(net: Network, y) -> np.ndarray:
 
 
 def hidden_fields(net: Network, S, ext_in, ext_back=None, modules=None) -> np.ndarray:
-    """Fields of the hidden units, shape (L, B, H), for states S (L, B, H); ``ext_in`` (B, H) is
-    the input field of module 0, ``ext_back`` (B, H) the feedback field of module L−1 (None: off).
-    ``modules``: compute only modules 0..modules−1 (others left 0)."""
+    """Fields of the hidden units, shape (L, B, H), for states S (L, B, H); ``ext_in``
+    (L_in, B, H) holds the input fields of modules 0..L_in−1 (:func:`input_field`; a single
+    (B, H) array is module 0's), ``ext_back`` (B, H) the feedback field of module L−1 (None:
+    off). ``modules``: compute only modules 0..modules−1 (others left 0)."""
     arch = net.arch
     L = arch.layers
     top = L if modules is None else modules
+    ext_in = np.asarray(ext_in)
+    if ext_in.ndim == 2:
+        ext_in = ext_in[None]
     h = np.zeros_like(S)
     for l in range(top):
         h[l] = S[l] @ net.J[l].T
-        if l == 0:
-            h[l] += ext_in
+        if l < ext_in.shape[0]:
+            h[l] += ext_in[l]
         if l == L - 1 and ext_back is not None:
             h[l] += ext_back
         if l > 0:
@@ -305,8 +339,8 @@ def full_couplings(net: Network, *, feedback: bool = False, readout: str = "free
     for l in range(L):
         r = slice(n0 + l * H, n0 + (l + 1) * H)
         Jf[r, r] = net.J[l]
-        if l == 0:
-            Jf[r, :N] = arch.lam_in * net.W_in
+        if l < net.W_in.shape[0]:
+            Jf[r, :N] = arch.lam_in * net.W_in[l]
         if l > 0:
             prev = slice(n0 + (l - 1) * H, n0 + l * H)
             Jf[r, prev] = arch.lam * np.eye(H) + (net.K_up[l - 1] if net.K_up is not None else 0)

@@ -12,7 +12,8 @@ incoming learnable weight of an unstable unit moves towards the current configur
 over the batch of size B with the factor 1/√B:
 
     ΔJ^l_ij      = η_J   /√B Σ_b m_i s_i s_j        (j ≠ i, same module; J_ii = J_D stays)
-    ΔW^in_in     = η_in  /√B Σ_b m_i s_i x_n        (module 0)
+    ΔW^{in,l}_in = η_in  /√B Σ_b m_i s_i^l x_n      (every module l receiving the input:
+                                                    all of them, or module 0 with input_to="first")
     ΔK^up_{l,ij} = η_J   /√B Σ_b m_i s_i^{l+1} s_j^l  ; ΔK^down likewise (if present)
     ΔW^out_ci    = η_out /√B Σ_b m_c y_c s_i^{L−1}
 
@@ -89,7 +90,8 @@ def plasticity_step(net: Network, x, S, y, rule: Plasticity) -> dict:
             net.K_up *= decay[0]
             net.K_down *= decay[0]
     if rule.learn_in:
-        net.W_in += (rule.lr_in * c) * (G[0].T @ x)
+        for l in range(net.W_in.shape[0]):
+            net.W_in[l] += (rule.lr_in * c) * (G[l].T @ x)
         net.W_in *= decay[1]
     net.W_out += (rule.lr_out * c) * (np.where(mo, y, 0.0).T @ S[-1])
     net.W_out *= decay[2]

@@ -4,7 +4,8 @@ parameters) for the figures.
 * :func:`accuracy_vs_epochs` — the per-epoch history of one run.
 * :func:`accuracy_vs` — final accuracies over a grid of one architecture parameter, with the
   named wrappers :func:`accuracy_vs_hidden` (H), :func:`accuracy_vs_jd` (J_D) and
-  :func:`accuracy_vs_lambda` (λ at J_D = 0 with two modules, the spec's ablation).
+  :func:`accuracy_vs_lambda` (λ at J_D = 0 with two modules, the spec's ablation; the input
+  wiring is ``arch.input_to``, default ``"all"``).
 * :func:`hetero_capacity` — hetero-association capacity: P random inputs x ∈ {±1}^N with random
   labels (one-vs-all output codes y ∈ {±1}^C) are trained (no weight decay) until an epoch has
   no unstable unit or ``epochs`` run out; an association counts as *stored* when free
@@ -106,7 +107,8 @@ def fixed_point_stats(net: Network, x, labels, schedule: Schedule = Schedule(), 
                                    async_seed=seed))):
         r = _stats(net, x, S, labels, what, rule.kappa_h)
         rows.append({"version": __version__, "seed": seed, "hidden": net.arch.hidden,
-                     "layers": net.arch.layers, "jd": net.arch.jd, "lam": net.arch.lam, **r})
+                     "layers": net.arch.layers, "input_to": net.arch.input_to, "jd": net.arch.jd,
+                     "lam": net.arch.lam, **r})
     return rows
 
 
@@ -117,9 +119,10 @@ def hetero_capacity(hidden: int, patterns, layers=(1,), *, n_in: int = 100, clas
     """Hetero-association capacity (module docstring): one row per (layers L, patterns P).
 
     Pattern set P uses ``default_rng(SeedSequence(seed, spawn_key=(P,)))`` for its inputs and
-    labels; the network seed is ``seed``. The input enters module 0 and the readout reads module
-    L−1, so with L > 1 the modules must be coupled (λ > 0, default 1, or ``arch_kwargs=
-    {"inter": True}``); with λ = 0 and no inter-module couplings the last module never sees the
+    labels; the network seed is ``seed``. The readout reads module L−1; the input reaches
+    every module by default (``input_to="all"``). With ``arch_kwargs={"input_to": "first"}`` it
+    enters module 0 only, and then with L > 1 the modules must be coupled (λ > 0, default 1, or
+    ``"inter": True``): with λ = 0 and no inter-module couplings the last module never sees the
     input.
     """
     rows = []
@@ -142,6 +145,7 @@ def hetero_capacity(hidden: int, patterns, layers=(1,), *, n_in: int = 100, clas
                                       full_state(x, S, y).astype(np.int8))
             recalled = predict(net, x, schedule, seed=seed) == lab
             rows.append({"version": __version__, "seed": seed, "hidden": hidden, "layers": L,
+                         "input_to": arch.input_to,
                          "n_in": n_in, "classes": classes, "jd": jd, "lam": lam, "patterns": P,
                          "alpha": P / (L * hidden), "epochs": res.epochs,
                          "converged": bool(res.history and

@@ -24,7 +24,8 @@ Timing: ``seconds`` of an epoch row is the wall time of the presentations and pl
 
 **Checkpoints** (``checkpoint=DIR``): ``DIR/manifest.json`` (version and every input that
 determines the run — architecture, plasticity, schedule, seed and a SHA-256 of the data; not the
-number of epochs, so a resumed run may go on longer) and ``DIR/state.npz`` (the couplings, the
+number of epochs, so a resumed run may go on longer; a manifest without ``input_to``, from before
+that option, means ``"first"``) and ``DIR/state.npz`` (the couplings, the
 epoch reached, the training stream's bit-generator state and the history), replaced atomically
 after every epoch. ``resume=True`` continues from it, and the result is bit for bit that of an
 uninterrupted run (couplings, predictions, accuracies; only wall times differ). An existing
@@ -170,6 +171,16 @@ def _manifest_params(arch, rule, schedule, seed, data):
             "dataset": data.name}
 
 
+def _upgrade_manifest(old, params):
+    """Checkpoints written before ``input_to`` existed fed the input to module 0 only: read a
+    missing ``input_to`` as ``"first"`` (for one module the wirings coincide, so as the
+    requested value)."""
+    arch = (old.get("params") or {}).get("architecture")
+    if isinstance(arch, dict) and "input_to" not in arch:
+        new = params["architecture"]
+        arch["input_to"] = new["input_to"] if arch.get("layers") == 1 else "first"
+
+
 class _Checkpoint:
     def __init__(self, path, params, resume):
         self.path = Path(path)
@@ -186,6 +197,7 @@ class _Checkpoint:
                 old = json.loads(man.read_text())
             except (OSError, ValueError) as exc:
                 raise InputError(f"checkpoint {self.path} is unreadable ({exc})") from None
+            _upgrade_manifest(old, params)
             if old.get("params") != json.loads(json.dumps(params)):
                 diff = sorted(k for k in set(old.get("params", {})) | set(params)
                               if old.get("params", {}).get(k) != json.loads(json.dumps(
@@ -260,7 +272,8 @@ def _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progres
     net = network.copy() if network is not None else init_network(arch, init_ss)
     rng = np.random.Generator(np.random.PCG64(train_ss))
     params = {"seed": int(seed), "dataset": data.name, "n_in": arch.n_in,
-              "hidden": arch.hidden, "layers": arch.layers, "jd": arch.jd, "lam": arch.lam,
+              "hidden": arch.hidden, "layers": arch.layers, "input_to": arch.input_to,
+              "jd": arch.jd, "lam": arch.lam,
               "mode": schedule.mode, "n_train": int(data.x_train.shape[0]),
               "n_test": int(data.x_test.shape[0])}
     history: list = []

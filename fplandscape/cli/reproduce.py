@@ -52,6 +52,9 @@ def register(subparsers) -> None:
     f.add_argument("names", nargs="*", metavar="NAME", help="figures to make")
     f.add_argument("--all", action="store_true", help="make every figure")
     f.add_argument("--list", action="store_true", help="list the figures and exit")
+    f.add_argument("--replot", action="store_true",
+                   help="redraw from the data already in DIR/data, computing nothing "
+                        "[fplandscape.figures.replot_figure]")
     _shared(f, what="simulations and theory grids")
     common.add_output_options(f, csv_help="also write one row per figure made (name, paths, "
                                           "seconds) as CSV to PATH")
@@ -92,6 +95,14 @@ def run_figures(args):
     for n in names:
         require(n in FIGURES, f"unknown figure {n!r}; choose from {', '.join(FIGURES)}")
     rows = []
+    if args.replot:
+        from ..figures import replot_figure
+
+        for n in names:
+            res = replot_figure(n, args.out)
+            rows.append({"name": n, **res.paths, "seconds": res.seconds, "reused": True})
+        return Output(json={"figures": rows}, rows=rows,
+                      text=common.format_table(rows, ["name", "png", "seconds"]))
     for n in names:
         res = make_figure(n, args.out, quick=args.quick, seed=args.seed, resume=args.resume,
                           workers=args.workers, scheduler=args.scheduler, checkpoint=True,

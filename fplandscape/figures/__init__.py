@@ -19,7 +19,7 @@ from .._version import __version__
 from ..errors import InputError
 from ..provenance import environment
 
-__all__ = ["FIGURES", "FigureResult", "make_figure", "figure_names"]
+__all__ = ["FIGURES", "FigureResult", "make_figure", "figure_names", "replot_figure"]
 
 
 def _modules() -> dict:
@@ -98,3 +98,24 @@ def make_figure(name: str, out_dir="figures", *, quick: bool = False, seed: int 
 
     save_figure(fig, name, out, rows, meta)
     return FigureResult(name, paths, rows, seconds)
+
+
+def replot_figure(name: str, out_dir="figures") -> FigureResult:
+    """Redraw figure ``name`` from its data already in ``out_dir/data`` (``<name>.csv`` and the
+    JSON sidecar), without recomputing anything: for style changes. The sidecar is kept."""
+    from ..validate.reproduce import _load_rows
+    from .style import save_figure
+
+    if name not in FIGURES:
+        raise InputError(f"unknown figure {name!r}; choose from {', '.join(FIGURES)}")
+    out = Path(out_dir)
+    sidecar = out / "data" / f"{name}.json"
+    csv_path = out / "data" / f"{name}.csv"
+    if not (sidecar.exists() and csv_path.exists()):
+        raise InputError(f"no data for figure {name!r} in {out / 'data'}; make it first")
+    meta = json.loads(sidecar.read_text())
+    rows = _load_rows(csv_path)
+    t0 = time.perf_counter()
+    fig = FIGURES[name].plot(rows)
+    save_figure(fig, name, out, rows, meta)
+    return FigureResult(name, meta.get("paths", {}), rows, time.perf_counter() - t0, reused=True)

@@ -86,7 +86,7 @@ def plot(rows: list):
     a.set_title("(a) fixed points of asymmetric networks")
     a.set_xlim(-0.6, 2.2)
     a.set_ylim(bottom=-0.8)
-    a.legend(loc="upper left", fontsize=6.5)
+    a.legend(loc="lower right", fontsize=6.5)
     etas = sorted({r["eta"] for r in theory_rows})
     ecol = dict(zip(etas, series_colors(len(etas), "plasma")))
     for eta in etas:
@@ -107,5 +107,5 @@ def plot(rows: list):
     b.set_title("(b) reciprocity $\\eta$ = corr$(J_{ij}, J_{ji})$")
     b.set_xlim(-0.6, 2.2)
     b.set_ylim(bottom=-1.0)
-    b.legend(loc="upper left", fontsize=6.5)
+    b.legend(loc="lower right", fontsize=6.5)
     return fig

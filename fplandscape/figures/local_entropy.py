@@ -74,10 +74,13 @@ def plot(rows: list):
                         ls=ls, label=LABELS[label])
         ax.axhline(0.0, color="0.7", lw=0.8)
         ax.set_xscale("log")
-        side = ", ".join(f"{'>' if jd > v else '<'} $J_D^{{{k}}}$" for k, v in crit.items())
-        ax.set_title(f"$J_D$ = {jd:g} ({side})")
+        above = [k for k, v in crit.items() if jd > v]
+        below = [k for k, v in crit.items() if jd <= v]
+        side = (f"above {', '.join(above)}" if above else "") + \
+            ("; " if above and below else "") + (f"below {', '.join(below)}" if below else "")
+        ax.set_title(f"$J_D$ = {jd:g}\n({side})", fontsize=7.5)
         ax.set_ylabel("local entropy $\\phi(d)$")
     for ax in axes[-2:]:
         ax.set_xlabel("distance $d$ from the reference")
-    axes[0].legend(loc="upper left")
+    axes[-1].legend(loc="lower right", fontsize=6.5)
     return fig

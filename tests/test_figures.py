@@ -104,3 +104,22 @@ def test_bad_figure_requests(tmp_path):
     blocker.write_text("x")
     with pytest.raises(InputError, match="cannot create"):
         make_figure("pair-entropy", blocker / "sub", params=TINY["pair-entropy"])
+
+
+def test_replot_from_saved_data(tmp_path, capsys):
+    from fplandscape.figures import replot_figure
+
+    res = make_figure("pair-entropy", tmp_path, params=TINY["pair-entropy"])
+    png = tmp_path / "pair-entropy.png"
+    png.unlink()
+    again = replot_figure("pair-entropy", tmp_path)
+    assert png.is_file() and again.reused
+    assert len(again.rows) == len(res.rows)
+    assert [r["pair_entropy"] for r in again.rows] == pytest.approx(
+        [r["pair_entropy"] for r in res.rows], rel=1e-12)
+    with pytest.raises(InputError, match="no data"):
+        replot_figure("entropy", tmp_path)
+    from cli_runner import run
+
+    rc, out, err = run(capsys, "figures", "entropy", "--replot", "--out", tmp_path)
+    assert rc == 2 and "no data" in err

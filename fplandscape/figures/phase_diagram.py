@@ -81,8 +81,17 @@ def plot(rows: list):
     for r in rows:
         if r["fp_converged"]:
             Z[ds.index(r["d"]), jds.index(r["jd"])] = r["fp"]
-    neg = np.where(np.isnan(Z), np.nan, (Z < 0).astype(float))
-    ax.pcolormesh(jds, ds, neg, shading="nearest", cmap="Blues", vmin=0, vmax=2.5, alpha=0.8)
+    neg = np.ma.masked_invalid(np.where(np.isnan(Z), np.nan, (Z < 0).astype(float)))
+    import matplotlib
+
+    cmap = matplotlib.colormaps["Blues"].copy()
+    cmap.set_bad("0.8")  # grid points where the RS saddle did not converge
+    ax.pcolormesh(jds, ds, neg, shading="nearest", cmap=cmap, vmin=0, vmax=2.5, alpha=0.8)
+    if np.ma.count_masked(neg):
+        from matplotlib.patches import Patch
+
+        ax.add_artist(ax.legend(handles=[Patch(color="0.8", label="not converged")],
+                                loc="lower left", fontsize=6.5))
     first = {jd: next(r for r in rows if r["jd"] == jd) for jd in jds}
     bx = [jd for jd in jds if first[jd]["fp_boundary"] is not None]
     ax.plot(bx, [first[jd]["fp_boundary"] for jd in bx], "o-", color="tab:blue",

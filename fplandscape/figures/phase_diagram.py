@@ -84,8 +84,8 @@ def plot(rows: list):
     neg = np.ma.masked_invalid(np.where(np.isnan(Z), np.nan, (Z < 0).astype(float)))
     import matplotlib
 
-    cmap = matplotlib.colormaps["Blues"].copy()
-    cmap.set_bad("0.8")  # grid points where the RS saddle did not converge
+    # grey: grid points where the RS saddle did not converge
+    cmap = matplotlib.colormaps["Blues"].with_extremes(bad="0.8")
     ax.pcolormesh(jds, ds, neg, shading="nearest", cmap=cmap, vmin=0, vmax=2.5, alpha=0.8)
     if np.ma.count_masked(neg):
         from matplotlib.patches import Patch

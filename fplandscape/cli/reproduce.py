@@ -36,7 +36,7 @@ def register(subparsers) -> None:
             "data, and a summary table (theory vs simulation) "
             "[fplandscape.validate.reproduce.reproduce]")
     p = subparsers.add_parser("reproduce", help=text, description=text + ".",
-                              epilog="The full run takes about 45 min on 2 cores; --quick "
+                              epilog="The full run takes about 25 min on 2 cores; --quick "
                                      "under 3 min.")
     _shared(p, what="simulations and theory grids")
     p.add_argument("--json", action="store_true",

@@ -33,10 +33,11 @@ def _acc_parameters(quick: bool = False) -> dict:
     if quick:
         return {"n_values": [100, 200], "jd": {"start": 0.1, "stop": 1.0, "step": 0.1},
                 "rules": ["async", "sync"], "runs": 10, "max_sweeps": 1000,
-                "fbp_n_values": [100], "fbp_runs": 4, "critical": ["gap", "energetic"]}
+                "fbp_n_values": [100], "fbp_runs": 4, "fbp_max_sweeps": 3000,
+                "critical": ["gap", "energetic"]}
     return {"n_values": [200, 400, 800, 1600], "jd": {"start": 0.05, "stop": 1.0, "step": 0.05},
             "rules": ["async", "sync"], "runs": 20, "max_sweeps": 1000,
-            "fbp_n_values": [200, 400], "fbp_runs": 10,
+            "fbp_n_values": [200, 400], "fbp_runs": 10, "fbp_max_sweeps": 4000,
             "critical": ["gap", "ld", "energetic", "entropic"]}
 
 
@@ -52,8 +53,11 @@ def _acc_compute(quick: bool = False, seed: int = 0, params=None, **options) -> 
     scans = [accessibility_scan(p["n_values"], jds, rules=tuple(p["rules"]), runs=p["runs"],
                                 max_sweeps=p["max_sweeps"], seed=seed, **par)]
     if p.get("fbp_n_values"):
+        # focusing BP: one iteration counts as a sweep; its reinforcement reaches gamma = 1
+        # after 1000 iterations (d gamma = 1e-3), so it gets a larger budget
         scans.append(accessibility_scan(p["fbp_n_values"], jds, rules=("fbp",),
-                                        runs=p["fbp_runs"], max_sweeps=p["max_sweeps"],
+                                        runs=p["fbp_runs"],
+                                        max_sweeps=p.get("fbp_max_sweeps", p["max_sweeps"]),
                                         seed=seed, **par))
     rows = []
     for scan in scans:
@@ -111,11 +115,11 @@ def _acc_plot(rows: list):
                    lw=0.9, color=color,
                    label=f"{rule}: $J_{{50}}(\\infty)$ = {ext[0]['j50']:.2f} ± "
                          f"{ext[0]['j50_err'] or 0:.2f}")
-    for r in rows:
-        if r["kind"] == "critical" and r["jd"] is not None:
-            c.axhline(r["jd"], color="0.5", lw=0.8, ls=":")
-            c.annotate(f"$J_D^{{{r['criterion']}}}$", (0.0, r["jd"]), fontsize=6,
-                       xytext=(2, 1), textcoords="offset points")
+    crit = [r for r in rows if r["kind"] == "critical" and r["jd"] is not None]
+    grays = series_colors(max(len(crit), 1), "Greys")
+    for r, col in zip(sorted(crit, key=lambda r: r["jd"]), grays):
+        c.axhline(r["jd"], color=col, lw=0.9, ls=":",
+                  label=f"theory $J_D^{{{r['criterion']}}}$ = {r['jd']:.3g}")
     c.set_xlabel("$N^{-1/2}$")
     c.set_ylabel("threshold $J_{50}$")
     c.set_xlim(left=0)

@@ -284,3 +284,19 @@ def test_typical_mean_stability_matches_enumeration():
     assert cnt > 1000
     assert abs(tot / cnt - float(typical_mean_stability(jd, n))) < 0.02
     assert float(typical_mean_stability(jd)) == pytest.approx(jd + norm.pdf(jd) / norm.cdf(jd))
+
+
+def test_threshold_uses_the_rising_edge_of_a_non_monotone_curve():
+    """An algorithm that succeeds above J ≈ 0.25 but fails again at large J_D within its budget
+    (as focusing BP does): J_50 is the rising edge, flagged non_monotone."""
+    from fplandscape.sim.accessibility import _rising_edge, fit_threshold
+
+    jd = [0.1, 0.2, 0.3, 0.4, 0.8, 0.9, 1.0]
+    k = [0, 3, 10, 10, 10, 2, 1]
+    cells = [{"jd": x, "reached": kk, "runs": 10} for x, kk in zip(jd, k)]
+    edge, flag = _rising_edge(cells, 0.5)
+    assert flag and [c["jd"] for c in edge] == [0.1, 0.2, 0.3]
+    fit = fit_threshold([c["jd"] for c in edge], [c["reached"] for c in edge], [10] * 3)
+    assert 0.2 < fit["j50"] < 0.3
+    mono = [{"jd": x, "reached": kk, "runs": 10} for x, kk in zip(jd, [0, 3, 10, 10, 10, 10, 9])]
+    assert _rising_edge(mono, 0.5) == (mono, False)

@@ -11,7 +11,9 @@ reciprocity η, self-coupling ``J_D``; conventions of :mod:`fplandscape.model`):
       p̂ = k / m,   SE(p̂) = √(p̂ (1 − p̂) / m)     (k successes of m = runs × networks runs),
 
   and the sweeps of the successful runs. Per (algorithm, N): the finite-size 50 % threshold
-  ``J_50(N)`` from a binomial logistic fit (:func:`fit_threshold`); per algorithm: the
+  ``J_50(N)`` from a binomial logistic fit (:func:`fit_threshold`) of the rising edge of
+  p̂(J_D) (cells after the first maximum are left out when p̂ falls below the level again,
+  flagged ``non_monotone``); per algorithm: the
   extrapolation ``J_50(∞)`` from ``J_50(N) = J_50(∞) + c·N^(−1/2)`` (or ``c/N``,
   :func:`extrapolate_threshold`).
 * :func:`compare_reached_vs_uniform` — what the algorithms find: margin κ(σ) = min_i Δ_i, mean
@@ -645,17 +647,34 @@ def accessibility_scan(n_values, jd_values, rules=("async", "sync"), *, runs: in
     return AccessibilityResult(rows=rows, thresholds=thresholds, cells=cell_rows, info=info)
 
 
+def _rising_edge(sel, level):
+    """The cells (sorted by J_D) up to the first maximum of p̂, when p̂ later falls below
+    ``level`` again (e.g. focusing BP failing at large J_D within its budget): J_50 is the
+    threshold of the rising edge, and the logistic model only describes that part. Returns
+    (cells used, whether the curve was non-monotone)."""
+    p = [r["reached"] / r["runs"] if r["runs"] else 0.0 for r in sel]
+    if not p:
+        return sel, False
+    top = int(np.argmax(p))
+    if top + 1 < len(p) and min(p[top + 1:]) < level and top >= 1:
+        return sel[:top + 1], True
+    return sel, False
+
+
 def _thresholds(rows, n_list, jd_list, rules, level, bootstrap, entropy, extrapolation):
     out = []
     for rule in rules:
         finite = []
         for n in n_list:
-            sel = [r for r in rows if r["rule"] == rule and r["n"] == n]
+            sel = sorted((r for r in rows if r["rule"] == rule and r["n"] == n),
+                         key=lambda r: r["jd"])
+            sel, non_monotone = _rising_edge(sel, level)
             bs_seed = np.random.SeedSequence(entropy, spawn_key=(3, n, _name_key(rule)))
             fit = fit_threshold([r["jd"] for r in sel], [r["reached"] for r in sel],
                                 [r["runs"] for r in sel], level=level, bootstrap=bootstrap,
                                 seed=bs_seed)
-            row = {"kind": "finite_n", "rule": rule, "n": n, **fit}
+            row = {"kind": "finite_n", "rule": rule, "n": n, **fit,
+                   "non_monotone": non_monotone}
             out.append(row)
             if fit["j50"] is not None and fit["status"] in ("ok", "separated"):
                 err = fit.get("j50_err_bootstrap") or fit["j50_err"]

@@ -48,8 +48,24 @@ _SYNC_BLOCK = 16     # runs advanced in lock step by the synchronous kernel (spe
 # results
 
 
+class _Runs:
+    """What the per-run results share: the number of runs, packed final states, metadata."""
+
+    @property
+    def runs(self) -> int:
+        return int(self.states.shape[0])
+
+    def codes(self) -> np.ndarray:
+        """Final states as packed uint64 codes (N ≤ 64; bit i set iff s_i = +1)."""
+        return model.pack_states(self.states) if self.runs else np.zeros(0, dtype=np.uint64)
+
+    def _meta(self) -> dict:
+        return {"version": self.version, "seed": model.seed_repr(self.seed), "n": self.n,
+                **self.params}
+
+
 @dataclass(frozen=True)
-class DynamicsResult:
+class DynamicsResult(_Runs):
     """Result of :func:`run_dynamics`; arrays have one entry (row) per run.
 
     ``converged`` (bool): the last sweep changed nothing (exact fields: ``s_i = sign(h_i)`` for
@@ -82,18 +98,9 @@ class DynamicsResult:
     params: dict = field(default_factory=dict)
     seconds: float = 0.0
 
-    @property
-    def runs(self) -> int:
-        return int(self.states.shape[0])
-
-    def codes(self) -> np.ndarray:
-        """Final states as packed uint64 codes (N ≤ 64; bit i set iff s_i = +1)."""
-        return model.pack_states(self.states) if self.runs else np.zeros(0, dtype=np.uint64)
-
     def as_rows(self) -> list:
         """One dict per run (run index, flags, counts, margin, mean stability) plus metadata."""
-        meta = {"version": self.version, "seed": model.seed_repr(self.seed), "n": self.n,
-                **self.params}
+        meta = self._meta()
         return [{**meta, "run": self.first_run + r, "converged": bool(self.converged[r]),
                  "is_fixed_point": bool(self.is_fixed_point[r]), "cycle2": bool(self.cycle2[r]),
                  "sweeps": int(self.sweeps[r]), "flips": int(self.flips[r]),
@@ -102,7 +109,7 @@ class DynamicsResult:
 
 
 @dataclass(frozen=True)
-class AnnealResult:
+class AnnealResult(_Runs):
     """Result of :func:`anneal`; arrays have one entry (row) per run.
 
     ``reached`` (bool): the final state has E = 0, i.e. is a strict fixed point (checked on
@@ -130,18 +137,9 @@ class AnnealResult:
     params: dict = field(default_factory=dict)
     seconds: float = 0.0
 
-    @property
-    def runs(self) -> int:
-        return int(self.states.shape[0])
-
-    def codes(self) -> np.ndarray:
-        """Final states as packed uint64 codes (N ≤ 64; bit i set iff s_i = +1)."""
-        return model.pack_states(self.states) if self.runs else np.zeros(0, dtype=np.uint64)
-
     def as_rows(self) -> list:
         """One dict per run plus metadata."""
-        meta = {"version": self.version, "seed": model.seed_repr(self.seed), "n": self.n,
-                **self.params}
+        meta = self._meta()
         return [{**meta, "run": self.first_run + r, "reached": bool(self.reached[r]),
                  "energy": int(self.energy[r]), "sweeps": int(self.sweeps[r]),
                  "flips": int(self.flips[r]), "margin": float(self.margin[r]),

@@ -77,7 +77,7 @@ def _acc_compute(quick: bool = False, seed: int = 0, params=None, **options) -> 
 
 
 def _acc_plot(rows: list):
-    fig, (a, b, c) = new_figure(3, height=2.9)
+    fig, (a, b, c) = new_figure(3, height=2.9, width=12.5)
     cells = [r for r in rows if r["kind"] == "cell"]
     ns = sorted({r["n"] for r in cells})
     colors = dict(zip(ns, series_colors(len(ns))))
@@ -124,7 +124,7 @@ def _acc_plot(rows: list):
     c.set_ylabel("threshold $J_{50}$")
     c.set_xlim(left=0)
     c.set_title("(c) algorithmic vs thermodynamic")
-    c.legend(loc="lower right", fontsize=5.5)
+    c.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=6)
     return fig
 
 

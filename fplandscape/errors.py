@@ -4,6 +4,7 @@ Every check on user-supplied data (matrices, parameters, paths) raises :class:`I
 (a :class:`ValueError`) with a message that names the offending argument; the command-line
 interface turns it into ``error: <message>`` and exit status 2, never a traceback.
 """
+import numbers
 
 
 class InputError(ValueError):
@@ -18,3 +19,14 @@ class ConvergenceError(RuntimeError):
 class Interrupted(KeyboardInterrupt):
     """A long run stopped by Ctrl-C; the message says what was saved and how to resume.
     (A :class:`KeyboardInterrupt`, so code that handles Ctrl-C keeps working.)"""
+
+
+def check_count(value, name: str, *, minimum: int = 0) -> int:
+    """Validate a count (Python or NumPy integer, not bool, at least ``minimum``) and return it
+    as int; InputError naming ``name`` otherwise. The one check behind every sample, run,
+    sweep and iteration count."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        need = {0: "a non-negative integer", 1: "a positive integer"}.get(
+            minimum, f"an integer ≥ {minimum}")
+        raise InputError(f"{name} must be {need}, got {value!r}")
+    return int(value)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, check_count
 
 MAX_PACKED_N = 64
 
@@ -171,6 +171,12 @@ def as_generator(seed=None) -> np.random.Generator:
     if isinstance(seed, (int, np.integer)) and seed < 0:
         raise InputError(f"seed must be non-negative, got {seed}")
     return np.random.default_rng(seed)
+
+
+def check_int_seed(seed) -> int:
+    """Validate an integer seed (non-negative Python or NumPy integer; returned as int), for
+    the studies that derive child seeds ``SeedSequence(seed, spawn_key=...)`` from it."""
+    return check_count(seed, "seed")
 
 
 def check_seed(seed):

@@ -140,10 +140,17 @@ def test_bp_entropy_command(capsys, tmp_path):
 def test_fbp_rule_reaches_fixed_points(capsys):
     obj = run_json(capsys, "dynamics", "--n", 80, "--jd", 0.3, "--rule", "fbp", "--runs", 2,
                    "--seed", 1, "--max-sweeps", 3000)
-    net_ss, _ = acc.cell_seeds(1, 80, 0)
+    from fplandscape.sim.bp import accessibility_runner
+
+    net_ss, run_ss = acc.cell_seeds(1, 80, 0)
     J = model.gaussian_couplings(80, 0.3, rng=np.random.default_rng(net_ss))
     assert obj["rule"] == "fbp" and len(obj["runs"]) == 2
     for r in obj["runs"]:
         if r["is_fixed_point"]:
             assert r["margin"] > 0
     assert obj["p_fixed_point"] > 0  # focusing BP solves this easy instance
+    # the command runs the Python runner on network 0 of the scan: same outcome, true FPs
+    out = accessibility_runner(J, runs=2, max_sweeps=3000, seed=run_ss)
+    assert [r["is_fixed_point"] for r in obj["runs"]] == out["reached"].tolist()
+    for state, reached in zip(out["states"], out["reached"]):
+        assert bool(model.is_fixed_point(J, state)) == bool(reached)

@@ -3,11 +3,9 @@ CSV and JSON, and its data agree with the theory functions they plot."""
 import json
 import math
 
-import numpy as np
 import pytest
 from scipy.stats import norm
 
-from fplandscape import theory
 from fplandscape.errors import InputError
 from fplandscape.figures import FIGURES, make_figure
 from fplandscape.figures.phase_diagram import boundary

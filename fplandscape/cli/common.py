@@ -57,32 +57,41 @@ def add_output_options(parser, *, csv_help=None):
     return group
 
 
-def add_parallel_options(parser, *, what="tasks"):
-    """Add ``--workers``, ``--scheduler``, ``--checkpoint``, ``--resume`` and
-    ``--progress/--no-progress`` (see :mod:`fplandscape.parallel`)."""
+def add_parallel_options(parser, *, what="tasks", checkpoint_option: bool = True,
+                         resume_help=None):
+    """Add ``--workers``, ``--scheduler``, ``--checkpoint`` (unless ``checkpoint_option`` is
+    False: commands that run many simulations use automatic checkpoints only), ``--resume``
+    and ``--progress/--no-progress`` (see :mod:`fplandscape.parallel`)."""
     group = parser.add_argument_group("parallel runs, progress and resuming")
     group.add_argument("--workers", type=int, default=None, metavar="W",
                        help=f"local workers for the {what} (default: all cores; 1 = serial)")
     group.add_argument("--scheduler", metavar="ADDRESS", default=None,
                        help="run the tasks on this Dask cluster (e.g. tcp://host:8786; needs "
                             "pip install 'fplandscape[dask]')")
-    group.add_argument("--checkpoint", metavar="DIR", default=None,
-                       help="journal finished tasks in DIR and keep it (default: an automatic "
-                            "directory under ~/.cache/fplandscape/checkpoints, or "
-                            "$FPLANDSCAPE_CHECKPOINTS, removed after success)")
+    if checkpoint_option:
+        group.add_argument("--checkpoint", metavar="DIR", default=None,
+                           help="journal finished tasks in DIR and keep it (default: an "
+                                "automatic directory under ~/.cache/fplandscape/checkpoints, or "
+                                "$FPLANDSCAPE_CHECKPOINTS, removed after success)")
     group.add_argument("--resume", action="store_true",
-                       help="finish an interrupted run of the same command from its checkpoint "
-                            "(the result is exactly that of an uninterrupted run)")
+                       help=resume_help or "finish an interrupted run of the same command from "
+                                           "its checkpoint (the result is exactly that of an "
+                                           "uninterrupted run)")
     group.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="progress bar with ETA on stderr (default: when stderr is a "
                             "terminal)")
     return group
 
 
-def parallel_kwargs(args) -> dict:
-    """The keyword arguments of :func:`add_parallel_options` for the Python functions."""
+def check_workers(args) -> None:
+    """``--workers`` must be a positive integer when given."""
     require(args.workers is None or args.workers >= 1,
             f"--workers must be a positive integer, got {args.workers}")
+
+
+def parallel_kwargs(args) -> dict:
+    """The keyword arguments of :func:`add_parallel_options` for the Python functions."""
+    check_workers(args)
     return {"workers": args.workers, "scheduler": args.scheduler,
             "checkpoint": args.checkpoint if args.checkpoint is not None else True,
             "resume": args.resume, "progress": args.progress}

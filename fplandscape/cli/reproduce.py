@@ -2,7 +2,6 @@
 :func:`fplandscape.validate.reproduce.reproduce` and :func:`fplandscape.figures.make_figure`."""
 from __future__ import annotations
 
-import argparse
 import sys
 
 from .. import tables
@@ -18,16 +17,10 @@ def _shared(p, *, what):
                         "(default: figures)")
     p.add_argument("--seed", type=int, default=0, metavar="S",
                    help="seed of every random network and run (default 0)")
-    g = p.add_argument_group("parallel runs, progress and resuming")
-    g.add_argument("--workers", type=int, default=None, metavar="W",
-                   help=f"local workers for the {what} (default: all cores)")
-    g.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                   help="run the simulations and theory grids on this Dask cluster")
-    g.add_argument("--resume", action="store_true",
-                   help="keep finished figures and resume interrupted simulations from their "
-                        "checkpoints (same command and options)")
-    g.add_argument("--progress", action=argparse.BooleanOptionalAction,
-                   default=None, help="progress bars on stderr (default: when a terminal)")
+    common.add_parallel_options(
+        p, what=what, checkpoint_option=False,
+        resume_help="keep finished figures and resume interrupted simulations from their "
+                    "checkpoints (same command and options)")
 
 
 def register(subparsers) -> None:
@@ -63,8 +56,7 @@ def register(subparsers) -> None:
 
 def _check(args):
     require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
-    require(args.workers is None or args.workers >= 1,
-            f"--workers must be a positive integer, got {args.workers}")
+    common.check_workers(args)
 
 
 def run(args) -> int:

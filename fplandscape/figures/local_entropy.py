@@ -11,7 +11,6 @@ The curves are independent tasks run in parallel on local processes
 """
 from __future__ import annotations
 
-import numpy as np
 
 from .. import parallel, theory
 from .common import critical_values

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import model
 from .._version import __version__
-from ..errors import InputError
+from ..errors import InputError, check_count
 from .blas import single_thread
 from .data import Dataset
 from .network import Architecture, init_network, input_field, one_vs_all, relax
@@ -85,8 +85,7 @@ def run_baseline(kind: str, data: Dataset, arch: Architecture, rule: Plasticity 
     frozen couplings (readout W^out replaced by the trained one for the recurrent kinds)."""
     if kind not in BASELINES:
         raise InputError(f"baseline must be one of {', '.join(BASELINES)}, got {kind!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise InputError(f"epochs must be a non-negative integer, got {epochs!r}")
+    epochs = check_count(epochs, "epochs")
     if data.n_in != arch.n_in or data.classes != arch.classes:
         raise InputError(f"the data have N = {data.n_in} inputs and {data.classes} classes, the "
                          f"architecture N = {arch.n_in} and C = {arch.classes}")

@@ -64,7 +64,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .. import model
-from ..errors import InputError
+from ..errors import InputError, check_count
 
 __all__ = ["Architecture", "Network", "init_network", "feedback_code", "one_vs_all",
            "relax", "hidden_fields", "input_field", "readout_fields", "full_couplings",
@@ -73,11 +73,6 @@ __all__ = ["Architecture", "Network", "init_network", "feedback_code", "one_vs_a
 MODES = ("sync", "async")
 FEEDBACK_CODES = ("scaled", "pm1")
 INPUT_TO = ("all", "first")
-
-
-def _posint(name, v, minimum=1):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-        raise InputError(f"{name} must be an integer ≥ {minimum}, got {v!r}")
 
 
 def _real(name, v, *, nonneg=False):
@@ -109,10 +104,10 @@ class Architecture:
     input_to: str = "all"
 
     def __post_init__(self):
-        _posint("n_in", self.n_in)
-        _posint("hidden", self.hidden)
-        _posint("classes", self.classes, 2)
-        _posint("layers", self.layers)
+        check_count(self.n_in, "n_in", minimum=1)
+        check_count(self.hidden, "hidden", minimum=1)
+        check_count(self.classes, "classes", minimum=2)
+        check_count(self.layers, "layers", minimum=1)
         for name in ("jd", "lam_in", "lam_back"):
             _real(name, getattr(self, name))
         _real("lam", self.lam, nonneg=True)

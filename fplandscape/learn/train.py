@@ -45,8 +45,9 @@ from typing import Optional
 
 import numpy as np
 
+from .. import model
 from .._version import __version__
-from ..errors import InputError, Interrupted
+from ..errors import InputError, Interrupted, check_count
 from .blas import single_thread
 from .data import Dataset
 from .network import MODES, Architecture, Network, init_network, one_vs_all, readout_fields, relax
@@ -70,10 +71,7 @@ class Schedule:
     update_prob: float = 1.0
 
     def __post_init__(self):
-        for name in ("batch",):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise InputError(f"{name} must be a positive integer, got {v!r}")
+        check_count(self.batch, "batch", minimum=1)
         for name in ("steer", "free", "eval_sweeps"):
             v = getattr(self, name)
             if v is None and name == "eval_sweeps":
@@ -119,9 +117,7 @@ class TrainResult:
 
 def seeds(seed):
     """(couplings SeedSequence, training SeedSequence) of a run."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-    return np.random.SeedSequence(int(seed)).spawn(2)
+    return np.random.SeedSequence(model.check_int_seed(seed)).spawn(2)
 
 
 def data_fingerprint(data: Dataset) -> str:
@@ -261,8 +257,7 @@ def train(data: Dataset, arch: Architecture, rule: Plasticity = Plasticity(),
 
 def _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progress,
            stop_when_stable, evaluate_every, network):
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise InputError(f"epochs must be a non-negative integer, got {epochs!r}")
+    epochs = check_count(epochs, "epochs")
     if data.n_in != arch.n_in or data.classes != arch.classes:
         raise InputError(f"the data have N = {data.n_in} inputs and {data.classes} classes, the "
                          f"architecture N = {arch.n_in} and C = {arch.classes}")

@@ -61,7 +61,7 @@ import numpy as np
 
 from .. import model, parallel
 from . import stop
-from ..errors import InputError
+from ..errors import InputError, check_count
 from ..provenance import run_info
 from ..theory.gaussian import typical_mean_stability
 from .dynamics import anneal, run_dynamics
@@ -170,9 +170,7 @@ def _entropy(seed):
         if seed.spawn_key:
             raise InputError("give an integer seed or a root SeedSequence (without spawn_key)")
         return seed.entropy
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+    return model.check_int_seed(seed)
 
 
 def _float_key(x: float) -> int:
@@ -192,9 +190,7 @@ def cell_seeds(seed, n: int, network: int):
 
 
 def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+    return check_count(value, name, minimum=1)
 
 
 def _n_list(values, name="n_values"):
@@ -588,10 +584,7 @@ def accessibility_scan(n_values, jd_values, rules=("async", "sync"), *, runs: in
     rules = _rules(rules)
     runs = _positive_int(runs, "runs")
     networks = _positive_int(networks, "networks")
-    if isinstance(max_sweeps, bool) or not isinstance(max_sweeps, (int, np.integer)) \
-            or max_sweeps < 0:
-        raise InputError(f"max_sweeps must be a non-negative integer, got {max_sweeps!r}")
-    max_sweeps = int(max_sweeps)
+    max_sweeps = check_count(max_sweeps, "max_sweeps")
     model.Ensemble(n=1, jd=0.0, eta=eta)  # validates eta
     eta = float(eta)
     if extrapolation not in EXTRAPOLATIONS:
@@ -862,9 +855,7 @@ def compare_reached_vs_uniform(n: int, jd_values, rules=("async", "sync"), *, ru
     uniform_samples = _positive_int(uniform_samples, "uniform_samples")
     if isinstance(radius, bool) or radius not in (0, 1, 2):
         raise InputError(f"radius must be 0, 1 or 2, got {radius!r}")
-    if isinstance(max_sweeps, bool) or not isinstance(max_sweeps, (int, np.integer)) \
-            or max_sweeps < 0:
-        raise InputError(f"max_sweeps must be a non-negative integer, got {max_sweeps!r}")
+    max_sweeps = check_count(max_sweeps, "max_sweeps")
     model.Ensemble(n=1, jd=0.0, eta=eta)
     eta = float(eta)
     opts = _options(rules, options)

@@ -64,7 +64,7 @@ import numpy as np
 
 from .. import model
 from .._version import __version__
-from ..errors import InputError
+from ..errors import InputError, check_count
 from ..theory.gaussian import log_Phi, mills_ratio
 
 __all__ = ["BetheResult", "FocusingResult", "bethe_entropy", "focusing_bp", "SCHEDULES"]
@@ -155,12 +155,6 @@ def _real(value, name, *, lo=None, hi=None, lo_open=False, hi_open=False):
     if hi is not None and (value > hi or (hi_open and value == hi)):
         raise InputError(f"{name} must be {'<' if hi_open else '≤'} {hi}, got {value}")
     return value
-
-
-def _count(value, name, *, minimum=0):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
-    return int(value)
 
 
 
@@ -265,6 +259,21 @@ class _AMP:
 # Bethe entropy
 
 
+def _start(J, jd, damping, tol, max_iter, init_scale, seed):
+    """Validate the iteration options shared by :func:`bethe_entropy` and :func:`focusing_bp`
+    and build the AMP state with m_j = init_scale · U(−1, 1) drawn from ``seed``. Returns
+    ``(J, rows, amp, (damping, tol, max_iter, init_scale, seed))``."""
+    damping = _real(damping, "damping", lo=0.0, hi=1.0, hi_open=True)
+    tol = _real(tol, "tol", lo=0.0, lo_open=True)
+    max_iter = check_count(max_iter, "max_iter", minimum=1)
+    init_scale = _real(init_scale, "init_scale", lo=0.0, hi=1.0)
+    seed = model.check_seed(seed)
+    J, off, off2, rows = _prepare(J, jd)
+    rng = np.random.default_rng(seed)
+    amp = _AMP(J, off, off2, init_scale * rng.uniform(-1.0, 1.0, J.shape[0]))
+    return J, rows, amp, (damping, tol, max_iter, init_scale, seed)
+
+
 def bethe_entropy(J, *, jd=None, damping: float = 0.5, tol: float = 1e-8, max_iter: int = 1000,
                   init_scale: float = 1.0, seed=0) -> BetheResult:
     """Bethe (relaxed-BP / AMP) estimate of (1/N) ln #FP for one network.
@@ -276,15 +285,9 @@ def bethe_entropy(J, *, jd=None, damping: float = 0.5, tol: float = 1e-8, max_it
     [0, 1]) drawn from ``seed``. See the module docstring for the equations and their limits.
     """
     t0 = time.perf_counter()
-    damping = _real(damping, "damping", lo=0.0, hi=1.0, hi_open=True)
-    tol = _real(tol, "tol", lo=0.0, lo_open=True)
-    max_iter = _count(max_iter, "max_iter", minimum=1)
-    init_scale = _real(init_scale, "init_scale", lo=0.0, hi=1.0)
-    seed = model.check_seed(seed)
-    J, off, off2, rows = _prepare(J, jd)
+    J, rows, amp, (damping, tol, max_iter, init_scale, seed) = _start(
+        J, jd, damping, tol, max_iter, init_scale, seed)
     n = J.shape[0]
-    rng = np.random.default_rng(seed)
-    amp = _AMP(J, off, off2, init_scale * rng.uniform(-1.0, 1.0, n))
     converged = False
     change = float("inf")
     it = 0
@@ -305,7 +308,7 @@ def bethe_entropy(J, *, jd=None, damping: float = 0.5, tol: float = 1e-8, max_it
               "jd": None if jd is None else (float(jd) if np.ndim(jd) == 0 else "vector")}
     return BetheResult(n=n, entropy=entropy, converged=converged, iterations=it,
                        max_change=change, magnetisations=amp.m.copy(), cavity_mean=w,
-                       cavity_var=V, annealed_rows=annealed, eta_hat=_eta_hat(off), seed=seed,
+                       cavity_var=V, annealed_rows=annealed, eta_hat=_eta_hat(amp.off), seed=seed,
                        version=__version__, params=params, seconds=time.perf_counter() - t0)
 
 
@@ -343,15 +346,9 @@ def focusing_bp(J, *, jd=None, gamma0: float = 0.0, dgamma: float = 1e-3,
         raise InputError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
     gamma0 = _real(gamma0, "gamma0", lo=0.0, hi=1.0)
     dgamma = _real(dgamma, "dgamma", lo=0.0, hi=1.0, lo_open=True)
-    damping = _real(damping, "damping", lo=0.0, hi=1.0, hi_open=True)
-    tol = _real(tol, "tol", lo=0.0, lo_open=True)
-    max_iter = _count(max_iter, "max_iter", minimum=1)
-    init_scale = _real(init_scale, "init_scale", lo=0.0, hi=1.0)
-    seed = model.check_seed(seed)
-    J, off, off2, _ = _prepare(J, jd)
+    J, _, amp, (damping, tol, max_iter, init_scale, seed) = _start(
+        J, jd, damping, tol, max_iter, init_scale, seed)
     n = J.shape[0]
-    rng = np.random.default_rng(seed)
-    amp = _AMP(J, off, off2, init_scale * rng.uniform(-1.0, 1.0, n))
     solved = converged = False
     state = None
     last_checked = None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import model, parallel, theory
-from ..errors import InputError
+from ..errors import InputError, check_count
 from ..provenance import run_info
 from . import stop
 from .enumerate import METHODS, enumerate_fixed_points
@@ -172,9 +172,7 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
     """
     if not isinstance(ensemble, model.Ensemble):
         raise InputError(f"ensemble must be a fplandscape.model.Ensemble, got {type(ensemble).__name__}")
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
-        raise InputError(f"samples must be a positive integer, got {samples!r}")
-    samples = int(samples)
+    samples = check_count(samples, "samples", minimum=1)
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     size = ensemble.size

@@ -30,7 +30,7 @@ import numpy as np
 
 from .. import model
 from .._version import __version__
-from ..errors import InputError
+from ..errors import InputError, check_count
 from . import _dynamics
 
 __all__ = ["DynamicsResult", "AnnealResult", "run_dynamics", "anneal", "run_seeds",
@@ -154,11 +154,7 @@ class AnnealResult(_Runs):
 
 
 def _count(value, name: str, *, allow_none: bool = False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise InputError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
+    return None if (value is None and allow_none) else check_count(value, name)
 
 
 def run_seeds(seed, runs: int, first_run: int = 0) -> list:

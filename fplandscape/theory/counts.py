@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, optimize, special
 
-from ..errors import InputError
+from ..errors import InputError, check_count
 from .gaussian import LN2, LOG_2PI_HALF, log_Phi, log_Phi2_equal, mills_ratio
 
 
@@ -20,9 +20,7 @@ def _check_jd(jd):
 
 
 def _check_n(n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise InputError(f"N must be a positive integer, got {n!r}")
-    return int(n)
+    return check_count(n, "N", minimum=1)
 
 
 def _check_real(value, what, ok, requirement):

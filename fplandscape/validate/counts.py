@@ -64,8 +64,7 @@ def validate_counts(n_values, jd_values, samples: int, seed: int = 0, *, eta: fl
     """
     ns = _grid(n_values, "n_values", int)
     jds = _grid(jd_values, "jd_values")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = model.check_int_seed(seed)
     rows = []
     for i, n in enumerate(ns):
         for j, jd in enumerate(jds):

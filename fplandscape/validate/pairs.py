@@ -30,8 +30,7 @@ def validate_pairs(n: int, jd_values, samples: int, seed: int = 0, *, workers=No
     """Rows (one per (J_D, k)): ``n``, ``jd``, ``k``, ``q``, ``samples``, ``mean_pairs``,
     ``se_pairs``, ``expected_pairs`` (E4), ``z``, ``finite_n_pair_entropy`` = ln E4 / N,
     ``pair_entropy`` = S₂(q) (E3), ``max_abs_z`` (over k, for this J_D), run metadata."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = model.check_int_seed(seed)
     jds = [float(x) for x in np.atleast_1d(np.asarray(jd_values, dtype=float))]
     if not jds:
         raise InputError("jd_values must contain at least one value")

@@ -84,6 +84,27 @@ def write_csv(path, rows) -> Path:
     return p
 
 
+def read_csv(path) -> list:
+    """Rows written by :func:`write_csv`, with the cell types recovered: "" → None,
+    "True"/"False" → bool, numbers → int or float, JSON lists → lists, anything else a string."""
+    def parse(v):
+        if v == "":
+            return None
+        if v in ("True", "False"):
+            return v == "True"
+        try:
+            x = float(v)
+        except ValueError:
+            try:
+                return json.loads(v)
+            except ValueError:
+                return v
+        return int(x) if x.is_integer() and "." not in v and "e" not in v.lower() else x
+
+    with open(path, newline="") as fh:
+        return [{k: parse(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
 def _csv_cell(value):
     if isinstance(value, (list, tuple, np.ndarray)):
         return json.dumps(to_jsonable(value))

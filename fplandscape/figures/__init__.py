@@ -103,7 +103,6 @@ def make_figure(name: str, out_dir="figures", *, quick: bool = False, seed: int 
 def replot_figure(name: str, out_dir="figures") -> FigureResult:
     """Redraw figure ``name`` from its data already in ``out_dir/data`` (``<name>.csv`` and the
     JSON sidecar), without recomputing anything: for style changes. The sidecar is kept."""
-    from ..validate.reproduce import _load_rows
     from .style import save_figure
 
     if name not in FIGURES:
@@ -114,7 +113,7 @@ def replot_figure(name: str, out_dir="figures") -> FigureResult:
     if not (sidecar.exists() and csv_path.exists()):
         raise InputError(f"no data for figure {name!r} in {out / 'data'}; make it first")
     meta = json.loads(sidecar.read_text())
-    rows = _load_rows(csv_path)
+    rows = tables.read_csv(csv_path)
     t0 = time.perf_counter()
     fig = FIGURES[name].plot(rows)
     save_figure(fig, name, out, rows, meta)

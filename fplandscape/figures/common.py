@@ -2,20 +2,9 @@
 process) and the options every figure's ``compute`` accepts."""
 from __future__ import annotations
 
-import functools
-
-from .. import theory
-from ..errors import ConvergenceError
+from ..validate.critical import theory_critical_value
 
 __all__ = ["critical_values", "parallel_options"]
-
-
-@functools.lru_cache(maxsize=None)
-def _critical(criterion: str):
-    try:
-        return theory.critical_self_coupling(criterion, evidence=False).jd
-    except ConvergenceError:
-        return None
 
 
 def critical_values(quick: bool = False, names=None) -> dict:
@@ -24,7 +13,7 @@ def critical_values(quick: bool = False, names=None) -> dict:
     unless ``quick``. Cached per process; a criterion whose solver fails maps to None."""
     if names is None:
         names = ("gap", "energetic") if quick else ("gap", "ld", "energetic", "entropic")
-    return {name: _critical(name) for name in names}
+    return {name: theory_critical_value(name) for name in names}
 
 
 def parallel_options(options: dict) -> dict:

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import model, parallel
 from .._version import __version__
-from ..errors import InputError
+from ..errors import InputError, check_count
 from . import _dfs, stop
 from . import stability as _stab
 
@@ -147,12 +147,6 @@ def _as_order(order, n: int) -> np.ndarray:
     return arr
 
 
-def _as_count(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise InputError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
-
-
 def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
                            return_states: bool = False, max_states: int = 10**7,
                            seed: int = 0, workers: Optional[int] = None, scheduler=None,
@@ -225,15 +219,15 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
     if jd is not None:
         J = model.with_self_coupling(J, jd)
     n = J.shape[0]
-    max_states = _as_count(max_states, "max_states")
-    seed = _as_count(seed, "seed")
+    max_states = check_count(max_states, "max_states")
+    seed = check_count(seed, "seed")
     if seed >= 2**64:
         raise InputError("seed must be below 2^64")
     if order is not None:
         order = _as_order(order, n)
     workers = parallel.check_workers(workers)
     if split_depth is not None:
-        split_depth = _as_count(split_depth, "split_depth")
+        split_depth = check_count(split_depth, "split_depth")
         if not 1 <= split_depth <= min(n, 25):
             raise InputError(f"split_depth must be in 1..{min(n, 25)} for N = {n}, got {split_depth}")
     if local_radius is not None:
@@ -284,17 +278,13 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
     tasks = [(J, order, keep_states, max_states, seed, depth, p, local_radius, local_threads)
              for p in range(ntasks)]
     pool: list = []     # codes kept so far (merged lazily into a bottom-k sample)
-    pooled = [0]
 
     def merge(i, r):
         states = r.get("states")
         if states is not None:
             pool.append(states)
-            pooled[0] += states.size
-            if pooled[0] > 2 * max(max_states, 1 << 16):
-                merged = _bottom_k(np.concatenate(pool), max_states, seed)
-                pool[:] = [merged]
-                pooled[0] = merged.size
+            if sum(a.size for a in pool) > 2 * max(max_states, 1 << 16):
+                pool[:] = [_bottom_k(np.concatenate(pool), max_states, seed)]
         return {k: v for k, v in r.items() if k != "states"}
 
     stop.clear_stop()

@@ -30,22 +30,23 @@ trends with N, not as precise estimates.
 """
 from __future__ import annotations
 
-import functools
 import math
 import time
 
 import numpy as np
 
 from .. import model, parallel, theory
-from ..errors import InputError
+from ..errors import ConvergenceError, InputError, check_count
 from ..provenance import run_info
 from ..sim import stop
 from ..sim.clusters import pair_distance_histogram
+from ..sim.disorder import ordered_pairs
 from ..sim.enumerate import enumerate_fixed_points
 from ..sim.stability import stabilities_packed
 
 __all__ = ["finite_size_critical", "critical_table", "ESTIMATORS", "crossing",
-           "extrapolate_inverse_n", "gap_exact_finite_n", "EXACT_N"]
+           "extrapolate_inverse_n", "gap_exact_finite_n", "EXACT_N", "theory_critical_value",
+           "remember_theory_critical_value"]
 
 EXACT_N = (50, 100, 400, 1000, 4000)  # sizes at which J_D^gap(N) from (E4) is also reported
 
@@ -73,9 +74,8 @@ def _network_task(n, jd, seed_seq):
     ref_hist = np.zeros(n + 1, dtype=np.int64)
     refs = 0
     if codes.size:
-        h = np.asarray(pair_distance_histogram(codes, n, n_threads=1), dtype=np.int64)
-        pairs = 2 * h
-        pairs[0] += codes.size
+        h = pair_distance_histogram(codes, n, n_threads=1)
+        pairs = ordered_pairs(h, codes.size).astype(np.int64)
         kappa = stabilities_packed(J, codes).min(axis=1)
         robust = codes[kappa >= jd]
         refs = int(robust.size)
@@ -156,10 +156,8 @@ def finite_size_critical(n_values, jd_values, samples: int, seed: int = 0, *,
         raise InputError("need at least one N and two J_D values")
     if max(ns) > 30:
         raise InputError(f"validate critical enumerates every network: N ≤ 30, got {max(ns)}")
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 2:
-        raise InputError(f"samples must be an integer ≥ 2, got {samples!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    samples = check_count(samples, "samples", minimum=2)
+    seed = model.check_int_seed(seed)
     t0 = time.perf_counter()
     tasks = [(n, jd, np.random.SeedSequence(seed, spawn_key=(i, j, v)))
              for i, n in enumerate(ns) for j, jd in enumerate(jds) for v in range(samples)]
@@ -172,7 +170,7 @@ def finite_size_critical(n_values, jd_values, samples: int, seed: int = 0, *,
                              backend="threads", cancel=stop.request_stop)
     if ckpt is not None:
         ckpt.finish()
-    theory_vals = {k: _theory(k) for k in ESTIMATORS}
+    theory_vals = {k: theory_critical_value(k) for k in ESTIMATORS}
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(10**6,)))
     rows, per_n = [], {k: [] for k in ESTIMATORS}
     idx = 0
@@ -221,13 +219,27 @@ def finite_size_critical(n_values, jd_values, samples: int, seed: int = 0, *,
     return rows
 
 
-@functools.lru_cache(maxsize=None)
-def _theory(criterion):
-    """The N → ∞ critical value (cached per process; None if the solver fails)."""
-    try:
-        return theory.critical_self_coupling(criterion, evidence=False).jd
-    except Exception:  # noqa: BLE001 (reported as None)
-        return None
+_THEORY_VALUES: dict = {}  # criterion -> J_D (or None), per process
+
+
+def theory_critical_value(criterion: str):
+    """The N → ∞ critical self-coupling of ``criterion``
+    (:func:`fplandscape.theory.critical_self_coupling`, no evidence curve), computed once per
+    process (or taken from :func:`remember_theory_critical_value`); None if the solver does
+    not converge. Shared by the validation tables and the figures."""
+    if criterion not in _THEORY_VALUES:
+        try:
+            _THEORY_VALUES[criterion] = theory.critical_self_coupling(criterion,
+                                                                      evidence=False).jd
+        except ConvergenceError:
+            _THEORY_VALUES[criterion] = None
+    return _THEORY_VALUES[criterion]
+
+
+def remember_theory_critical_value(criterion: str, jd) -> None:
+    """Record a critical value computed elsewhere in this process (e.g. with its evidence
+    curve by :func:`fplandscape.validate.reproduce.reproduce`), so it is not solved again."""
+    _THEORY_VALUES[criterion] = jd
 
 
 def critical_table(rows: list) -> list:

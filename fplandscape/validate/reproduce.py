@@ -30,6 +30,7 @@ import numpy as np
 from .. import tables, theory
 from ..errors import ConvergenceError, InputError
 from ..provenance import Stopwatch, environment, run_info
+from .critical import remember_theory_critical_value
 
 EXPECTED_FULL_MINUTES = 25  # measured: 18 min on 2 shared cores without the learning figure
 FILES = ("critical.csv", "critical_evidence.csv", "critical_finite_n.csv", "summary.json")
@@ -77,11 +78,13 @@ def _critical(criteria, say, timings, failures):
                 say(f"[reproduce]   FAILED: {exc}")
         timings[f"critical:{criterion}"] = sw.seconds
         if value is None:
+            remember_theory_critical_value(criterion, None)
             critical_rows.append(run_info(criterion=criterion, jd=math.nan, tolerance=None,
                                           bracket_lo=None, bracket_hi=None, converged=False,
                                           seconds=sw.seconds))
             continue
         found[criterion] = value.jd
+        remember_theory_critical_value(criterion, value.jd)  # figures reuse it
         critical_rows.append(run_info(**value.as_row(), description=value.description))
         evidence_rows += [run_info(criterion=criterion, **row) for row in value.evidence]
         say(f"[reproduce]   J_D = {value.jd:.6g} ± {value.tolerance:g} ({sw.seconds:.1f} s)")
@@ -187,7 +190,7 @@ def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=
                     say(f"[reproduce]   FAILED: {exc}")
                     continue
             timings[f"figure:{name}"] = sw.seconds
-            results[name] = res.rows if res.rows is not None else _load_rows(res.paths["csv"])
+            results[name] = res.rows if res.rows is not None else tables.read_csv(res.paths["csv"])
             written.append(res.paths)
             say(f"[reproduce]   {'kept' if res.reused else 'wrote'} {res.paths['png']} "
                 f"({sw.seconds:.1f} s)")
@@ -214,28 +217,6 @@ def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=
     if verbose:
         print(summary_table(summary), file=stream, flush=True)
     return summary
-
-
-def _load_rows(path) -> list:
-    """Rows of a figure CSV written earlier (numbers parsed; used when a figure is reused)."""
-    import csv
-
-    def parse(v):
-        if v == "":
-            return None
-        if v in ("True", "False"):
-            return v == "True"
-        try:
-            x = float(v)
-        except ValueError:
-            try:
-                return json.loads(v)
-            except ValueError:
-                return v
-        return int(x) if x.is_integer() and "." not in v and "e" not in v.lower() else x
-
-    with open(path, newline="") as fh:
-        return [{k: parse(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
 def _thresholds(results: dict, found: dict) -> list:

@@ -26,7 +26,7 @@ import numpy as np
 from .. import model
 from .._version import __version__
 from ..errors import InputError, check_count
-from .blas import single_thread
+from ..blas import single_thread
 from .data import Dataset
 from .network import Architecture, init_network, input_field, one_vs_all, relax
 from .rule import Plasticity

@@ -48,7 +48,7 @@ import numpy as np
 from .. import model
 from .._version import __version__
 from ..errors import InputError, Interrupted, check_count
-from .blas import single_thread
+from ..blas import single_thread
 from .data import Dataset
 from .network import MODES, Architecture, Network, init_network, one_vs_all, readout_fields, relax
 from .rule import Plasticity, plasticity_step
@@ -254,7 +254,7 @@ def train(data: Dataset, arch: Architecture, rule: Plasticity = Plasticity(),
     margins honoured; meaningful with ``weight_decay = 0``). ``evaluate_every``: evaluate the
     accuracies every that many epochs (and always after the last). ``network``: start from
     these couplings instead of the seeded initialisation (copied). BLAS runs single-threaded
-    during training (:mod:`fplandscape.learn.blas`).
+    during training (:mod:`fplandscape.blas`).
     """
     with single_thread():
         return _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progress,

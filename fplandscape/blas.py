@@ -1,4 +1,5 @@
-"""One BLAS thread while training: the learning dynamics multiply small matrices
+"""One BLAS thread for code that multiplies small matrices or runs several numerical threads at
+once (learning sweeps, attractor tasks on thread workers): the learning dynamics multiply small matrices
 ((16 × H) @ (H × H) per sweep), for which a multi-threaded BLAS only adds synchronisation; on a
 shared 2-core machine we measured an epoch at H = 400 take 8.7 s with two OpenBLAS threads
 against 0.66 s with one. :func:`single_thread` limits the BLAS of this process to one thread

@@ -1,0 +1,445 @@
+"""Fixed points of a recurrent network, with their stability (``find_fixed_points``).
+
+Method (continuous systems). A fixed point is a root of the residual F (``F(x) = f(x) − x``
+for maps, the vector field for flows). From many starts we
+
+1. minimise ``q(x) = ½ |F(x)|²`` by L-BFGS on the analytic gradient ``∇q = (∂F/∂x)ᵀ F``,
+   vectorised over all starts (each start its own curvature pairs and Armijo line search); a
+   start stops when ``q ≤ q_tol``, when its line search fails, or after ``max_iters``;
+2. merge the end points with ``q ≤ newton_q`` closer than ``merge_tol`` (they lead to the
+   same root), and polish each by Newton's method ``x ← x − (∂F/∂x)⁻¹ F`` (least squares when
+   singular) until the residual stops decreasing; a polished point with
+   ``max_i |F_i| ≤ root_tol`` is a fixed point;
+3. remove duplicates: two fixed points are the same when ``max_i |x_i − y_i| ≤
+   unique_tol·(1 + max_i |x_i|)`` (default ``unique_tol = 1e-7``);
+4. classify each by the eigenvalues λ of the Jacobian of f (maps: unstable direction when
+   |λ| > 1) or of the vector field (flows: Re λ > 0); ``stable`` means no unstable and no
+   marginal direction (|λ| within ``1e-9`` of 1, resp. Re λ within 1e-9 of 0).
+
+End points of step 1 that Newton cannot turn into a root but where the gradient of q
+vanishes (``|∇q| ≤ 1e-6·(1+|F|)``) with q > q_tol are **slow points** (local minima of q,
+places the dynamics crosses slowly): reported separately, never as fixed points.
+
+Labels: ``"stable node"`` / ``"stable focus"`` (the eigenvalue of largest modulus, for flows of
+largest real part, is real / complex), ``"unstable node"`` / ``"unstable focus"`` (every
+direction unstable), ``"saddle-k"`` (k unstable directions, 0 < k < N), ``"marginal"``.
+
+Binary networks (:class:`~fplandscape.attractors.SignNetwork`). For N ≤ ``exact_max_n`` the
+strict fixed points ``s_i (Σ_j J_ij s_j + b_i) > 0`` are listed exactly by the compiled
+enumeration of :mod:`fplandscape.sim` (a bias b is folded in as an extra unit clamped at +1),
+and ``complete`` is True; beyond, from the end states of synchronous dynamics from the starts.
+Their Jacobian is 0 almost everywhere (eigenvalues 0: every fixed point is a stable node).
+"""
+from __future__ import annotations
+
+import time
+from typing import Optional
+
+import numpy as np
+
+from ..errors import InputError, check_count
+from ..model import as_generator, seed_repr
+from .results import FixedPoints
+from .starts import check_starts, draw_starts
+from .systems import SignNetwork, _Base
+
+__all__ = ["find_fixed_points", "classify_eigenvalues", "newton_polish", "per_input"]
+
+MARGINAL_TOL = 1e-9
+CHUNK = 256  # starts per task: fixed, so results never depend on the number of workers
+
+
+def _check_system(system):
+    if not isinstance(system, _Base):
+        raise InputError("system must be a SignNetwork, RateMap, LeakyIntegrator or System, "
+                         f"got {type(system).__name__}")
+    return system
+
+
+def per_input(system, inputs):
+    """``[(u, system.with_input(u)), ...]`` and whether ``inputs`` was a list: None or one
+    vector → one entry; a 2-D array or a list of vectors → one entry each."""
+    if inputs is None:
+        return [(None, system)], False
+    arr = inputs
+    if isinstance(inputs, (list, tuple)) and len(inputs) and np.ndim(inputs[0]) >= 1:
+        return [(np.asarray(u, float), system.with_input(u)) for u in inputs], True
+    arr = np.asarray(inputs, dtype=float) if not isinstance(inputs, np.ndarray) else inputs
+    if arr.ndim == 2:
+        return [(u, system.with_input(u)) for u in arr], True
+    return [(arr, system.with_input(arr))], False
+
+
+def classify_eigenvalues(eig: np.ndarray, kind: str, tol: float = MARGINAL_TOL):
+    """Sort the eigenvalues (decreasing |λ| for maps, decreasing Re λ for flows) and return
+    ``(sorted, stable, n_unstable, label)`` (labels: module docstring)."""
+    eig = np.asarray(eig, dtype=complex)
+    if kind == "map":
+        key = np.abs(eig)
+        eig = eig[np.argsort(-key, kind="stable")]
+        grow = np.abs(eig) - 1.0
+    else:
+        eig = eig[np.lexsort((-eig.imag, -eig.real))]
+        grow = eig.real
+    n_unstable = int(np.sum(grow > tol))
+    marginal = bool(np.any(np.abs(grow) <= tol))
+    stable = n_unstable == 0 and not marginal
+    n = eig.size
+    lead_complex = bool(n and abs(eig[0].imag) > tol * max(1.0, abs(eig[0])))
+    if marginal:
+        label = "marginal"
+    elif n_unstable == 0:
+        label = "stable focus" if lead_complex else "stable node"
+    elif n_unstable == n:
+        label = "unstable focus" if lead_complex else "unstable node"
+    else:
+        label = f"saddle-{n_unstable}"
+    return eig, stable, n_unstable, label
+
+
+def _lbfgs(system, X, *, max_iters, q_tol, step0, memory: int = 8):
+    """Vectorised L-BFGS on q = ½|F|² (module docstring, step 1): one search direction per
+    start from its own last ``memory`` pairs (two-loop recursion), Armijo backtracking per
+    start; the working arrays hold only the starts still running (compacted as they stop).
+    Returns (X, q, |∇q|) for every start."""
+    X = np.array(X, dtype=np.float64)
+    B, N = X.shape
+    with np.errstate(all="ignore"):
+        _, q, g = system.residual_and_grad(X)
+    out_g = np.sqrt(np.einsum("ij,ij->i", g, g))
+    idx = np.flatnonzero(np.isfinite(q) & (q > q_tol))
+    x, qa, ga = X[idx], q[idx], g[idx]
+    S = np.zeros((idx.size, memory, N))
+    Y = np.zeros((idx.size, memory, N))
+    rho = np.zeros((idx.size, memory))
+    gamma = step0 / np.maximum(np.abs(ga).max(axis=1), 1e-300) if idx.size else np.zeros(0)
+    n_pairs = 0
+    with np.errstate(all="ignore"):
+        for it in range(max_iters):
+            if idx.size == 0:
+                break
+            r = ga.copy()
+            alpha = np.zeros((idx.size, memory))
+            slots = [(it - 1 - j) % memory for j in range(n_pairs)]
+            for j in slots:
+                a = rho[:, j] * np.einsum("ij,ij->i", S[:, j], r)
+                alpha[:, j] = a
+                r -= a[:, None] * Y[:, j]
+            r *= gamma[:, None]
+            for j in reversed(slots):
+                b = rho[:, j] * np.einsum("ij,ij->i", Y[:, j], r)
+                r += (alpha[:, j] - b)[:, None] * S[:, j]
+            d = -r
+            slope = np.einsum("ij,ij->i", d, ga)
+            bad = ~(slope < 0)
+            if bad.any():  # not a descent direction: steepest descent
+                d[bad] = -gamma[bad, None] * ga[bad]
+                slope[bad] = np.einsum("ij,ij->i", d[bad], ga[bad])
+            t = np.ones(idx.size)
+            accepted = np.zeros(idx.size, dtype=bool)
+            xn, qn, gn = x.copy(), qa.copy(), ga.copy()
+            todo = np.arange(idx.size)
+            for _ in range(30):
+                xt = x[todo] + t[todo, None] * d[todo]
+                _, qt, gt = system.residual_and_grad(xt)
+                ok = np.isfinite(qt) & (qt <= qa[todo] + 1e-4 * t[todo] * slope[todo])
+                hit = todo[ok]
+                xn[hit], qn[hit], gn[hit] = xt[ok], qt[ok], gt[ok]
+                accepted[hit] = True
+                todo = todo[~ok]
+                if todo.size == 0:
+                    break
+                t[todo] *= 0.25
+            slot = it % memory
+            s_new = xn - x
+            y_new = gn - ga
+            sy = np.einsum("ij,ij->i", s_new, y_new)
+            yy = np.einsum("ij,ij->i", y_new, y_new)
+            good = accepted & (sy > 1e-300)
+            S[:, slot] = np.where(good[:, None], s_new, 0.0)
+            Y[:, slot] = np.where(good[:, None], y_new, 0.0)
+            rho[:, slot] = np.where(good, 1.0 / np.where(good, sy, 1.0), 0.0)
+            gamma = np.where(good, sy / np.where(yy > 0, yy, 1.0), gamma)
+            n_pairs = min(n_pairs + 1, memory)
+            x, qa, ga = xn, qn, gn
+            done = ~accepted | ~np.isfinite(qn) | (qn <= q_tol)
+            if done.any():
+                fin = idx[done]
+                X[fin], q[fin] = x[done], qa[done]
+                out_g[fin] = np.sqrt(np.einsum("ij,ij->i", ga[done], ga[done]))
+                keep = ~done
+                idx, x, qa, ga = idx[keep], x[keep], qa[keep], ga[keep]
+                S, Y, rho, gamma = S[keep], Y[keep], rho[keep], gamma[keep]
+    if idx.size:
+        X[idx], q[idx] = x, qa
+        out_g[idx] = np.sqrt(np.einsum("ij,ij->i", ga, ga))
+    return X, q, out_g
+
+
+def _newton_step(JF, F):
+    """One Newton step per point: LU solve (least squares when singular)."""
+    from scipy.linalg import LinAlgError, lu_factor, lu_solve
+
+    dx = np.empty_like(F)
+    for i in range(F.shape[0]):
+        try:
+            with np.errstate(all="ignore"):
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    dx[i] = lu_solve(lu_factor(JF[i], check_finite=False), F[i],
+                                     check_finite=False)
+        except (LinAlgError, ValueError, RuntimeWarning, Warning):
+            dx[i] = np.linalg.lstsq(JF[i], F[i], rcond=None)[0]
+    return dx
+
+
+def newton_polish(system, X, *, max_iters: int = 50):
+    """Newton's method ``x ← x − (∂F/∂x)⁻¹ F(x)`` from each row of X (module docstring,
+    step 2); stops per point when the max-norm residual stops decreasing. Returns
+    ``(X, max_i |F_i|)``."""
+    X = np.array(X, dtype=np.float64)
+    if X.shape[0] == 0:
+        return X, np.zeros(0)
+    with np.errstate(all="ignore"):
+        F = system.residual(X)
+        res = np.abs(F).max(axis=1)
+        active = np.flatnonzero(np.isfinite(res) & (res > 0))
+        for _ in range(max_iters):
+            if active.size == 0:
+                break
+            Xn = X[active] - _newton_step(system.residual_jacobian(X[active]), F[active])
+            Fn = system.residual(Xn)
+            rn = np.abs(Fn).max(axis=1)
+            better = np.isfinite(rn) & (rn < res[active])
+            idx = active[better]
+            X[idx], F[idx], res[idx] = Xn[better], Fn[better], rn[better]
+            active = idx[res[idx] > 0]
+    return X, res
+
+
+def _merge(X, tol, order=None):
+    """Greedy de-duplication: indices of representatives, visiting rows in ``order``; a row
+    within ``tol·(1 + max|x|)`` (max-norm) of an earlier representative is dropped."""
+    if order is None:
+        order = np.arange(X.shape[0])
+    reps: list = []
+    for i in order:
+        x = X[i]
+        if reps:
+            d = np.abs(X[reps] - x).max(axis=1)
+            if np.any(d <= tol * (1.0 + np.abs(x).max())):
+                continue
+        reps.append(i)
+    return np.array(reps, dtype=np.intp)
+
+
+def _optimise_chunk(system, X, max_iters, q_tol, step0):
+    return _lbfgs(system, np.array(X, dtype=np.float64), max_iters=max_iters, q_tol=q_tol,
+                  step0=step0)
+
+
+def _sign_fixed_points(net: SignNetwork, starts, n_starts, rng, exact_max_n, workers):
+    n = net.dim
+    if n <= exact_max_n and starts is None:
+        from ..sim import enumerate_fixed_points
+
+        J, drop_extra = net.J, False
+        if np.any(net.b != 0):
+            # fold the bias into an extra unit clamped at +1 (its self-coupling exceeds the
+            # sum of everything else, so both of its signs are stable; the states with it at
+            # −1 are the negations of those at +1, and are dropped)
+            big = 2.0 * (np.abs(net.J).sum() + np.abs(net.b).sum()) + 1.0
+            J = np.zeros((n + 1, n + 1))
+            J[:n, :n] = net.J
+            J[:n, n] = net.b
+            J[n, n] = big
+            drop_extra = True
+        res = enumerate_fixed_points(J, return_states=True, max_states=10**6, workers=workers)
+        from ..model import unpack_states
+
+        S = unpack_states(res.states, J.shape[0]).astype(np.float64)
+        if drop_extra:
+            S = S[S[:, n] > 0][:, :n]
+        complete = not res.truncated
+        return S, complete
+    X = check_starts(starts, n) if starts is not None else \
+        np.where(rng.random((n_starts, n)) < 0.5, -1.0, 1.0)
+    X = np.where(X >= 0, 1.0, -1.0)
+    sync = SignNetwork(net.J, net.b, update="sync")
+    for _ in range(10 * n + 100):
+        Y = sync.rhs(X)
+        if np.array_equal(Y, X):
+            break
+        X = Y
+    ok = net.is_fixed_point(X)
+    S = np.unique(X[ok], axis=0)
+    return S, False
+
+
+def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, seed=0, *,
+                      certified: bool = False, box=None, max_iters: int = 300,
+                      q_tol: float = 1e-12, root_tol: float = 1e-10, merge_tol: float = 1e-3,
+                      unique_tol: float = 1e-7, newton_q: float = 1e-6, step0: float = 0.1,
+                      exact_max_n: int = 32,
+                      workers: Optional[int] = 1, scheduler=None, progress: Optional[bool] = False,
+                      checkpoint=None, resume: bool = False):
+    """Fixed points of ``system`` with their Jacobian eigenvalues and stability.
+
+    Parameters
+    ----------
+    system : a :class:`SignNetwork`, :class:`RateMap`, :class:`LeakyIntegrator` or
+        :class:`System`.
+    n_starts : number of starts drawn when ``starts`` is None: half uniform in the state box,
+        half states of short trajectories (:func:`fplandscape.attractors.starts.draw_starts`).
+    starts : optional (M, N) array of starts (replaces the drawn ones).
+    inputs : None, one input vector, or a list / 2-D array of them: the analysis runs on the
+        autonomous system under each frozen input and returns one :class:`FixedPoints` per
+        input (a list when a list was given).
+    seed : seed of the drawn starts (same seed → same answer, whatever ``workers``).
+    certified : prove completeness in the box (interval Krawczyk test,
+        :mod:`fplandscape.attractors.certify`; small N only). The fixed points are then those
+        of the certificate, ``complete`` says whether every sub-box was decided.
+    box : ``(lo, hi)`` for the certified search when the system has no bounded box of its own.
+    max_iters, q_tol, step0 : L-BFGS iterations, stopping value of q, size (max-norm) of
+        the first step.
+    newton_q : end points with q ≤ newton_q are merged and polished by Newton's method.
+    root_tol : a polished point is a fixed point when ``max_i |F_i| ≤ root_tol``.
+    merge_tol, unique_tol : relative max-norm distances for merging optimiser end points
+        before polishing and for de-duplicating polished roots (module docstring).
+    exact_max_n : sign networks up to this N are enumerated exactly.
+    workers, scheduler, progress, checkpoint, resume : the starts are split into tasks of 256
+        run by :func:`fplandscape.parallel.run_tasks` (threads locally, or a Dask cluster).
+
+    Returns
+    -------
+    :class:`FixedPoints` (or a list of them, one per input). Fixed points are sorted by
+    number of unstable directions, then by norm.
+    """
+    _check_system(system)
+    n_starts = check_count(n_starts, "n_starts", minimum=1)
+    max_iters = check_count(max_iters, "max_iters")
+    exact_max_n = check_count(exact_max_n, "exact_max_n")
+    for name, value in (("q_tol", q_tol), ("root_tol", root_tol), ("merge_tol", merge_tol),
+                        ("unique_tol", unique_tol), ("newton_q", newton_q),
+                        ("step0", step0)):
+        if not isinstance(value, (int, float, np.floating)) or not np.isfinite(value) or value <= 0:
+            raise InputError(f"{name} must be a positive finite number, got {value!r}")
+    if starts is not None:
+        starts = check_starts(starts, system.dim)
+    entries, many = per_input(system, inputs)
+    params = {"n_starts": n_starts if starts is None else int(starts.shape[0]),
+              "seed": seed_repr(seed), "certified": bool(certified), "max_iters": max_iters,
+              "q_tol": q_tol, "root_tol": root_tol, "unique_tol": unique_tol}
+    out = []
+    for k, (u, sys_u) in enumerate(entries):
+        rng = as_generator(np.random.SeedSequence(seed, spawn_key=(k,))
+                           if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+                           else seed)
+        t0 = time.perf_counter()
+        if isinstance(sys_u, SignNetwork):
+            S, complete = _sign_fixed_points(sys_u, starts, n_starts, rng, exact_max_n, workers)
+            fp = _result(sys_u, S, np.zeros(len(S)), complete, u, params)
+            fp.eigenvalues = np.zeros((len(S), sys_u.dim), dtype=complex)
+        else:
+            fp = _continuous(sys_u, starts, n_starts, rng, u, params, certified=certified,
+                             box=box, max_iters=max_iters, q_tol=q_tol, root_tol=root_tol,
+                             merge_tol=merge_tol, unique_tol=unique_tol, step0=step0, workers=workers,
+                             scheduler=scheduler, progress=progress, checkpoint=checkpoint,
+                             resume=resume, task_key=k, newton_q=newton_q)
+        fp.seconds = time.perf_counter() - t0
+        out.append(fp)
+    return out if many else out[0]
+
+
+def _result(system, S, residuals, complete, u, params, slow=None, slow_q=None, cert=None):
+    n = system.dim
+    if len(S):
+        J = system.jacobian(S)
+        eigs, stable, nun, labels = [], [], [], []
+        for Ji in J:
+            e, st, k, lab = classify_eigenvalues(np.linalg.eigvals(Ji), system.kind)
+            eigs.append(e)
+            stable.append(st)
+            nun.append(k)
+            labels.append(lab)
+        order = np.lexsort((np.linalg.norm(S, axis=1), np.asarray(nun)))
+        S, residuals = S[order], np.asarray(residuals)[order]
+        eigs = np.array(eigs)[order]
+        stable = np.array(stable, dtype=bool)[order]
+        nun = np.array(nun, dtype=np.int64)[order]
+        labels = [labels[i] for i in order]
+    else:
+        S = np.zeros((0, n))
+        eigs = np.zeros((0, n), dtype=complex)
+        stable = np.zeros(0, dtype=bool)
+        nun = np.zeros(0, dtype=np.int64)
+        labels = []
+        residuals = np.zeros(0)
+    return FixedPoints(states=S, residuals=np.asarray(residuals, dtype=float), eigenvalues=eigs,
+                       stable=stable, n_unstable=nun, labels=labels, kind=system.kind,
+                       complete=bool(complete),
+                       slow_states=np.zeros((0, n)) if slow is None else slow,
+                       slow_q=np.zeros(0) if slow_q is None else slow_q, input=u,
+                       system=system.describe(), params=dict(params), certificate=cert)
+
+
+def _continuous(system, starts, n_starts, rng, u, params, *, certified, box, max_iters, q_tol,
+                root_tol, merge_tol, unique_tol, step0, workers, scheduler, progress, checkpoint,
+                resume, task_key, newton_q):
+    from .tasks import run_start_tasks
+
+    X0 = starts if starts is not None else draw_starts(system, n_starts, rng)
+    tasks = [(system, X0[i:i + CHUNK], max_iters, q_tol, step0)
+             for i in range(0, X0.shape[0], CHUNK)]
+    res = run_start_tasks(_optimise_chunk, tasks, kind="attractors-fixed-points",
+                          system=system, starts=X0, params={"input": task_key, **params},
+                          workers=workers, scheduler=scheduler, progress=progress,
+                          checkpoint=checkpoint, resume=resume, desc="fixed-point starts")
+    X = np.concatenate([r[0] for r in res])
+    q = np.concatenate([r[1] for r in res])
+    gnorm = np.concatenate([r[2] for r in res])
+    finite = np.isfinite(q) & np.all(np.isfinite(X), axis=1)
+    X, q, gnorm = X[finite], q[finite], gnorm[finite]
+    # near-roots (q ≤ newton_q) are merged and polished; the rest are slow points where the
+    # gradient of q vanishes, or unconverged starts (counted)
+    near = np.flatnonzero(q <= newton_q)
+    reps = near[_merge(X[near], merge_tol, np.argsort(q[near], kind="stable"))]
+    Xp, r = newton_polish(system, X[reps])
+    is_root = r <= root_tol
+    roots = Xp[is_root]
+    keep = _merge(roots, unique_tol, np.argsort(r[is_root], kind="stable"))
+    roots, rres = roots[keep], r[is_root][keep]
+    far = np.setdiff1d(np.arange(q.size), reps[is_root])
+    Fc = np.sqrt(2.0 * np.maximum(q[far], 0.0))
+    slow_mask = (gnorm[far] <= 1e-6 * (1.0 + Fc)) & (q[far] > q_tol)
+    slow = X[far][slow_mask]
+    slow_q = q[far][slow_mask]
+    params = {**params, "unconverged_starts": int(np.sum(q[far][~slow_mask] > newton_q)),
+              "non_finite_starts": int(np.sum(~finite))}
+    if slow.shape[0]:
+        ks = _merge(slow, merge_tol, np.argsort(slow_q, kind="stable"))
+        slow, slow_q = slow[ks], slow_q[ks]
+    cert = None
+    complete = False
+    if certified:
+        from .certify import certify_fixed_points
+
+        c = certify_fixed_points(system, box)
+        cert = c.to_dict()
+        complete = bool(c.complete)
+        # the certificate is authoritative: its roots, each matched by a multistart root if any
+        boxes = c.roots
+        found = []
+        for lohi, mid in zip(boxes, c.midpoints):
+            inside = np.all((roots >= lohi[:, 0]) & (roots <= lohi[:, 1]), axis=1) \
+                if roots.shape[0] else np.zeros(0, bool)
+            found.append(roots[np.flatnonzero(inside)[0]] if inside.any() else mid)
+        missed = sum(1 for x in roots
+                     if not np.any(np.all((x >= boxes[:, :, 0]) & (x <= boxes[:, :, 1]), axis=1)))
+        cert["multistart_roots_outside_certified_boxes"] = int(missed)
+        cert["multistart_roots"] = int(roots.shape[0])
+        roots = np.array(found).reshape(-1, system.dim)
+        rres = np.abs(system.residual(roots)).max(axis=1) if roots.shape[0] else np.zeros(0)
+    return _result(system, roots, rres, complete, u, params, slow, slow_q, cert)

@@ -1,0 +1,30 @@
+"""How the attractor analyses run their start tasks: one call into
+:func:`fplandscape.parallel.run_tasks` (thread workers locally, or a Dask cluster), with the
+checkpoint journal and, while several local threads compute, a single BLAS thread each (the
+threads' own parallelism replaces BLAS's; two levels at once oversubscribe the cores)."""
+from __future__ import annotations
+
+import contextlib
+
+from .. import parallel
+from ..blas import single_thread
+
+
+def run_start_tasks(func, tasks, *, kind: str, system, starts, params: dict, workers,
+                    scheduler, progress, checkpoint, resume, desc, on_result=None) -> list:
+    """Run ``func(*task)`` for every task; results in task order (independent of workers)."""
+    ck = None
+    if checkpoint is not None and checkpoint is not False:
+        ck = parallel.open_checkpoint(
+            checkpoint, kind,
+            {"system": repr(sorted(system.describe().items())),
+             "starts": parallel.array_digest(starts), **params}, len(tasks), resume=resume)
+    threaded = scheduler is None and len(tasks) > 1 and \
+        (workers or parallel.default_workers()) > 1
+    with single_thread() if threaded else contextlib.nullcontext():
+        results = parallel.run_tasks(func, tasks, workers=workers, scheduler=scheduler,
+                                     progress=progress, desc=desc, checkpoint=ck,
+                                     backend="threads", on_result=on_result)
+    if ck is not None:
+        ck.finish()
+    return results

@@ -57,6 +57,7 @@ setup(
         "sympy>=1.12",
         "matplotlib>=3.6",
         "tqdm>=4.60",
+        "python-flint>=0.6",
     ],
     extras_require={
         "test": ["pytest>=7", "dask[distributed]>=2023.1"],

@@ -24,6 +24,8 @@ def check_writable(path) -> Path:
         raise InputError(f"output path {str(p)!r} is a directory, expected a file name")
     if not parent.exists():
         raise InputError(f"cannot write {str(p)!r}: directory {str(parent)!r} does not exist")
+    if not parent.is_dir():
+        raise InputError(f"cannot write {str(p)!r}: {str(parent)!r} is a file, not a directory")
     if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
         raise InputError(f"cannot write {str(p)!r}: permission denied")
     return p

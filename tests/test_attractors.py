@@ -395,3 +395,27 @@ def test_census_of_sign_network_uses_the_exact_census():
     J = rng.standard_normal((8, 8))
     c = census(SignNetwork(J))
     assert c.exact and sum(a.basin_size for a in c.attractors) == 2**8
+
+
+def test_certified_mode_proves_the_list_complete():
+    # decoupled units u = 2 tanh(u) + I_i: the roots of each scalar equation, by brentq
+    I = np.array([0.3, -0.1, 1.5])  # noqa: E741
+    counts = []
+    for Ii in I:
+        g = lambda u: 2 * np.tanh(u) + Ii - u  # noqa: E731
+        us = np.linspace(-6, 6.00013, 60000)
+        v = g(us)
+        counts.append(int(np.sum(v[:-1] * v[1:] < 0)))
+    fp = find_fixed_points(LeakyIntegrator(2 * np.eye(3), I=I), certified=True, seed=0)
+    assert fp.complete and len(fp) == int(np.prod(counts))
+    assert fp.certificate["multistart_roots_outside_certified_boxes"] == 0
+    F = -fp.states + 2 * np.tanh(fp.states) + I
+    assert np.abs(F).max() < 1e-12
+    # random multistable network: every multistart root lies in a certified box
+    rng = np.random.default_rng(11)
+    W = rng.standard_normal((4, 4)) / 2 + 2 * np.eye(4)
+    dense = find_fixed_points(RateMap(W), n_starts=2048, seed=1)
+    cert = find_fixed_points(RateMap(W), certified=True, seed=1)
+    assert cert.complete and len(cert) >= len(dense)
+    for x in dense.states:
+        assert np.min(np.abs(cert.states - x).max(axis=1)) < 1e-10

@@ -429,17 +429,18 @@ def _continuous(system, starts, n_starts, rng, u, params, *, certified, box, max
         c = certify_fixed_points(system, box)
         cert = c.to_dict()
         complete = bool(c.complete)
-        # the certificate is authoritative: its roots, each matched by a multistart root if any
+        # the certificate is authoritative: its roots, each represented by the multistart root
+        # inside its enclosure (up to the rounding of the float root, 1e-12 relative) if any
         boxes = c.roots
-        found = []
-        for lohi, mid in zip(boxes, c.midpoints):
-            inside = np.all((roots >= lohi[:, 0]) & (roots <= lohi[:, 1]), axis=1) \
-                if roots.shape[0] else np.zeros(0, bool)
-            found.append(roots[np.flatnonzero(inside)[0]] if inside.any() else mid)
-        missed = sum(1 for x in roots
-                     if not np.any(np.all((x >= boxes[:, :, 0]) & (x <= boxes[:, :, 1]), axis=1)))
-        cert["multistart_roots_outside_certified_boxes"] = int(missed)
+        pad = 1e-12 * (1.0 + np.abs(boxes).max(axis=2, keepdims=True)) if len(boxes) else 0.0
+        lo_b, hi_b = (boxes[:, :, 0] - pad[..., 0], boxes[:, :, 1] + pad[..., 0]) \
+            if len(boxes) else (np.zeros((0, system.dim)), np.zeros((0, system.dim)))
+        inside = np.all((roots[:, None, :] >= lo_b[None]) & (roots[:, None, :] <= hi_b[None]),
+                        axis=2)  # (multistart root, certified box)
+        found = [roots[np.flatnonzero(inside[:, j])[0]] if inside[:, j].any() else mid
+                 for j, mid in enumerate(c.midpoints)]
         cert["multistart_roots"] = int(roots.shape[0])
+        cert["multistart_roots_outside_certified_boxes"] = int(np.sum(~inside.any(axis=1)))
         roots = np.array(found).reshape(-1, system.dim)
         rres = np.abs(system.residual(roots)).max(axis=1) if roots.shape[0] else np.zeros(0)
     return _result(system, roots, rres, complete, u, params, slow, slow_q, cert)

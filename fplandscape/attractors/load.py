@@ -79,6 +79,8 @@ def load_arrays(path) -> dict:
         if suffix == ".npz":
             import zipfile
 
+            if not zipfile.is_zipfile(p):
+                raise InputError(f"{str(p)!r} is not a valid .npz archive (not a zip file)")
             try:
                 data = np.load(p, allow_pickle=False)
             except zipfile.BadZipFile:

@@ -18,8 +18,10 @@ from . import enumerate as enumerate_cmd  # noqa: A004 (module attribute shadows
 from . import dynamics as dynamics_cmd
 from . import learn as learn_cmd
 from . import validate as validate_cmd
+from . import attractors as attractors_cmd
 
-GROUPS = (theory, enumerate_cmd, reproduce, dynamics_cmd, validate_cmd, learn_cmd)
+GROUPS = (theory, enumerate_cmd, reproduce, dynamics_cmd, validate_cmd, learn_cmd,
+          attractors_cmd)
 
 
 def build_parser() -> common.ArgumentParser:

@@ -223,7 +223,11 @@ def run_census(args) -> Output:
     def text(c):
         fr = ", ".join(f"{k} {v:.3g}" for k, v in c.fractions().items() if v)
         head = (f"{len(c)} attractor(s) from {c.n_starts} "
-                f"{'states (exact census)' if c.exact else 'starts'}; basin fractions: {fr}")
+                f"{'states (exact census)' if c.exact else 'starts'}; basin fractions: "
+                f"{fr or 'none'}")
+        if c.params.get("unresolved"):
+            head += (f"\n{c.params['unresolved']} start(s) unresolved (no cycle closed within "
+                     "the step budget; raise --steps)")
         return head + "\n" + common.format_table(c.as_rows())
 
     return _emit(res, inputs, lambda c: c.as_rows(), text)

@@ -31,6 +31,11 @@ TINY = {
     "modular": {"jd_values": [0.5], "layers": ["1", "2", "inf"],
                 "lam_theory": {"start": 0.0, "stop": 1.0, "num": 5}, "sim_lam": [0.0, 1.0],
                 "sim_layers": [2], "sim_n": 4, "samples": 5},
+    "attractors": {"demo": {"n": 30, "patterns": 2, "strength": 2.0, "noise": 0.3,
+                            "starts": 256, "trajectories": 4, "pca_starts": 16, "steps": 30,
+                            "directions": 2, "arrow": 0.3},
+                   "census": {"n": 20, "gains": [0.5, 2.0], "networks": 2, "starts": 8,
+                              "steps": 200, "transient": 100, "k": 2}},
 }
 
 

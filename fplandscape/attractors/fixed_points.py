@@ -5,7 +5,8 @@ for maps, the vector field for flows). From many starts we
 
 1. minimise ``q(x) = ½ |F(x)|²`` by L-BFGS on the analytic gradient ``∇q = (∂F/∂x)ᵀ F``,
    vectorised over all starts (each start its own curvature pairs and Armijo line search); a
-   start stops when ``q ≤ q_tol``, when its line search fails, or after ``max_iters``;
+   start stops when ``q ≤ q_tol``, when its line search fails, when q fell by less than
+   0.1 % over its last 25 iterations (a plateau), or after ``max_iters``;
 2. merge the end points with ``q ≤ newton_q`` closer than ``merge_tol`` (they lead to the
    same root), and polish each by Newton's method ``x ← x − (∂F/∂x)⁻¹ F`` (least squares when
    singular) until the residual stops decreasing; a polished point with
@@ -46,6 +47,7 @@ from .systems import SignNetwork, _Base
 __all__ = ["find_fixed_points", "classify_eigenvalues", "newton_polish", "per_input"]
 
 MARGINAL_TOL = 1e-9
+STALL_EVERY, STALL_GAIN = 25, 1e-3  # L-BFGS stops a start whose q fell < 0.1 % in 25 steps
 CHUNK = 256  # starts per task: fixed, so results never depend on the number of workers
 
 
@@ -114,6 +116,7 @@ def _lbfgs(system, X, *, max_iters, q_tol, step0, memory: int = 8):
     rho = np.zeros((idx.size, memory))
     gamma = step0 / np.maximum(np.abs(ga).max(axis=1), 1e-300) if idx.size else np.zeros(0)
     n_pairs = 0
+    q_mark = qa.copy()  # q at the last stall check (every STALL_EVERY iterations)
     with np.errstate(all="ignore"):
         for it in range(max_iters):
             if idx.size == 0:
@@ -163,6 +166,11 @@ def _lbfgs(system, X, *, max_iters, q_tol, step0, memory: int = 8):
             n_pairs = min(n_pairs + 1, memory)
             x, qa, ga = xn, qn, gn
             done = ~accepted | ~np.isfinite(qn) | (qn <= q_tol)
+            if (it + 1) % STALL_EVERY == 0:
+                # a plateau (a slow point, or a valley too flat to finish): q fell by less
+                # than 0.1 % over the last STALL_EVERY iterations
+                done |= qn > (1.0 - STALL_GAIN) * q_mark
+                q_mark = qn.copy()
             if done.any():
                 fin = idx[done]
                 X[fin], q[fin] = x[done], qa[done]
@@ -170,6 +178,7 @@ def _lbfgs(system, X, *, max_iters, q_tol, step0, memory: int = 8):
                 keep = ~done
                 idx, x, qa, ga = idx[keep], x[keep], qa[keep], ga[keep]
                 S, Y, rho, gamma = S[keep], Y[keep], rho[keep], gamma[keep]
+                q_mark = q_mark[keep]
     if idx.size:
         X[idx], q[idx] = x, qa
         out_g[idx] = np.sqrt(np.einsum("ij,ij->i", ga, ga))

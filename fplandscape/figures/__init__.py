@@ -34,6 +34,8 @@ def _modules() -> dict:
     mods.append(modular)
     from . import learning
     mods.append(learning.LEARNING)
+    from . import attractors
+    mods.append(attractors)
     return {m.NAME: m for m in mods}
 
 

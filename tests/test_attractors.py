@@ -419,3 +419,21 @@ def test_certified_mode_proves_the_list_complete():
     assert cert.complete and len(cert) >= len(dense)
     for x in dense.states:
         assert np.min(np.abs(cert.states - x).max(axis=1)) < 1e-10
+
+
+def test_checkpointed_runs_resume_to_the_same_answer(tmp_path):
+    rng = np.random.default_rng(9)
+    W = 2.0 * rng.standard_normal((6, 6)) / np.sqrt(6)
+    s = RateMap(W)
+    ref = census(s, 130, seed=2, steps=500, transient=200)
+    ck = tmp_path / "census"
+    first = census(s, 130, seed=2, steps=500, transient=200, checkpoint=ck, workers=2)
+    again = census(s, 130, seed=2, steps=500, transient=200, checkpoint=ck, resume=True)
+    for c in (first, again):
+        assert [(a.kind, a.n_starts, a.period) for a in c.attractors] == \
+            [(a.kind, a.n_starts, a.period) for a in ref.attractors]
+    fref = find_fixed_points(s, n_starts=600, seed=1)
+    fck = tmp_path / "fp"
+    find_fixed_points(s, n_starts=600, seed=1, checkpoint=fck)
+    fres = find_fixed_points(s, n_starts=600, seed=1, checkpoint=fck, resume=True)
+    assert np.array_equal(fres.states, fref.states)

@@ -346,6 +346,37 @@ def run_tasks(func: Callable, tasks: Sequence[tuple], *, workers: Optional[int] 
     return results
 
 
+class _DeferredSigint:
+    """While active (main thread, default handler only), Ctrl-C sets a flag instead of raising
+    at an arbitrary point: a KeyboardInterrupt raised inside ``concurrent.futures.wait`` can
+    leave the futures' locks held, and the workers then block for ever when they report. The
+    wait loop raises the KeyboardInterrupt itself, between two waits (:meth:`check`)."""
+
+    def __init__(self):
+        self.hit = False
+        self._old = None
+
+    def __enter__(self):
+        import threading
+
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._old = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        self.hit = True
+
+    def check(self):
+        if self.hit:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False
+
+
 def _run_local(func, tasks, pending, workers, finish, backend, cancel):
     import multiprocessing
     from concurrent.futures import (FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor,
@@ -360,11 +391,15 @@ def _run_local(func, tasks, pending, workers, finish, backend, cancel):
                                  initializer=_ignore_sigint)
     ok = False
     futures: dict = {}
+    sigint = _DeferredSigint()
     try:
-        futures = {ex.submit(func, *tasks[i]): i for i in pending}
+        with sigint:
+            futures = {ex.submit(func, *tasks[i]): i for i in pending}
         remaining = set(futures)
         while remaining:
-            done, remaining = wait(remaining, timeout=0.25, return_when=FIRST_COMPLETED)
+            with sigint:
+                done, remaining = wait(remaining, timeout=0.25, return_when=FIRST_COMPLETED)
+            sigint.check()
             for fut in sorted(done, key=futures.get):
                 try:
                     r = fut.result()

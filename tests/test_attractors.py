@@ -437,3 +437,25 @@ def test_checkpointed_runs_resume_to_the_same_answer(tmp_path):
     find_fixed_points(s, n_starts=600, seed=1, checkpoint=fck)
     fres = find_fixed_points(s, n_starts=600, seed=1, checkpoint=fck, resume=True)
     assert np.array_equal(fres.states, fref.states)
+
+
+def test_census_slow_focus_is_a_fixed_point_not_a_torus():
+    # x ← tanh(ρ R(θ) x), ρ = 0.998: the origin is a stable focus with |μ| = ρ (λ = ln ρ =
+    # −0.002 per step, inside the zero threshold): it must not be reported as quasi-periodic
+    th = 0.3
+    R = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    c = census(RateMap(0.998 * R), 20, seed=0)
+    assert [a.kind for a in c.attractors] == ["fixed_point"]
+    assert np.abs(c.attractors[0].states).max() < 1e-12
+    assert np.abs(c.attractors[0].multipliers[0]) == pytest.approx(0.998, rel=1e-12)
+
+
+def test_odd_systems_list_fixed_points_in_pairs():
+    rng = np.random.default_rng(12)
+    W = 1.8 * rng.standard_normal((30, 30)) / np.sqrt(30)
+    for s in (RateMap(W), LeakyIntegrator(W, phi="langevin")):
+        assert s.odd
+        fp = find_fixed_points(s, n_starts=128, seed=0)
+        for x in fp.states:  # −x is listed too (its residual is exactly that of x)
+            assert np.min(np.abs(fp.states + x).max(axis=1)) < 1e-12
+    assert not RateMap(W, b=0.1).odd and not RateMap(W, phi="logistic").odd

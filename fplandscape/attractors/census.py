@@ -21,8 +21,10 @@ For continuous systems every start is run for ``transient`` steps (maps) or RK4 
   ``θ_i = max(4·se_i, zero_tol)``: **chaotic** when λ₁ > θ₁; **quasi_periodic** when no
   exponent is positive beyond θ and at least as many are zero within θ as a torus needs
   (≥ 1 for maps, ≥ 2 for flows, whose flow direction always gives one zero) and the orbit does
-  not recur; an orbit with λ₁ < −θ₁ that still has not settled is re-checked over a longer
-  window (8·max_period) and counted ``periodic`` with ``period=None`` if it never closes
+  not recur — unless Newton's method from the end state lands, within 1e-3 relative, on a
+  stable fixed point (a slowly converging focus, |μ| ≈ 1): then it is that **fixed point**; an
+  orbit with λ₁ < −θ₁ that still has not settled is re-checked over a longer
+  window (16·max_period) and counted ``periodic`` with ``period=None`` if it never closes
   (``params["unresolved"]``).
 
 Merging. Fixed points are the same when their polished states agree to ``1e-6``·(1+|x|∞);
@@ -304,6 +306,23 @@ def _classify_chunk(system, X0, transient, steps, k, max_period, tol, section_to
                     recheck.append(j)
             recs[i] = {"kind": kind, "period": None, "states": samples[j], "lyapunov": lam,
                        "lyapunov_se": s, "count": 1, "unresolved": kind == "periodic"}
+        # a slowly converging focus or node (|μ| ≈ 1, e.g. 0.998 per step) has λ₁ < 0 within
+        # the zero threshold and may not have settled: if Newton from the end state lands on a
+        # stable fixed point next to it, that is the attractor
+        slow = [j for j, i in enumerate(pending)
+                if recs[i]["kind"] in ("quasi_periodic", "periodic") and ex[j][0] < 0]
+        if slow:
+            xp, r = newton_polish(system, Xe[slow])
+            for j, x, rj in zip(slow, xp, r):
+                near = np.abs(x - Xe[j]).max() <= 1e-3 * (1.0 + np.abs(x).max())
+                if rj <= 1e-9 and near:
+                    eig = np.linalg.eigvals(system.jacobian(x[None])[0])
+                    if classify_eigenvalues(eig, system.kind)[1]:
+                        recs[pending[j]] = {"kind": "fixed_point",
+                                            "period": 1 if system.kind == "map" else None,
+                                            "states": x[None], "count": 1}
+                        if j in recheck:
+                            recheck.remove(j)
         if recheck:
             W = _record(system, Xe[recheck], 16 * max_period)
             per = _period_map(W, tol)

@@ -11,7 +11,8 @@ for maps, the vector field for flows). From many starts we
    same root), and polish each by Newton's method ``x ← x − (∂F/∂x)⁻¹ F`` (least squares when
    singular) until the residual stops decreasing; a polished point with
    ``max_i |F_i| ≤ root_tol`` is a fixed point;
-3. remove duplicates: two fixed points are the same when ``max_i |x_i − y_i| ≤
+3. for odd systems (an odd φ and no bias: f(−x) = −f(x)) add the negation of every root;
+   remove duplicates: two fixed points are the same when ``max_i |x_i − y_i| ≤
    unique_tol·(1 + max_i |x_i|)`` (default ``unique_tol = 1e-7``);
 4. classify each by the eigenvalues λ of the Jacobian of f (maps: unstable direction when
    |λ| > 1) or of the vector field (flows: Re λ > 0); ``stable`` means no unstable and no
@@ -418,8 +419,14 @@ def _continuous(system, starts, n_starts, rng, u, params, *, certified, box, max
     Xp, r = newton_polish(system, X[reps])
     is_root = r <= root_tol
     roots = Xp[is_root]
-    keep = _merge(roots, unique_tol, np.argsort(r[is_root], kind="stable"))
-    roots, rres = roots[keep], r[is_root][keep]
+    rres = r[is_root]
+    if system.odd and roots.shape[0]:
+        # f(−x) = −f(x): the negation of every root is a root (exactly, rounding is symmetric)
+        neg, nres = newton_polish(system, -roots)
+        ok = nres <= root_tol
+        roots, rres = np.concatenate([roots, neg[ok]]), np.concatenate([rres, nres[ok]])
+    keep = _merge(roots, unique_tol, np.argsort(rres, kind="stable"))
+    roots, rres = roots[keep], rres[keep]
     far = np.setdiff1d(np.arange(q.size), reps[is_root])
     Fc = np.sqrt(2.0 * np.maximum(q[far], 0.0))
     slow_mask = (gnorm[far] <= 1e-6 * (1.0 + Fc)) & (q[far] > q_tol)

@@ -37,7 +37,9 @@ from ..errors import InputError
 from ..model import as_couplings
 from .phi import Activation, get_phi
 
-__all__ = ["SignNetwork", "RateMap", "LeakyIntegrator", "System", "as_batch"]
+__all__ = ["SignNetwork", "RateMap", "LeakyIntegrator", "System", "as_batch", "ODD_PHI"]
+
+ODD_PHI = ("tanh", "hard_tanh", "linear", "langevin")
 
 
 def _vector(value, n: int, name: str) -> np.ndarray:
@@ -102,6 +104,12 @@ class _Base:
     def jacobian(self, X):  # pragma: no cover - abstract
         """(B, N, N) Jacobian of :meth:`rhs`."""
         raise NotImplementedError
+
+    @property
+    def odd(self) -> bool:
+        """True when f(−x) = −f(x) exactly (an odd φ and no bias): then −x* is a fixed point
+        whenever x* is (tanh, hard_tanh, linear and langevin are odd, in floating point too)."""
+        return False
 
     def box(self):
         """``(lo, hi)`` bounding every fixed point (and every bounded attractor after one step),
@@ -263,6 +271,10 @@ class RateMap(_Base):
             raise InputError(f"gain must be a positive finite number, got {gain!r}")
         self.gain = float(gain)
 
+    @property
+    def odd(self) -> bool:
+        return self.phi.name in ODD_PHI and not np.any(self.b)
+
     def preactivation(self, X):
         return self.gain * (X @ self.W.T + self.b)
 
@@ -340,6 +352,10 @@ class LeakyIntegrator(_Base):
                 or dt <= 0:
             raise InputError(f"dt must be a positive finite number, got {dt!r}")
         self.dt = float(dt)
+
+    @property
+    def odd(self) -> bool:
+        return self.phi.name in ODD_PHI and not np.any(self.I)
 
     def rhs(self, X):
         X, single = as_batch(X, self.dim)

@@ -354,7 +354,7 @@ def format_fpf(fpf, cmp, ours_secs, W) -> str:
         f"{cmp['n_ours']} fixed points: {cmp['fpf_in_ours']}/{cmp['n_fpf']}; ours within tol "
         f"of an FPF point: {cmp['ours_in_fpf']}/{cmp['n_ours']}",
         f"  nearest distance FPF point -> ours, min / median / max: {_q(cmp['d_fpf'])}",
-        f"  nearest distance ours -> FPF point, per fixed point: "
+        "  nearest distance ours -> FPF point, per fixed point: "
         + (", ".join(f"{d:.1e}" for d in cmp["d_ours"]) or "-"),
         f"  FPF points that our Newton polish (float64) turns into a root within tol: "
         f"{cmp['fpf_converging']} -> {cmp['fpf_roots']} distinct fixed points, "

@@ -4,6 +4,7 @@ Every check on user-supplied data (matrices, parameters, paths) raises :class:`I
 (a :class:`ValueError`) with a message that names the offending argument; the command-line
 interface turns it into ``error: <message>`` and exit status 2, never a traceback.
 """
+import math
 import numbers
 
 
@@ -30,3 +31,12 @@ def check_count(value, name: str, *, minimum: int = 0) -> int:
             minimum, f"an integer ≥ {minimum}")
         raise InputError(f"{name} must be {need}, got {value!r}")
     return int(value)
+
+
+def check_positive(value, name: str) -> float:
+    """Validate a positive finite real number (not bool) and return it as float; InputError
+    naming ``name`` otherwise. The one check behind every tolerance, time step and gain."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+            not math.isfinite(value) or value <= 0:
+        raise InputError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)

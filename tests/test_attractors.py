@@ -459,3 +459,14 @@ def test_odd_systems_list_fixed_points_in_pairs():
         for x in fp.states:  # −x is listed too (its residual is exactly that of x)
             assert np.min(np.abs(fp.states + x).max(axis=1)) < 1e-12
     assert not RateMap(W, b=0.1).odd and not RateMap(W, phi="logistic").odd
+
+
+def test_package_exports_the_functions_even_after_submodule_imports():
+    import importlib
+
+    import fplandscape.attractors as pkg
+
+    for name in ("census", "diagnose", "fixed_points", "lyapunov"):
+        importlib.import_module(f"fplandscape.attractors.{name}")
+    assert callable(pkg.census) and callable(pkg.diagnose)
+    assert pkg.census.__module__.endswith(".census") and not isinstance(pkg.census, type(pkg))

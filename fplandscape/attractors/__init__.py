@@ -14,29 +14,20 @@ user callables): fixed points and their stability, cycles, tori and chaos, basin
 
 Convention: ``W[i, j]`` is the weight from unit j to unit i; states are rows of (B, N) arrays.
 """
-import importlib
+# Eager imports: ``census`` and ``diagnose`` are also submodule names, and a lazy attribute
+# would be replaced by the submodule on its first import. Every submodule imports only NumPy at
+# load time (SciPy, the enumeration and the theory are imported inside the functions).
+from .binary import binary_census
+from .census import census
+from .diagnose import Diagnosis, diagnose
+from .fixed_points import find_fixed_points
+from .load import load_arrays, load_system, rate_map_from_torch
+from .lyapunov import LyapunovSpectrum, lyapunov_spectrum
+from .phi import PHI_NAMES, Activation, get_phi
+from .results import ATTRACTOR_KINDS, Attractor, Census, FixedPoints
+from .systems import LeakyIntegrator, RateMap, SignNetwork, System
 
-# names → submodule; imported on first use, so that importing one submodule (the command line
-# reads phi.PHI_NAMES) does not load the whole package and its SciPy dependencies
-_EXPORTS = {
-    "SignNetwork": "systems", "RateMap": "systems", "LeakyIntegrator": "systems",
-    "System": "systems", "find_fixed_points": "fixed_points", "census": "census",
-    "lyapunov_spectrum": "lyapunov", "LyapunovSpectrum": "lyapunov", "diagnose": "diagnose",
-    "Diagnosis": "diagnose", "binary_census": "binary", "FixedPoints": "results",
-    "Census": "results", "Attractor": "results", "ATTRACTOR_KINDS": "results",
-    "PHI_NAMES": "phi", "Activation": "phi", "get_phi": "phi", "load_arrays": "load",
-    "load_system": "load", "rate_map_from_torch": "load",
-}
-__all__ = list(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__all__ = ["SignNetwork", "RateMap", "LeakyIntegrator", "System", "find_fixed_points",
+           "census", "lyapunov_spectrum", "diagnose", "binary_census", "FixedPoints", "Census",
+           "Attractor", "Diagnosis", "LyapunovSpectrum", "ATTRACTOR_KINDS", "PHI_NAMES",
+           "Activation", "get_phi", "load_arrays", "load_system", "rate_map_from_torch"]

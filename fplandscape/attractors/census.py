@@ -49,9 +49,9 @@ from typing import Optional
 
 import numpy as np
 
-from ..errors import InputError, check_count
+from ..errors import check_count, check_positive
 from ..model import as_generator, seed_repr
-from .fixed_points import _check_system, _merge, classify_eigenvalues, newton_polish, per_input
+from .fixed_points import _check_system, classify_eigenvalues, newton_polish, per_input
 from .lyapunov import DIVERGE_AT, default_steps, lyapunov_batch
 from .results import Attractor, Census
 from .starts import check_starts, state_box
@@ -423,8 +423,7 @@ def census(system, n_starts: int = 200, *, starts=None, inputs=None, seed=0,
     max_period = check_count(max_period, "max_period", minimum=1)
     for name, value in (("tol", tol), ("section_tol", section_tol), ("merge_tol", merge_tol),
                         ("zero_tol", zero_tol)):
-        if not isinstance(value, (int, float, np.floating)) or not np.isfinite(value) or value <= 0:
-            raise InputError(f"{name} must be a positive finite number, got {value!r}")
+        check_positive(value, name)
     entries, many = per_input(system, inputs)
     if isinstance(system, SignNetwork):
         from .binary import binary_census

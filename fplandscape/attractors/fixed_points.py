@@ -39,7 +39,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..errors import InputError, check_count
+from ..errors import InputError, check_count, check_positive
 from ..model import as_generator, seed_repr
 from .results import FixedPoints
 from .starts import check_starts, draw_starts
@@ -64,7 +64,6 @@ def per_input(system, inputs):
     vector → one entry; a 2-D array or a list of vectors → one entry each."""
     if inputs is None:
         return [(None, system)], False
-    arr = inputs
     if isinstance(inputs, (list, tuple)) and len(inputs) and np.ndim(inputs[0]) >= 1:
         return [(np.asarray(u, float), system.with_input(u)) for u in inputs], True
     arr = np.asarray(inputs, dtype=float) if not isinstance(inputs, np.ndarray) else inputs
@@ -332,10 +331,8 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
     max_iters = check_count(max_iters, "max_iters")
     exact_max_n = check_count(exact_max_n, "exact_max_n")
     for name, value in (("q_tol", q_tol), ("root_tol", root_tol), ("merge_tol", merge_tol),
-                        ("unique_tol", unique_tol), ("newton_q", newton_q),
-                        ("step0", step0)):
-        if not isinstance(value, (int, float, np.floating)) or not np.isfinite(value) or value <= 0:
-            raise InputError(f"{name} must be a positive finite number, got {value!r}")
+                        ("unique_tol", unique_tol), ("newton_q", newton_q), ("step0", step0)):
+        check_positive(value, name)
     if starts is not None:
         starts = check_starts(starts, system.dim)
     entries, many = per_input(system, inputs)

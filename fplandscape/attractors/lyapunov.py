@@ -20,7 +20,7 @@ from typing import Optional
 import numpy as np
 
 from .._version import __version__
-from ..errors import InputError, check_count
+from ..errors import InputError, check_count, check_positive
 from ..model import as_generator, seed_repr
 from .systems import SignNetwork, as_batch
 
@@ -192,8 +192,8 @@ def lyapunov_spectrum(system, x0, k: Optional[int] = None, *, steps: Optional[in
     transient = t_def if transient is None else check_count(transient, "transient")
     steps = s_def if steps is None else check_count(steps, "steps", minimum=2)
     blocks = check_count(blocks, "blocks", minimum=1)
-    if dt is not None and (not np.isfinite(dt) or dt <= 0):
-        raise InputError(f"dt must be a positive finite number, got {dt!r}")
+    if dt is not None:
+        check_positive(dt, "dt")
     with np.errstate(all="ignore"):
         X = system.advance(X, transient, dt)
     ex, se, Xe, div, _ = lyapunov_batch(system, X, k, steps, dt=dt, blocks=blocks, rng=seed)

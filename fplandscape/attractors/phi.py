@@ -77,14 +77,17 @@ def _series(z, coeff):
     return acc * z * z2  # lowest term is k = 1: z³
 
 
+def _regions(z):
+    """(z as float64, output buffer, masks |z| < 1, 1 ≤ |z| ≤ 20, |z| > 20)."""
+    z = np.asarray(z, dtype=np.float64)
+    a = np.abs(z)
+    small, big = a < 1.0, a > 20.0
+    return z, np.empty_like(z), small, ~small & ~big, big
+
+
 def langevin(z):
     """Langevin function L(z) = coth z − 1/z (odd, L(0) = 0, |L| < 1)."""
-    z = np.asarray(z, dtype=np.float64)
-    out = np.empty_like(z)
-    a = np.abs(z)
-    small = a < 1.0
-    big = a > 20.0
-    mid = ~small & ~big
+    z, out, small, mid, big = _regions(z)
     zs = z[small]
     # L = (z cosh z − sinh z)/(z sinh z); numerator and sinh z from their series
     num = _series(zs, 2.0 * _SERIES_K)
@@ -103,12 +106,7 @@ def langevin(z):
 
 def langevin_derivative(z):
     """L'(z) = 1/z² − 1/sinh² z (even, L'(0) = 1/3, decreasing in |z|)."""
-    z = np.asarray(z, dtype=np.float64)
-    out = np.empty_like(z)
-    a = np.abs(z)
-    small = a < 1.0
-    big = a > 20.0
-    mid = ~small & ~big
+    z, out, small, mid, big = _regions(z)
     zs = z[small]
     m = _series(zs, np.ones_like(_SERIES_K, dtype=np.float64))  # sinh z − z
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -33,7 +33,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, check_positive
 from ..model import as_couplings
 from .phi import Activation, get_phi
 
@@ -266,10 +266,7 @@ class RateMap(_Base):
         self.U = _input_matrix(U, self.dim)
         self.n_inputs = 0 if self.U is None else self.U.shape[1]
         self.phi = get_phi(phi)
-        if isinstance(gain, bool) or not isinstance(gain, numbers.Real) or not np.isfinite(gain) \
-                or gain <= 0:
-            raise InputError(f"gain must be a positive finite number, got {gain!r}")
-        self.gain = float(gain)
+        self.gain = check_positive(gain, "gain")
 
     @property
     def odd(self) -> bool:
@@ -342,16 +339,8 @@ class LeakyIntegrator(_Base):
         self.U = _input_matrix(U, self.dim)
         self.n_inputs = 0 if self.U is None else self.U.shape[1]
         self.phi = get_phi(phi)
-        if isinstance(tau, bool) or not isinstance(tau, numbers.Real) or not np.isfinite(tau) \
-                or tau <= 0:
-            raise InputError(f"tau must be a positive finite number, got {tau!r}")
-        self.tau = float(tau)
-        if dt is None:
-            dt = self.tau / 20.0
-        if isinstance(dt, bool) or not isinstance(dt, numbers.Real) or not np.isfinite(dt) \
-                or dt <= 0:
-            raise InputError(f"dt must be a positive finite number, got {dt!r}")
-        self.dt = float(dt)
+        self.tau = check_positive(tau, "tau")
+        self.dt = check_positive(self.tau / 20.0 if dt is None else dt, "dt")
 
     @property
     def odd(self) -> bool:
@@ -430,10 +419,7 @@ class System(_Base):
         self.vectorized = bool(vectorized)
         self.analytic_jacobian = jacobian is not None
         self.name = name
-        if isinstance(dt, bool) or not isinstance(dt, numbers.Real) or not np.isfinite(dt) \
-                or dt <= 0:
-            raise InputError(f"dt must be a positive finite number, got {dt!r}")
-        self.dt = float(dt) if self.kind == "flow" else 1.0
+        self.dt = check_positive(dt, "dt") if self.kind == "flow" else 1.0
         if box is not None:
             lo, hi = box
             lo = _vector(lo, self.dim, "box lower corner")

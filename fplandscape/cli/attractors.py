@@ -50,6 +50,13 @@ def register(subparsers) -> None:
                        help="non-negative integer seed of the starts (default 0; same seed, "
                             "same answer whatever --workers)")
 
+    def trajectory_options(q, *, k_help):
+        q.add_argument("--k", type=int, default=3, metavar="K", help=k_help)
+        q.add_argument("--transient", type=int, default=None, metavar="T",
+                       help="discarded steps (default 1000 for maps, 2000 RK4 steps for flows)")
+        q.add_argument("--steps", type=int, default=None, metavar="T",
+                       help="measured steps (default 5000 for maps, 20000 RK4 steps for flows)")
+
     f = sub.add_parser("fixed-points", help="fixed points with Jacobian eigenvalues, stability "
                                             "and labels; slow points apart "
                                             "[fplandscape.attractors.find_fixed_points]",
@@ -72,12 +79,7 @@ def register(subparsers) -> None:
                                    "identical attractors; sign networks with N <= 20 get the "
                                    "exact census of all 2^N states.")
     network_options(c, starts_default=200)
-    c.add_argument("--k", type=int, default=3, metavar="K",
-                   help="Lyapunov exponents per attractor (default 3)")
-    c.add_argument("--transient", type=int, default=None, metavar="T",
-                   help="discarded steps (default 1000 for maps, 2000 RK4 steps for flows)")
-    c.add_argument("--steps", type=int, default=None, metavar="T",
-                   help="measured steps (default 5000 for maps, 20000 RK4 steps for flows)")
+    trajectory_options(c, k_help="Lyapunov exponents per attractor (default 3)")
     common.add_parallel_options(c, what="start tasks")
     add_output_options(c, csv_help="also write one row per attractor as CSV to PATH")
     c.set_defaults(handler=run_census)
@@ -90,12 +92,7 @@ def register(subparsers) -> None:
     network_options(ly, starts_default=1)
     ly.add_argument("--x0", metavar="FILE", default=None,
                     help="initial state(s) (.npy/.csv/.txt: one per row) instead of random starts")
-    ly.add_argument("--k", type=int, default=3, metavar="K",
-                    help="number of exponents (default 3, at most N)")
-    ly.add_argument("--transient", type=int, default=None, metavar="T",
-                    help="discarded steps (default 1000 maps / 2000 flows)")
-    ly.add_argument("--steps", type=int, default=None, metavar="T",
-                    help="measured steps (default 5000 maps / 20000 flows)")
+    trajectory_options(ly, k_help="number of exponents (default 3, at most N)")
     add_output_options(ly, csv_help="also write one row per start and exponent as CSV to PATH")
     ly.set_defaults(handler=run_lyapunov)
 
@@ -164,8 +161,11 @@ def _system(args):
     return system, inputs
 
 
-def _many(results, inputs):
-    return isinstance(results, list) and inputs is not None and np.ndim(inputs) == 2
+def _check_trajectory(args):
+    require(args.k >= 1, f"--k must be a positive integer, got {args.k}")
+    for name in ("transient", "steps"):
+        v = getattr(args, name)
+        require(v is None or v >= 1, f"--{name} must be a positive integer, got {v}")
 
 
 def _emit(results, inputs, rows_of, text_of) -> Output:
@@ -213,10 +213,7 @@ def run_census(args) -> Output:
 
     system, inputs = _system(args)
     require(args.starts >= 1, "--starts must be a positive integer")
-    require(args.k >= 1, f"--k must be a positive integer, got {args.k}")
-    for name in ("transient", "steps"):
-        v = getattr(args, name)
-        require(v is None or v >= 1, f"--{name} must be a positive integer, got {v}")
+    _check_trajectory(args)
     res = census(system, n_starts=args.starts, inputs=inputs, seed=args.seed, k=args.k,
                  transient=args.transient, steps=args.steps, **common.parallel_kwargs(args))
 
@@ -238,7 +235,7 @@ def run_lyapunov(args) -> Output:
     from ..attractors.starts import state_box
 
     system, inputs = _system(args)
-    require(args.k >= 1, f"--k must be a positive integer, got {args.k}")
+    _check_trajectory(args)
     require(inputs is None or np.ndim(inputs) == 1 or len(inputs) == 1,
             "lyapunov takes one frozen input")
     if inputs is not None:

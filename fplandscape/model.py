@@ -306,11 +306,9 @@ def modular_couplings(n: int, layers: int, jd: float, lam: float, *, eta=0.0, di
 def load_couplings(path, *, key: str = "J", max_n: int | None = None) -> np.ndarray:
     """Read a coupling matrix from ``.npy``, ``.npz`` (array under ``key``, default ``J``),
     ``.txt`` (whitespace-separated) or ``.csv`` (comma-separated), and validate it."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"coupling file {str(p)!r} does not exist")
-    if p.is_dir():
-        raise InputError(f"coupling file {str(p)!r} is a directory")
+    from .tables import check_readable
+
+    p = check_readable(path, "coupling")
     suffix = p.suffix.lower()
     try:
         if suffix == ".npy":

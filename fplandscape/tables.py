@@ -31,6 +31,17 @@ def check_writable(path) -> Path:
     return p
 
 
+def check_readable(path, what: str) -> Path:
+    """Return ``path`` as a Path if it is an existing file, else InputError naming ``what``
+    (e.g. ``"coupling"`` → "coupling file '…' does not exist")."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{what} file {str(p)!r} does not exist")
+    if p.is_dir():
+        raise InputError(f"{what} file {str(p)!r} is a directory")
+    return p
+
+
 def ensure_dir(path) -> Path:
     """Create directory ``path`` (and parents) if needed; InputError if that is impossible."""
     d = Path(path)

@@ -51,7 +51,8 @@ import numpy as np
 
 from ..errors import check_count, check_positive
 from ..model import as_generator, seed_repr
-from .fixed_points import _check_system, classify_eigenvalues, newton_polish, per_input
+from .fixed_points import (_check_system, classify_eigenvalues, input_seed, newton_polish,
+                           per_input)
 from .lyapunov import DIVERGE_AT, default_steps, lyapunov_batch
 from .results import Attractor, Census
 from .starts import check_starts, state_box
@@ -455,9 +456,7 @@ def _census_one(system, n_starts, starts, seed, key, transient, steps, k, max_pe
                 resume):
     from .tasks import run_start_tasks
 
-    ss = np.random.SeedSequence(seed, spawn_key=(key,)) \
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) else seed
-    rng = as_generator(ss)
+    rng = as_generator(input_seed(seed, key))
     if starts is None:
         lo, hi = state_box(system)
         X0 = lo + (hi - lo) * rng.random((n_starts, system.dim))

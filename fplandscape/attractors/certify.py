@@ -189,14 +189,18 @@ class _Langevin:
         self.unit = arb(0, 1)                            # the ball [−1, 1]
         self.half = arb(0.5)
 
+    @staticmethod
+    def _horner(coeffs, z2):
+        acc = arb(0)
+        for ck in reversed(coeffs):
+            acc = acc * z2 + ck
+        return acc
+
     def f(self, z):
         za = z.abs_upper()
         if za < self.half:
-            z2 = z * z
-            acc = arb(0)
-            for ck in reversed(self.c):
-                acc = acc * z2 + ck
-            return acc * z + (self.tail * za ** (2 * self.K + 1)) * self.unit
+            return self._horner(self.c, z * z) * z + \
+                (self.tail * za ** (2 * self.K + 1)) * self.unit
         if z.contains(0):  # only for wide balls: fall back on monotonicity and |L| < 1
             return _hull(self.f(z.lower()).lower(), self.f(z.upper()).upper())
         return z.coth() - 1 / z
@@ -204,11 +208,7 @@ class _Langevin:
     def df(self, z):
         za = z.abs_upper()
         if za < self.half:
-            z2 = z * z
-            acc = arb(0)
-            for ck in reversed(self.dc):
-                acc = acc * z2 + ck
-            return acc + (self.dtail * za ** (2 * self.K)) * self.unit
+            return self._horner(self.dc, z * z) + (self.dtail * za ** (2 * self.K)) * self.unit
         if z.contains(0):
             return arb(0).union(arb(1) / 3)
         s = z.csch()

@@ -72,6 +72,15 @@ def per_input(system, inputs):
     return [(arr, system.with_input(arr))], False
 
 
+def input_seed(seed, key: int):
+    """The seed of the analysis under input number ``key``: the child
+    ``SeedSequence(seed, spawn_key=(key,))`` of an integer seed; a SeedSequence or Generator
+    is used as given."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return np.random.SeedSequence(seed, spawn_key=(key,))
+    return seed
+
+
 def classify_eigenvalues(eig: np.ndarray, kind: str, tol: float = MARGINAL_TOL):
     """Sort the eigenvalues (decreasing |λ| for maps, decreasing Re λ for flows) and return
     ``(sorted, stable, n_unstable, label)`` (labels: module docstring)."""
@@ -341,9 +350,7 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
               "q_tol": q_tol, "root_tol": root_tol, "unique_tol": unique_tol}
     out = []
     for k, (u, sys_u) in enumerate(entries):
-        rng = as_generator(np.random.SeedSequence(seed, spawn_key=(k,))
-                           if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
-                           else seed)
+        rng = as_generator(input_seed(seed, k))
         t0 = time.perf_counter()
         if isinstance(sys_u, SignNetwork):
             S, complete = _sign_fixed_points(sys_u, starts, n_starts, rng, exact_max_n, workers)

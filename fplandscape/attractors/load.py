@@ -12,11 +12,10 @@ an ``nn.RNN`` object, and a clear error says so when it is missing.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from ..errors import InputError
+from ..tables import check_readable
 from .systems import LeakyIntegrator, RateMap, SignNetwork
 
 __all__ = ["load_arrays", "load_system", "rate_map_from_torch", "MODELS"]
@@ -58,11 +57,7 @@ def _from_state_dict(sd) -> dict:
 
 def load_arrays(path) -> dict:
     """The arrays of a network file, keyed ``W``, ``U``, ``b``, ``tau`` (module docstring)."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"weights file {str(p)!r} does not exist")
-    if p.is_dir():
-        raise InputError(f"weights file {str(p)!r} is a directory")
+    p = check_readable(path, "weights")
     suffix = p.suffix.lower()
     try:
         if suffix == ".npy":

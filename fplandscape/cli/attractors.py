@@ -112,11 +112,9 @@ def register(subparsers) -> None:
 
 
 def _read_vectors(path, what) -> np.ndarray:
-    from pathlib import Path
+    from ..tables import check_readable
 
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{what} file {str(p)!r} does not exist")
+    p = check_readable(path, what)
     try:
         if p.suffix.lower() == ".npy":
             arr = np.load(p, allow_pickle=False)

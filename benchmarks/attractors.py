@@ -4,7 +4,7 @@ tanh RNN, an attractor census of a ReLU RNN, and FixedPointFinder side by side.
 Usage::
 
     python benchmarks/attractors.py [--quick] [--n N] [--starts M] [--census-starts M]
-        [--workers W] [--gain G] [--seed S] [--census-hard] [--no-fpf] [--fpf-path DIR]
+        [--workers W] [--precision mixed|double|both] [--gain G] [--seed S] [--census-hard] [--no-fpf] [--fpf-path DIR]
         [--fpf-python PY] [--fpf-threads T] [--fpf-dtype float32|float64] [--fpf-max-iters K]
 
 Rows (wall clock, ``time.perf_counter``; default N = 250):
@@ -15,6 +15,8 @@ Rows (wall clock, ``time.perf_counter``; default N = 250):
    the very same starts), ``workers`` threads. Columns: fixed points, stable ones, largest
    residual max|f(x) − x|; below the table the labels, the starts that did not converge and
    the ± partners missing (φ = tanh with b = 0 is odd: −x is a fixed point whenever x is).
+   ``--precision``: the L-BFGS phase in float32 (``mixed``, the default of
+   ``find_fixed_points``) or float64 (``double``), or one row each (``both``).
    Target < 10 s on 2 cores.
 2. ``census`` of the ReLU RNN ``x_{t+1} = relu(W x_t + b)`` with ``W = Z/√N + 0.3·I − 3/N``
    (Z from ``default_rng([2, seed])``; self-excitation 0.3, uniform inhibition 3/N) and b = 1:
@@ -118,13 +120,13 @@ def missing_partners(states, tol: float = 1e-6) -> int:
 
 # -- our analyses ------------------------------------------------------------------------
 
-def run_fixed_points(W, starts, workers):
+def run_fixed_points(W, starts, workers, precision="mixed"):
     system = RateMap(W)
     load = _load1()
     t, c0 = time.perf_counter(), time.process_time()
-    fp = find_fixed_points(system, starts=starts, seed=0, workers=workers)
+    fp = find_fixed_points(system, starts=starts, seed=0, workers=workers, precision=precision)
     secs, cpu = time.perf_counter() - t, time.process_time() - c0
-    row = {"analysis": f"find_fixed_points ({workers} threads)",
+    row = {"analysis": f"find_fixed_points ({workers} threads, {precision})",
            "network": f"tanh RNN N={W.shape[0]}", "starts": int(starts.shape[0]),
            "load1": f"{load}-{_load1()}", "seconds": round(secs, 2), "cpu s": round(cpu, 1),
            "found": len(fp), "stable": int(fp.stable.sum()),
@@ -408,6 +410,9 @@ def main(argv=None) -> int:
     ap.add_argument("--census-hard", action="store_true",
                     help="add a census of a second ReLU RNN (W = %g Z/sqrt(N) + %g I - %g/N, "
                          "b = 1: slow foci, tori and cycles; minutes)" % HARD_RELU)
+    ap.add_argument("--precision", choices=("mixed", "double", "both"), default="mixed",
+                    help="precision of find_fixed_points' L-BFGS phase (default mixed; both: "
+                         "one row each)")
     ap.add_argument("--no-fpf", action="store_true", help="leave out the FixedPointFinder row")
     ap.add_argument("--fpf-path", default=os.environ.get("FPF_PATH", DEFAULT_FPF_PATH),
                     help="FixedPointFinder checkout (default $FPF_PATH or "
@@ -446,9 +451,11 @@ def main(argv=None) -> int:
     starts = draw_starts(system, m, np.random.default_rng(args.seed))
     t_starts = time.perf_counter() - t
     find_fixed_points(RateMap(W[:8, :8]), n_starts=4, seed=0, workers=1)  # warm-up (imports)
-    row, fp, fp_secs = run_fixed_points(W, starts, args.workers)
-    rows.append(row)
-    say(f"  done: find_fixed_points, {fp_secs:.1f} s")
+    precisions = ("mixed", "double") if args.precision == "both" else (args.precision,)
+    for precision in reversed(precisions):  # the first precision's result is compared with FPF
+        row, fp, fp_secs = run_fixed_points(W, starts, args.workers, precision)
+        rows.insert(0, row)
+        say(f"  done: find_fixed_points ({precision}), {fp_secs:.1f} s")
     notes.append(
         f"tanh RNN: W = {args.gain:g} Z/sqrt(N), b = 0; starts = draw_starts(system, {m}, "
         f"default_rng({args.seed})) ({t_starts:.2f} s, not in the row), passed as starts=\n"

@@ -245,11 +245,91 @@ def test_inputs_give_one_result_each_and_same_seed_same_answer():
 def test_fixed_point_arguments_are_checked():
     s = RateMap(np.eye(2))
     for kwargs, match in (({"n_starts": 0}, "n_starts"), ({"starts": np.ones((3, 5))}, "length 2"),
-                          ({"starts": [[np.inf, 0]]}, "non-finite"), ({"q_tol": -1}, "q_tol")):
+                          ({"starts": [[np.inf, 0]]}, "non-finite"), ({"q_tol": -1}, "q_tol"),
+                          ({"precision": "half"}, "precision")):
         with pytest.raises(InputError, match=match):
             find_fixed_points(s, **kwargs)
     with pytest.raises(InputError, match="system must be"):
         find_fixed_points(np.eye(2))
+
+
+@pytest.mark.parametrize("phi", ["tanh", "relu", "hard_tanh", "logistic", "linear"])
+@pytest.mark.parametrize("cls", [RateMap, LeakyIntegrator])
+def test_single_precision_copy_computes_the_same_residual_in_float32(cls, phi):
+    rng = np.random.default_rng(3)
+    s = cls(rng.normal(size=(6, 6)), 0.2, phi=phi)
+    low = s.single_precision()
+    X = rng.normal(size=(4, 6)).astype(np.float32)
+    F, q, g = low.residual_and_grad(X)
+    F64, q64, g64 = s.residual_and_grad(X.astype(np.float64))
+    assert F.dtype == q.dtype == g.dtype == np.float32
+    scale = 1.0 + np.abs(F64).max() + np.abs(g64).max()
+    assert np.abs(F - F64).max() < 1e-5 * scale and np.abs(g - g64).max() < 1e-5 * scale
+    assert s.W.dtype == np.float64  # the copy leaves the original alone
+    assert RateMap(np.eye(2), phi="langevin").single_precision() is None
+
+
+def test_mixed_and_double_precision_find_the_same_fixed_points():
+    # decoupled units with w = 2: exactly the 27 combinations of tanh's three roots
+    roots = np.array(np.meshgrid(*[_tanh_root(2.0)] * 3)).reshape(3, -1).T
+    for precision in ("mixed", "double"):
+        fp = find_fixed_points(RateMap(2.0 * np.eye(3)), seed=0, precision=precision)
+        assert len(fp) == 27 and fp.params["precision"] == precision
+        assert all(np.min(np.abs(fp.states - x).max(axis=1)) < 1e-12 for x in roots)
+        assert fp.residuals.max() < 1e-14
+
+
+def test_deflated_objective_gradient_matches_finite_differences():
+    from fplandscape.attractors.fixed_points import _Deflated
+
+    rng = np.random.default_rng(5)
+    s = RateMap(1.5 * rng.normal(size=(5, 5)) / np.sqrt(5), 0.1)
+    d = _Deflated(s, rng.normal(size=(3, 5)), radius=0.7)
+    x = rng.normal(size=(1, 5))
+    _, q, g = d.residual_and_grad(x)
+    h = 1e-6
+    fd = [(d.residual_and_grad(x + h * e)[1] - d.residual_and_grad(x - h * e)[1])[0] / (2 * h)
+          for e in np.eye(5)]
+    assert np.allclose(g[0], fd, rtol=1e-6, atol=1e-9)
+    # far from every known root the deflated q is q itself (to (ρ/d)² per root)
+    far = d.roots.mean(axis=0) + 1e4
+    _, qf, _ = d.residual_and_grad(far[None])
+    assert abs(qf[0] / s.residual_and_grad(far[None])[1][0] - 1) < 2 * 3 * (0.7 / 1e4) ** 2 * 10
+
+
+def test_deflation_finds_roots_the_starts_did_not_lead_to():
+    # every start sits next to one root of three decoupled bistable units (27 roots); the
+    # plain search finds that root (and its negation: the map is odd), the deflated one more
+    s = RateMap(2.0 * np.eye(3))
+    x = _tanh_root(2.0)[-1]
+    starts = x + 1e-3 * np.random.default_rng(0).normal(size=(16, 3))
+    plain = find_fixed_points(s, starts=starts, deflation_starts=0)
+    assert len(plain) == 2 and plain.params["deflation_starts"] == 0
+    fp = find_fixed_points(s, starts=starts)
+    assert fp.params["deflation_starts"] == 4  # a quarter of the starts
+    assert fp.params["deflation_new_roots"] == len(fp) - 2 > 0
+    assert fp.residuals.max() < 1e-14
+    roots = np.array(np.meshgrid(*[_tanh_root(2.0)] * 3)).reshape(3, -1).T
+    assert all(np.min(np.abs(roots - y).max(axis=1)) < 1e-12 for y in fp.states)
+
+
+def test_newton_polish_stops_at_float_resolution_near_a_root_at_zero():
+    # a contracting tanh map has its root at 0; Newton converges cubically there and must stop
+    # once its steps are below float64 resolution instead of walking down the subnormals
+    from fplandscape.attractors.fixed_points import newton_polish
+
+    class Counting(RateMap):
+        calls = 0
+
+        def residual_jacobian(self, X):
+            Counting.calls += len(X)
+            return super().residual_jacobian(X)
+
+    rng = np.random.default_rng(0)
+    s = Counting(0.5 * rng.normal(size=(20, 20)) / np.sqrt(20))
+    X, r = newton_polish(s, 1e-3 * rng.normal(size=(3, 20)))
+    assert r.max() < 1e-15 and np.abs(X).max() < 1e-15
+    assert Counting.calls <= 3 * 6  # about 3 steps each (1e-3 → 1e-9 → 1e-27 → stop)
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,15 +6,27 @@ for maps, the vector field for flows). From many starts we
 1. minimise ``q(x) = ½ |F(x)|²`` by L-BFGS on the analytic gradient ``∇q = (∂F/∂x)ᵀ F``,
    vectorised over all starts (each start its own curvature pairs and Armijo line search); a
    start stops when ``q ≤ q_tol``, when its line search fails, when q fell by less than
-   0.1 % over its last 25 iterations (a plateau), or after ``max_iters``;
+   0.1 % over its last 25 iterations (a plateau), or after ``max_iters``. In the default
+   ``precision="mixed"`` this phase runs in float32 where the system offers it (it only has
+   to bring the starts near the roots; q of its end points is recomputed in float64);
 2. merge the end points with ``q ≤ newton_q`` closer than ``merge_tol`` (they lead to the
    same root), and polish each by Newton's method ``x ← x − (∂F/∂x)⁻¹ F`` (least squares when
-   singular) until the residual stops decreasing; a polished point with
-   ``max_i |F_i| ≤ root_tol`` is a fixed point;
+   singular) until the residual stops decreasing or the step is below float64 resolution;
+   a polished point with ``max_i |F_i| ≤ root_tol`` is a fixed point;
 3. for odd systems (an odd φ and no bias: f(−x) = −f(x)) add the negation of every root;
    remove duplicates: two fixed points are the same when ``max_i |x_i − y_i| ≤
    unique_tol·(1 + max_i |x_i|)`` (default ``unique_tol = 1e-7``);
-4. classify each by the eigenvalues λ of the Jacobian of f (maps: unstable direction when
+4. search again by deflation (Farrell, Birkisson & Funke, SIAM J. Sci. Comput. 2015): from
+   ``deflation_starts`` of the starts (default a quarter of them: first those that found no
+   root, then the others, each group in start order), minimise ``q̃(x) = q(x) Π_k (1 + ρ²/|x − r_k|²)²`` over
+   the K roots r_k found so far (1 ≤ K ≤ 64), which has poles where q had those zeros, so the
+   search can only end on new roots; ρ is a quarter of the state space's length scale (the
+   RMS distance of a uniform point of the system's bounded box from its centre, else the
+   RMS spread of the starts). Its end points go through steps 2–3 (with q, not q̃, and the Newton gate
+   100 · newton_q: few of them end near a root, and those slowly). Many starts of large
+   random networks otherwise crawl into the same few roots (at N = 250 most head for the
+   origin); deflation turns them to the others;
+5. classify each by the eigenvalues λ of the Jacobian of f (maps: unstable direction when
    |λ| > 1) or of the vector field (flows: Re λ > 0); ``stable`` means no unstable and no
    marginal direction (|λ| within ``1e-9`` of 1, resp. Re λ within 1e-9 of 0).
 
@@ -34,11 +46,14 @@ Their Jacobian is 0 almost everywhere (eigenvalues 0: every fixed point is a sta
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Optional
 
 import numpy as np
 
+from .. import parallel
+from ..blas import single_thread
 from ..errors import InputError, check_count, check_positive
 from ..model import as_generator, seed_repr
 from .results import FixedPoints
@@ -49,6 +64,7 @@ __all__ = ["find_fixed_points", "classify_eigenvalues", "newton_polish", "per_in
 
 MARGINAL_TOL = 1e-9
 STALL_EVERY, STALL_GAIN = 25, 1e-3  # L-BFGS stops a start whose q fell < 0.1 % in 25 steps
+PRECISIONS = ("mixed", "double")
 CHUNK = 256  # starts per task: fixed, so results never depend on the number of workers
 
 
@@ -108,73 +124,92 @@ def classify_eigenvalues(eig: np.ndarray, kind: str, tol: float = MARGINAL_TOL):
     return eig, stable, n_unstable, label
 
 
-def _lbfgs(system, X, *, max_iters, q_tol, step0, memory: int = 8):
+def _lbfgs(system, X, *, max_iters, q_tol, step0, memory: int = 8, dtype=np.float64):
     """Vectorised L-BFGS on q = ½|F|² (module docstring, step 1): one search direction per
     start from its own last ``memory`` pairs (two-loop recursion), Armijo backtracking per
     start; the working arrays hold only the starts still running (compacted as they stop).
-    Returns (X, q, |∇q|) for every start."""
-    X = np.array(X, dtype=np.float64)
+    All arithmetic in ``dtype`` (the system must compute in it too). Returns (X, q, |∇q|)
+    for every start."""
+    X = np.array(X, dtype=dtype)
     B, N = X.shape
+    tiny = np.finfo(dtype).tiny
+    rag = system.residual_and_grad
     with np.errstate(all="ignore"):
-        _, q, g = system.residual_and_grad(X)
+        _, q, g = rag(X)
     out_g = np.sqrt(np.einsum("ij,ij->i", g, g))
     idx = np.flatnonzero(np.isfinite(q) & (q > q_tol))
     x, qa, ga = X[idx], q[idx], g[idx]
-    S = np.zeros((idx.size, memory, N))
-    Y = np.zeros((idx.size, memory, N))
-    rho = np.zeros((idx.size, memory))
-    gamma = step0 / np.maximum(np.abs(ga).max(axis=1), 1e-300) if idx.size else np.zeros(0)
+    # curvature pairs slot-major, (memory, starts, N): each slot is one contiguous block
+    S = np.zeros((memory, idx.size, N), dtype=dtype)
+    Y = np.zeros((memory, idx.size, N), dtype=dtype)
+    rho = np.zeros((memory, idx.size), dtype=dtype)
+    gamma = (step0 / np.maximum(np.abs(ga).max(axis=1), tiny)).astype(dtype) if idx.size \
+        else np.zeros(0, dtype=dtype)
     n_pairs = 0
     q_mark = qa.copy()  # q at the last stall check (every STALL_EVERY iterations)
+    fresh = np.ones(idx.size, dtype=bool)  # no curvature pairs yet (or just forgotten)
+    dot = _rowdot
     with np.errstate(all="ignore"):
         for it in range(max_iters):
             if idx.size == 0:
                 break
+            # two-loop recursion: r = H g from the stored pairs, newest first
             r = ga.copy()
-            alpha = np.zeros((idx.size, memory))
             slots = [(it - 1 - j) % memory for j in range(n_pairs)]
+            alpha = {}
             for j in slots:
-                a = rho[:, j] * np.einsum("ij,ij->i", S[:, j], r)
-                alpha[:, j] = a
-                r -= a[:, None] * Y[:, j]
+                a = rho[j] * dot(S[j], r)
+                alpha[j] = a
+                r -= a[:, None] * Y[j]
             r *= gamma[:, None]
             for j in reversed(slots):
-                b = rho[:, j] * np.einsum("ij,ij->i", Y[:, j], r)
-                r += (alpha[:, j] - b)[:, None] * S[:, j]
-            d = -r
-            slope = np.einsum("ij,ij->i", d, ga)
+                r += (alpha[j] - rho[j] * dot(Y[j], r))[:, None] * S[j]
+            d = np.negative(r, out=r)
+            slope = dot(d, ga)
             bad = ~(slope < 0)
             if bad.any():  # not a descent direction: steepest descent
                 d[bad] = -gamma[bad, None] * ga[bad]
-                slope[bad] = np.einsum("ij,ij->i", d[bad], ga[bad])
-            t = np.ones(idx.size)
-            accepted = np.zeros(idx.size, dtype=bool)
-            xn, qn, gn = x.copy(), qa.copy(), ga.copy()
-            todo = np.arange(idx.size)
-            for _ in range(30):
-                xt = x[todo] + t[todo, None] * d[todo]
-                _, qt, gt = system.residual_and_grad(xt)
-                ok = np.isfinite(qt) & (qt <= qa[todo] + 1e-4 * t[todo] * slope[todo])
-                hit = todo[ok]
-                xn[hit], qn[hit], gn[hit] = xt[ok], qt[ok], gt[ok]
-                accepted[hit] = True
-                todo = todo[~ok]
-                if todo.size == 0:
-                    break
-                t[todo] *= 0.25
+                slope[bad] = dot(d[bad], ga[bad])
+            # Armijo backtracking: the full step for every start first, then the rejected ones
+            xn = x + d
+            _, qn, gn = rag(xn)
+            accepted = np.isfinite(qn) & (qn <= qa + 1e-4 * slope)
+            todo = np.flatnonzero(~accepted)
+            if todo.size:
+                xn[todo], qn[todo], gn[todo] = x[todo], qa[todo], ga[todo]
+                t = np.ones(todo.size, dtype=dtype)
+                for _ in range(29):
+                    t *= 0.25
+                    xt = x[todo] + t[:, None] * d[todo]
+                    _, qt, gt = rag(xt)
+                    ok = np.isfinite(qt) & (qt <= qa[todo] + 1e-4 * t * slope[todo])
+                    hit = todo[ok]
+                    xn[hit], qn[hit], gn[hit] = xt[ok], qt[ok], gt[ok]
+                    accepted[hit] = True
+                    todo, t = todo[~ok], t[~ok]
+                    if todo.size == 0:
+                        break
             slot = it % memory
-            s_new = xn - x
-            y_new = gn - ga
-            sy = np.einsum("ij,ij->i", s_new, y_new)
-            yy = np.einsum("ij,ij->i", y_new, y_new)
-            good = accepted & (sy > 1e-300)
-            S[:, slot] = np.where(good[:, None], s_new, 0.0)
-            Y[:, slot] = np.where(good[:, None], y_new, 0.0)
-            rho[:, slot] = np.where(good, 1.0 / np.where(good, sy, 1.0), 0.0)
+            s_new = np.subtract(xn, x, out=S[slot])
+            y_new = np.subtract(gn, ga, out=Y[slot])
+            sy = dot(s_new, y_new)
+            yy = dot(y_new, y_new)
+            good = accepted & (sy > tiny)
+            if not good.all():
+                s_new[~good] = 0.0
+                y_new[~good] = 0.0
+            rho[slot] = np.where(good, 1.0 / np.where(good, sy, 1.0), 0.0)
             gamma = np.where(good, sy / np.where(yy > 0, yy, 1.0), gamma)
             n_pairs = min(n_pairs + 1, memory)
             x, qa, ga = xn, qn, gn
-            done = ~accepted | ~np.isfinite(qn) | (qn <= q_tol)
+            # a failed line search first forgets the curvature pairs (the next step is a
+            # steepest-descent step); failing again from there ends the start
+            lost = ~accepted & ~fresh
+            if lost.any():
+                rho[:, lost] = 0.0
+                gamma[lost] = step0 / np.maximum(np.abs(ga[lost]).max(axis=1), tiny)
+            done = (~accepted & fresh) | ~np.isfinite(qn) | (qn <= q_tol)
+            fresh = lost
             if (it + 1) % STALL_EVERY == 0:
                 # a plateau (a slow point, or a valley too flat to finish): q fell by less
                 # than 0.1 % over the last STALL_EVERY iterations
@@ -183,43 +218,57 @@ def _lbfgs(system, X, *, max_iters, q_tol, step0, memory: int = 8):
             if done.any():
                 fin = idx[done]
                 X[fin], q[fin] = x[done], qa[done]
-                out_g[fin] = np.sqrt(np.einsum("ij,ij->i", ga[done], ga[done]))
+                out_g[fin] = np.sqrt(dot(ga[done], ga[done]))
                 keep = ~done
                 idx, x, qa, ga = idx[keep], x[keep], qa[keep], ga[keep]
-                S, Y, rho, gamma = S[keep], Y[keep], rho[keep], gamma[keep]
-                q_mark = q_mark[keep]
+                S, Y, rho, gamma = S[:, keep], Y[:, keep], rho[:, keep], gamma[keep]
+                q_mark, fresh = q_mark[keep], fresh[keep]
     if idx.size:
         X[idx], q[idx] = x, qa
-        out_g[idx] = np.sqrt(np.einsum("ij,ij->i", ga, ga))
+        out_g[idx] = np.sqrt(dot(ga, ga))
     return X, q, out_g
 
 
+def _rowdot(A, B):
+    """Row-wise dot products of two (M, N) arrays."""
+    return np.einsum("ij,ij->i", A, B)
+
+
 def _newton_step(JF, F):
-    """One Newton step per point: LU solve (least squares when singular)."""
-    from scipy.linalg import LinAlgError, lu_factor, lu_solve
-
-    dx = np.empty_like(F)
-    for i in range(F.shape[0]):
+    """One Newton step per point, ``(∂F/∂x)⁻¹ F``: one batched LAPACK solve (LU with partial
+    pivoting) for all points; a point whose matrix is singular, or whose step is not finite,
+    gets the least-squares step instead."""
+    with np.errstate(all="ignore"):
         try:
-            with np.errstate(all="ignore"):
-                import warnings
-
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error")
-                    dx[i] = lu_solve(lu_factor(JF[i], check_finite=False), F[i],
-                                     check_finite=False)
-        except (LinAlgError, ValueError, RuntimeWarning, Warning):
+            dx = np.linalg.solve(JF, F[..., None])[..., 0]
+            bad = ~np.all(np.isfinite(dx), axis=1)
+        except np.linalg.LinAlgError:  # some matrix exactly singular: one by one
+            dx = np.empty_like(F)
+            bad = np.zeros(F.shape[0], dtype=bool)
+            for i in range(F.shape[0]):
+                try:
+                    dx[i] = np.linalg.solve(JF[i], F[i])
+                    bad[i] = not np.all(np.isfinite(dx[i]))
+                except np.linalg.LinAlgError:
+                    bad[i] = True
+        for i in np.flatnonzero(bad):
             dx[i] = np.linalg.lstsq(JF[i], F[i], rcond=None)[0]
     return dx
 
 
+NEWTON_CHUNK = 64  # points per batched Newton solve (bounds the (B, N, N) Jacobian stack)
+
+
 def newton_polish(system, X, *, max_iters: int = 50):
     """Newton's method ``x ← x − (∂F/∂x)⁻¹ F(x)`` from each row of X (module docstring,
-    step 2); stops per point when the max-norm residual stops decreasing. Returns
+    step 2). A point stops when its max-norm residual stops decreasing, or when its step is
+    below the resolution of float64 (``max|Δx| ≤ 4ε·(1 + max|x|)``: further steps cannot move it,
+    and near a root at 0 they would only walk down through the subnormal numbers). Returns
     ``(X, max_i |F_i|)``."""
     X = np.array(X, dtype=np.float64)
     if X.shape[0] == 0:
         return X, np.zeros(0)
+    eps = np.finfo(np.float64).eps
     with np.errstate(all="ignore"):
         F = system.residual(X)
         res = np.abs(F).max(axis=1)
@@ -227,13 +276,17 @@ def newton_polish(system, X, *, max_iters: int = 50):
         for _ in range(max_iters):
             if active.size == 0:
                 break
-            Xn = X[active] - _newton_step(system.residual_jacobian(X[active]), F[active])
+            dx = np.concatenate([
+                _newton_step(system.residual_jacobian(X[a]), F[a])
+                for a in np.array_split(active, -(-active.size // NEWTON_CHUNK))])
+            Xn = X[active] - dx
             Fn = system.residual(Xn)
             rn = np.abs(Fn).max(axis=1)
             better = np.isfinite(rn) & (rn < res[active])
             idx = active[better]
             X[idx], F[idx], res[idx] = Xn[better], Fn[better], rn[better]
-            active = idx[res[idx] > 0]
+            tiny = np.abs(dx[better]).max(axis=1) <= 4.0 * eps * (1.0 + np.abs(Xn[better]).max(axis=1))
+            active = idx[(res[idx] > 0) & ~tiny]
     return X, res
 
 
@@ -253,9 +306,21 @@ def _merge(X, tol, order=None):
     return np.array(reps, dtype=np.intp)
 
 
-def _optimise_chunk(system, X, max_iters, q_tol, step0):
-    return _lbfgs(system, np.array(X, dtype=np.float64), max_iters=max_iters, q_tol=q_tol,
-                  step0=step0)
+def _optimise_chunk(system, X, max_iters, q_tol, step0, precision="mixed"):
+    """L-BFGS from the starts X; in ``"mixed"`` precision the iterations run on the system's
+    float32 copy when it has one (:meth:`_Base.single_precision`) and q and |∇q| of the end
+    points are then re-evaluated in float64 (the Newton polish and every decision after it
+    are float64)."""
+    low = system.single_precision() if precision == "mixed" else None
+    if low is None:
+        return _lbfgs(system, np.array(X, dtype=np.float64), max_iters=max_iters, q_tol=q_tol,
+                      step0=step0)
+    X32, _, _ = _lbfgs(low, np.asarray(X, dtype=np.float32), max_iters=max_iters,
+                       q_tol=q_tol, step0=step0, dtype=np.float32)
+    X = X32.astype(np.float64)
+    with np.errstate(all="ignore"):
+        _, q, g = system.residual_and_grad(X)
+    return X, q, np.sqrt(_rowdot(g, g))
 
 
 def _sign_fixed_points(net: SignNetwork, starts, n_starts, rng, exact_max_n, workers):
@@ -300,7 +365,8 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
                       certified: bool = False, box=None, max_iters: int = 300,
                       q_tol: float = 1e-12, root_tol: float = 1e-10, merge_tol: float = 1e-3,
                       unique_tol: float = 1e-7, newton_q: float = 1e-6, step0: float = 0.1,
-                      exact_max_n: int = 32,
+                      exact_max_n: int = 32, precision: str = "mixed",
+                      deflation_starts: Optional[int] = None,
                       workers: Optional[int] = 1, scheduler=None, progress: Optional[bool] = False,
                       checkpoint=None, resume: bool = False):
     """Fixed points of ``system`` with their Jacobian eigenvalues and stability.
@@ -327,6 +393,13 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
     merge_tol, unique_tol : relative max-norm distances for merging optimiser end points
         before polishing and for de-duplicating polished roots (module docstring).
     exact_max_n : sign networks up to this N are enumerated exactly.
+    deflation_starts : starts of the second, deflated search (module docstring, step 4;
+        default a quarter of the starts, 0 turns it off).
+    precision : ``"mixed"`` (default): the L-BFGS phase runs in float32 when the system offers
+        it (:class:`RateMap` and :class:`LeakyIntegrator` with tanh, relu, hard_tanh,
+        logistic or linear φ), about twice as fast; its end points are re-evaluated, merged,
+        polished and classified in float64, so the fixed points and their residuals are
+        float64 results either way. ``"double"``: float64 throughout.
     workers, scheduler, progress, checkpoint, resume : the starts are split into tasks of 256
         run by :func:`fplandscape.parallel.run_tasks` (threads locally, or a Dask cluster).
 
@@ -342,12 +415,18 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
     for name, value in (("q_tol", q_tol), ("root_tol", root_tol), ("merge_tol", merge_tol),
                         ("unique_tol", unique_tol), ("newton_q", newton_q), ("step0", step0)):
         check_positive(value, name)
+    if precision not in PRECISIONS:
+        raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if starts is not None:
         starts = check_starts(starts, system.dim)
+    n_total = n_starts if starts is None else int(starts.shape[0])
+    deflation_starts = -(-n_total // 4) if deflation_starts is None else \
+        check_count(deflation_starts, "deflation_starts")
     entries, many = per_input(system, inputs)
     params = {"n_starts": n_starts if starts is None else int(starts.shape[0]),
               "seed": seed_repr(seed), "certified": bool(certified), "max_iters": max_iters,
-              "q_tol": q_tol, "root_tol": root_tol, "unique_tol": unique_tol}
+              "q_tol": q_tol, "root_tol": root_tol, "unique_tol": unique_tol,
+              "precision": precision, "deflation": deflation_starts}
     out = []
     for k, (u, sys_u) in enumerate(entries):
         rng = as_generator(input_seed(seed, k))
@@ -361,7 +440,8 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
                              box=box, max_iters=max_iters, q_tol=q_tol, root_tol=root_tol,
                              merge_tol=merge_tol, unique_tol=unique_tol, step0=step0, workers=workers,
                              scheduler=scheduler, progress=progress, checkpoint=checkpoint,
-                             resume=resume, task_key=k, newton_q=newton_q)
+                             resume=resume, task_key=k, newton_q=newton_q,
+                             precision=precision, deflation_starts=deflation_starts)
         fp.seconds = time.perf_counter() - t0
         out.append(fp)
     return out if many else out[0]
@@ -399,39 +479,145 @@ def _result(system, S, residuals, complete, u, params, slow=None, slow_q=None, c
                        system=system.describe(), params=dict(params), certificate=cert)
 
 
-def _continuous(system, starts, n_starts, rng, u, params, *, certified, box, max_iters, q_tol,
-                root_tol, merge_tol, unique_tol, step0, workers, scheduler, progress, checkpoint,
-                resume, task_key, newton_q):
-    from .tasks import run_start_tasks
+class _Deflated:
+    """The deflated objective of a second search (Farrell, Birkisson & Funke 2015): the residual
+    times the deflation operator ``Π_k (1 + ρ²/|x − r_k|²)`` of the known roots r_k, i.e.
+    ``q̃(x) = q(x) · M(x)``, ``M = Π_k (1 + ρ²/|x − r_k|²)²``. Near a known root F is O(d), so
+    the deflated residual is O(1/d): a pole where q had a zero, so a minimiser of q̃ can only
+    converge to a root not yet known; far from all of them (d ≫ ρ) q̃ ≈ q.
+    ``∇q̃ = M (∇q + q ∇ln M)``, ``∇ln M = −4 Σ_k w_k/((1 + w_k) d_k²) · (x − r_k)``,
+    ``w_k = ρ²/d_k²``. Only ``residual_and_grad`` (what the L-BFGS phase uses) is deflated; the
+    returned F is the system's own."""
 
-    X0 = starts if starts is not None else draw_starts(system, n_starts, rng)
-    tasks = [(system, X0[i:i + CHUNK], max_iters, q_tol, step0)
-             for i in range(0, X0.shape[0], CHUNK)]
-    res = run_start_tasks(_optimise_chunk, tasks, kind="attractors-fixed-points",
-                          system=system, starts=X0, params={"input": task_key, **params},
-                          workers=workers, scheduler=scheduler, progress=progress,
-                          checkpoint=checkpoint, resume=resume, desc="fixed-point starts")
-    X = np.concatenate([r[0] for r in res])
-    q = np.concatenate([r[1] for r in res])
-    gnorm = np.concatenate([r[2] for r in res])
-    finite = np.isfinite(q) & np.all(np.isfinite(X), axis=1)
-    X, q, gnorm = X[finite], q[finite], gnorm[finite]
-    # near-roots (q ≤ newton_q) are merged and polished; the rest are slow points where the
-    # gradient of q vanishes, or unconverged starts (counted)
+    def __init__(self, system, roots, radius: float):
+        self.system, self.roots = system, roots
+        self.radius = float(radius)
+        self.dim = system.dim
+        self._r2 = _rowdot(roots, roots)
+
+    def single_precision(self):
+        low = self.system.single_precision()
+        if low is None:
+            return None
+        return _Deflated(low, self.roots, self.radius)
+
+    def residual_and_grad(self, X):
+        F, q, g = self.system.residual_and_grad(X)
+        R = self.roots
+        # the factor in float64 whatever the system computes in (it is cheap: K ≪ N), the
+        # squared distances to every root by two products (B × K)
+        X64 = np.asarray(X, dtype=np.float64)
+        d2 = _rowdot(X64, X64)[:, None] + self._r2[None, :] - 2.0 * (X64 @ R.T)
+        d2 = np.maximum(d2, np.finfo(np.float64).tiny)
+        w = self.radius * self.radius / d2
+        M = np.exp(2.0 * np.sum(np.log1p(w), axis=1))
+        c = 4.0 * w / ((1.0 + w) * d2)  # ∇ln M = −Σ_k c_k (x − r_k)
+        glog = c @ R - np.sum(c, axis=1)[:, None] * X64
+        M, glog = M.astype(X.dtype), glog.astype(X.dtype)
+        return F, M * q, M[:, None] * (g + q[:, None] * glog)
+
+
+DEFLATION_MAX_ROOTS = 64  # more known roots than this: no deflated search (cost ∝ roots)
+DEFLATION_RADIUS = 0.25   # ρ relative to the length scale of the state space (_spread)
+DEFLATION_CHUNK = 64      # starts per task of the (smaller) deflated search
+
+
+def _spread(system, X0) -> float:
+    """Length scale of the state space: the RMS distance from the centre of a uniform point of
+    the system's box, ``√(Σ_i (hi_i − lo_i)²/12)``, when the box is bounded; otherwise the RMS
+    spread of the starts about their mean."""
+    box = system.box()
+    if box is not None:
+        lo, hi = (np.asarray(b, dtype=float) for b in box)
+        if np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)):
+            return float(np.sqrt(np.sum((hi - lo) ** 2) / 12.0)) or 1.0
+    spread = float(np.sqrt(np.mean(np.sum((X0 - X0.mean(axis=0)) ** 2, axis=1))))
+    return spread if spread > 0 else 1.0
+
+
+def _roots_of(system, X, q, *, newton_q, merge_tol, root_tol, unique_tol):
+    """Fixed points from optimiser end points (module docstring, steps 2–3): the end points
+    with q ≤ newton_q are merged, polished by Newton and kept when they converge; for odd
+    systems the negations are added; duplicates removed. Returns (roots, residuals, indices
+    of the end points whose representative became a root)."""
     near = np.flatnonzero(q <= newton_q)
     reps = near[_merge(X[near], merge_tol, np.argsort(q[near], kind="stable"))]
     Xp, r = newton_polish(system, X[reps])
     is_root = r <= root_tol
-    roots = Xp[is_root]
-    rres = r[is_root]
+    roots, rres = Xp[is_root], r[is_root]
     if system.odd and roots.shape[0]:
         # f(−x) = −f(x): the negation of every root is a root (exactly, rounding is symmetric)
         neg, nres = newton_polish(system, -roots)
         ok = nres <= root_tol
         roots, rres = np.concatenate([roots, neg[ok]]), np.concatenate([rres, nres[ok]])
     keep = _merge(roots, unique_tol, np.argsort(rres, kind="stable"))
-    roots, rres = roots[keep], rres[keep]
-    far = np.setdiff1d(np.arange(q.size), reps[is_root])
+    return roots[keep], rres[keep], reps[is_root]
+
+
+def _end_points(res):
+    X = np.concatenate([r[0] for r in res])
+    q = np.concatenate([r[1] for r in res])
+    gnorm = np.concatenate([r[2] for r in res])
+    return X, q, gnorm, np.isfinite(q) & np.all(np.isfinite(X), axis=1)
+
+
+def _continuous(system, starts, n_starts, rng, u, params, *, certified, box, max_iters, q_tol,
+                root_tol, merge_tol, unique_tol, step0, workers, scheduler, progress, checkpoint,
+                resume, task_key, newton_q, precision, deflation_starts):
+    from .tasks import run_start_tasks
+
+    X0 = starts if starts is not None else draw_starts(system, n_starts, rng)
+    tasks = [(system, X0[i:i + CHUNK], max_iters, q_tol, step0, precision)
+             for i in range(0, X0.shape[0], CHUNK)]
+    run = dict(system=system, workers=workers, scheduler=scheduler, progress=progress,
+               resume=resume)
+    res = run_start_tasks(_optimise_chunk, tasks, kind="attractors-fixed-points", starts=X0,
+                          params={"input": task_key, **params}, checkpoint=checkpoint,
+                          desc="fixed-point starts", **run)
+    X, q, gnorm, finite = _end_points(res)
+    start_of = np.flatnonzero(finite)  # end point → its start
+    X, q, gnorm = X[finite], q[finite], gnorm[finite]
+    tol = dict(newton_q=newton_q, merge_tol=merge_tol, root_tol=root_tol, unique_tol=unique_tol)
+    with single_thread():  # small dense solves: BLAS threads only add contention
+        roots, rres, used = _roots_of(system, X, q, **tol)
+    n_first = roots.shape[0]
+    # second search, from the starts that found no root first, on the objective deflated at
+    # the roots found so far (so the starts cannot fall back onto them)
+    rooted = np.zeros(X0.shape[0], dtype=bool)
+    rooted[start_of[used]] = True
+    picks = np.concatenate([np.flatnonzero(~rooted), np.flatnonzero(rooted)])[:deflation_starts]
+    params = {**params, "deflation_starts": 0, "deflation_new_roots": 0}
+    if picks.size and 0 < n_first <= DEFLATION_MAX_ROOTS:
+        defl = _Deflated(system, roots, DEFLATION_RADIUS * _spread(system, X0))
+        tasks = [(defl, X0[picks[i:i + DEFLATION_CHUNK]], max_iters, q_tol, step0, precision)
+                 for i in range(0, picks.size, DEFLATION_CHUNK)]
+        ck = checkpoint if checkpoint in (None, False, True) else \
+            os.path.join(os.fspath(checkpoint), "deflation")
+        res = run_start_tasks(
+            _optimise_chunk, tasks, kind="attractors-fixed-points-deflation",
+            starts=X0[picks], checkpoint=ck, desc="deflated starts",
+            params={"input": task_key, **params, "roots": parallel.array_digest(roots)}, **run)
+        X2, _, _, ok2 = _end_points(res)
+        X2 = X2[ok2]
+        with np.errstate(all="ignore"):
+            _, q2, _ = system.residual_and_grad(X2)
+        with single_thread():  # few end points get near a root: a wider Newton gate
+            new, nres, _ = _roots_of(system, X2, q2, **{**tol, "newton_q": 100.0 * newton_q})
+        both = np.concatenate([roots, new])
+        allres = np.concatenate([rres, nres])
+        keep = _merge(both, unique_tol, np.arange(both.shape[0]))  # the first search's first
+        roots, rres = both[keep], allres[keep]
+        params.update(deflation_starts=int(picks.size),
+                      deflation_new_roots=int(roots.shape[0] - n_first))
+    with single_thread():
+        return _polish_and_classify(system, X, q, gnorm, finite, used, roots, rres, u, params,
+                                    certified=certified, box=box, q_tol=q_tol,
+                                    merge_tol=merge_tol, newton_q=newton_q)
+
+
+def _polish_and_classify(system, X, q, gnorm, finite, used, roots, rres, u, params, *,
+                         certified, box, q_tol, merge_tol, newton_q):
+    far = np.setdiff1d(np.arange(q.size), used)
     Fc = np.sqrt(2.0 * np.maximum(q[far], 0.0))
     slow_mask = (gnorm[far] <= 1e-6 * (1.0 + Fc)) & (q[far] > q_tol)
     slow = X[far][slow_mask]

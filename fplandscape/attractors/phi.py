@@ -127,8 +127,15 @@ def _tanh_d(z):
     return 1.0 - t * t
 
 
+def _floats(z):
+    """z as a float array: float32 stays float32 (the mixed-precision optimiser), anything
+    else becomes float64."""
+    z = np.asarray(z)
+    return z if z.dtype in (np.float32, np.float64) else z.astype(np.float64)
+
+
 def _logistic(z):
-    z = np.asarray(z, dtype=np.float64)
+    z = _floats(z)
     # 1/(1+e^{-z}) without overflow for large negative z
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -144,7 +151,8 @@ def _relu(z):
 
 
 def _relu_d(z):
-    return (np.asarray(z) > 0).astype(np.float64)
+    z = _floats(z)
+    return (z > 0).astype(z.dtype)
 
 
 def _hard_tanh(z):
@@ -152,15 +160,16 @@ def _hard_tanh(z):
 
 
 def _hard_tanh_d(z):
-    return (np.abs(np.asarray(z)) < 1.0).astype(np.float64)
+    z = _floats(z)
+    return (np.abs(z) < 1.0).astype(z.dtype)
 
 
 def _linear(z):
-    return np.asarray(z, dtype=np.float64) * 1.0
+    return _floats(z) * 1.0
 
 
 def _linear_d(z):
-    return np.ones_like(np.asarray(z, dtype=np.float64))
+    return np.ones_like(_floats(z))
 
 
 _PHI = {

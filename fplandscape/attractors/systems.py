@@ -33,6 +33,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from .. import model
 from ..errors import InputError, check_positive
 from ..model import as_couplings
 from .phi import Activation, get_phi
@@ -40,6 +41,8 @@ from .phi import Activation, get_phi
 __all__ = ["SignNetwork", "RateMap", "LeakyIntegrator", "System", "as_batch", "ODD_PHI"]
 
 ODD_PHI = ("tanh", "hard_tanh", "linear", "langevin")
+# activations whose NumPy code keeps float32 arrays float32 (the mixed-precision optimiser)
+SINGLE_PRECISION_PHI = ("tanh", "relu", "hard_tanh", "logistic", "linear")
 
 
 def _vector(value, n: int, name: str) -> np.ndarray:
@@ -95,6 +98,11 @@ class _Base:
     discrete_states: bool = False
     input: Optional[np.ndarray] = None
     dt: float = 1.0  # integration step of flows (RK4); 1 step for maps
+
+    def single_precision(self):
+        """A float32 copy computing ``residual_and_grad`` in float32 (for the first, inexact
+        phase of the fixed-point search), or None when the system has none."""
+        return None
 
     # -- to be provided ------------------------------------------------------------------
     def rhs(self, X):  # pragma: no cover - abstract
@@ -197,7 +205,8 @@ class SignNetwork(_Base):
     ``update="sync"`` updates every unit at once (a map on {±1}^N); ``"async"`` sweeps the units
     one at a time in ``order`` (default 0..N−1), each seeing the latest states — one sweep is one
     step of the map. Fixed points are strict: ``s_i (Σ_j J_ij s_j + b_i) > 0`` for every i; the
-    two update rules have the same strict fixed points.
+    two update rules have the same strict fixed points. Every sign (update and predicate) is
+    that of the exact field of the stored numbers (:func:`fplandscape.model.field_signs`).
     """
 
     kind = "map"
@@ -222,14 +231,21 @@ class SignNetwork(_Base):
         return S @ self.J.T + self.b
 
     def rhs(self, X):
+        # signs of the exact fields of the stored numbers (model.field_signs: the float sign
+        # outside the rounding band of 0, an exact sum inside it), sign(0) = +1
         S, single = as_batch(X, self.dim)
         if self.update == "sync":
-            out = np.where(S @ self.J.T + self.b >= 0, 1.0, -1.0)
+            sig = model.field_signs(self.J, S, bias=self.b)
+            out = np.where(sig >= 0, 1.0, -1.0)
         else:
             out = S.copy()
+            bands = model.field_bands(self.J, self.b)
             for i in self.order:
-                h = out @ self.J[i] + self.b[i]
-                out[:, i] = np.where(h >= 0, 1.0, -1.0)
+                with np.errstate(over="ignore", invalid="ignore"):  # decided exactly below
+                    h = out @ self.J[i] + self.b[i]
+                sig = model.field_signs(self.J[i:i + 1], out, h[:, None], bias=self.b[i:i + 1],
+                                        bands=bands[i:i + 1])
+                out[:, i] = np.where(sig[:, 0] >= 0, 1.0, -1.0)
         return out[0] if single else out
 
     def jacobian(self, X):
@@ -237,9 +253,10 @@ class SignNetwork(_Base):
         return np.zeros((S.shape[0], self.dim, self.dim))
 
     def is_fixed_point(self, S):
-        """Strict predicate ``s_i h_i > 0`` for all i (one state → bool, batch → bool array)."""
+        """Strict predicate ``s_i h_i > 0`` for all i, decided exactly on the stored numbers
+        (:func:`fplandscape.model.field_signs`; one state → bool, batch → bool array)."""
         S, single = as_batch(S, self.dim)
-        ok = np.all(S * self.fields(S) > 0, axis=1)
+        ok = np.all(S * model.field_signs(self.J, S, bias=self.b) > 0, axis=1)
         return bool(ok[0]) if single else ok
 
     def box(self):
@@ -272,8 +289,6 @@ class RateMap(_Base):
     def odd(self) -> bool:
         return self.phi.name in ODD_PHI and not np.any(self.b)
 
-    def preactivation(self, X):
-        return self.gain * (X @ self.W.T + self.b)
 
     def rhs(self, X):
         X, single = as_batch(X, self.dim)
@@ -296,9 +311,29 @@ class RateMap(_Base):
 
     def residual_and_grad(self, X):
         fa, da = self.phi.f_and_df(self.preactivation(X))
-        F = fa - X
-        d = self.gain * da
-        return F, 0.5 * np.einsum("ij,ij->i", F, F), (F * d) @ self.W - F
+        F = np.subtract(fa, X, out=fa)
+        if self.gain != 1.0:
+            da *= self.gain
+        G = np.multiply(F, da, out=da) @ self.W
+        return F, 0.5 * np.einsum("ij,ij->i", F, F), np.subtract(G, F, out=G)
+
+    def preactivation(self, X):
+        Z = X @ self.W.T
+        if np.any(self.b):
+            Z += self.b
+        if self.gain != 1.0:
+            Z *= self.gain
+        return Z
+
+    def single_precision(self):
+        if self.phi.name not in SINGLE_PRECISION_PHI:
+            return None
+        low = object.__new__(RateMap)
+        low.__dict__.update(self.__dict__)
+        low.W = self.W.astype(np.float32)
+        low.b = self.b.astype(np.float32)
+        low.U = None
+        return low
 
     def box(self):
         if not self.phi.bounded:
@@ -369,6 +404,16 @@ class LeakyIntegrator(_Base):
         fx, d = self.phi.f_and_df(X)
         F = (-X + fx @ self.W.T + self.I) / self.tau
         return F, 0.5 * np.einsum("ij,ij->i", F, F), ((F @ self.W) * d - F) / self.tau
+
+    def single_precision(self):
+        if self.phi.name not in SINGLE_PRECISION_PHI:
+            return None
+        low = object.__new__(LeakyIntegrator)
+        low.__dict__.update(self.__dict__)
+        low.W = self.W.astype(np.float32)
+        low.I = self.I.astype(np.float32)
+        low.U = None
+        return low
 
     def box(self):
         if not self.phi.bounded:

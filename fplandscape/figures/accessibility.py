@@ -88,14 +88,24 @@ def _acc_plot(rows: list):
         runs = rr[0]["runs"] * rr[0].get("networks", 1)
         a.errorbar([r["jd"] for r in rr], [r["p_reach"] for r in rr],
                    yerr=[r["p_reach_se"] or 0 for r in rr], ls=ls, marker="o", ms=2.5,
-                   color=colors[n], label=f"{rule}, N = {n} ({runs} runs)")
+                   color=colors[n], label=f"{rule}, N = {n} ({runs} runs)", elinewidth=0.8)
         ok = [r for r in rr if r["median_sweeps"] is not None]
         b.plot([r["jd"] for r in ok], [r["median_sweeps"] for r in ok], ls=ls, marker="o",
                ms=2.5, color=colors[n])
     a.set_xlabel("self-coupling $J_D$")
     a.set_ylabel("P(reach a fixed point)")
     a.set_title("(a) accessibility")
-    a.legend(loc="lower right", fontsize=5.5)
+    # one legend for the colours (N) and one for the line styles (rule), below panels (a)–(b),
+    # so that no legend sits on the data
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colors[n], lw=1.4, label=f"N = {n}") for n in ns]
+    for rule in sorted({r["rule"] for r in cells}):
+        runs = sorted({r["runs"] * r.get("networks", 1) for r in cells if r["rule"] == rule})
+        handles.append(Line2D([], [], color="0.25", lw=1.4, ls=RULE_STYLE.get(rule, "-"),
+                              label=f"{rule} ({'/'.join(map(str, runs))} runs)"))
+    fig.legend(handles=handles, loc="outside lower left", ncol=min(len(handles), 7),
+               fontsize=7.5, handlelength=2.4)
     b.set_yscale("log")
     b.set_xlabel("self-coupling $J_D$")
     b.set_ylabel("median sweeps (successful runs)")
@@ -116,9 +126,11 @@ def _acc_plot(rows: list):
                    label=f"{rule}: $J_{{50}}(\\infty)$ = {ext[0]['j50']:.2f} ± "
                          f"{ext[0]['j50_err'] or 0:.2f}")
     crit = [r for r in rows if r["kind"] == "critical" and r["jd"] is not None]
-    grays = series_colors(max(len(crit), 1), "Greys")
-    for r, col in zip(sorted(crit, key=lambda r: r["jd"]), grays):
-        c.axhline(r["jd"], color=col, lw=0.9, ls=":",
+    # dark greys and distinct dash patterns: each theory line visible, each legend handle too
+    styles = [(0, (1, 1.5)), (0, (4, 1.5)), (0, (4, 1.5, 1, 1.5)), (0, (8, 2))]
+    for i, r in enumerate(sorted(crit, key=lambda r: r["jd"])):
+        c.axhline(r["jd"], color=("0.15", "0.35", "0.5")[i % 3], lw=1.1,
+                  ls=styles[i % len(styles)],
                   label=f"theory $J_D^{{{r['criterion']}}}$ = {r['jd']:.3g}")
     c.set_xlabel("$N^{-1/2}$")
     c.set_ylabel("threshold $J_{50}$")

@@ -102,6 +102,8 @@ def _scan(ax, rows, color, test_label, train_label):
 
 
 def plot(rows: list):
+    from matplotlib.lines import Line2D
+
     fig, (a, b, c, d) = new_figure(2, 2)
     ep = [r for r in rows if r["panel"] == "epochs" and r["series"] == "rule"]
     hs = sorted({r["hidden"] for r in ep})
@@ -120,9 +122,18 @@ def plot(rows: list):
                 a.axhline(bb[0]["test_accuracy"], color=colors[h], ls=ls, lw=0.8,
                           label=f"H = {h}, {kind.replace('-', ' ')} (test)")
     a.set_xlabel("epoch")
-    a.set_ylabel("accuracy")
+    a.set_ylabel("accuracy (baselines: test)")
+    a.set_ylim(0, 1)  # accuracies on one honest scale in every panel
     a.set_title(f"(a) training ({data})")
-    a.legend(loc="lower right", fontsize=5.0)
+    # colour = hidden width, line style = what is measured: one short legend
+
+    handles = [Line2D([], [], color=colors[h], lw=1.4, label=f"H = {h}") for h in hs]
+    handles += [Line2D([], [], color="0.3", ls=ls, lw=1.1, label=lab) for ls, lab in
+                (("-", "test"), (":", "train"), ("--", "random recurrent"),
+                 ("-.", "random features"))]
+    a.legend(handles=handles, loc="lower right", fontsize=6.5, ncol=2, columnspacing=1.0,
+             handlelength=1.8)
+    a.set_xlim(left=0)
     jd = sorted((r for r in rows if r["panel"] == "jd"), key=lambda r: r["value"])
     _scan(b, jd, "tab:blue", f"test, H = {jd[0]['hidden'] if jd else '?'}", "train")
     crit = {r["criterion"]: r["jd"] for r in rows if r["panel"] == "critical"}
@@ -131,7 +142,7 @@ def plot(rows: list):
     b.set_xlabel("self-coupling $J_D$")
     b.set_ylabel("final accuracy")
     b.set_title("(b) one module: accuracy vs $J_D$")
-    b.legend(loc="lower right", fontsize=5.0)
+    b.legend(loc="lower right", fontsize=6.5)
     lam_rows = [r for r in rows if r["panel"] == "lambda"]
     for series, color in (("spec wiring", "tab:green"), (REFERENCE_WIRING, "tab:purple")):
         # rows written before the two wirings existed carry series "rule" (spec wiring)
@@ -148,7 +159,19 @@ def plot(rows: list):
     c.set_xlabel("inter-module coupling $\\lambda$")
     c.set_ylabel("final accuracy")
     c.set_title("(c) two modules at $J_D = 0$")
-    c.legend(loc="upper left", fontsize=5.0)
+    # colour = wiring; filled solid = test, open dotted = train (as in panel b)
+    short = {"spec wiring": "spec wiring", REFERENCE_WIRING: "skip, p = 0.85"}
+    handles = [Line2D([], [], color=col, marker="o", lw=1.4, label=short[lab]) for lab, col in
+               (("spec wiring", "tab:green"), (REFERENCE_WIRING, "tab:purple"))
+               if any(r["series"] == lab or (lab == "spec wiring" and r["series"] == "rule")
+                      for r in lam_rows)]
+    handles += [Line2D([], [], color="0.3", marker="o", label="test"),
+                Line2D([], [], color="0.3", marker="s", mfc="none", ls=":", label="train")]
+    if one:
+        handles.append(Line2D([], [], color="grey", ls="--", lw=0.8,
+                              label="1 module, $J_D$ = 0.5"))
+    c.legend(handles=handles, loc="upper left", fontsize=6.5, ncol=2, columnspacing=1.0,
+             handlelength=1.8)
     cap = [r for r in rows if r["panel"] == "capacity"]
     Ls = sorted({r["layers"] for r in cap})
     lc = dict(zip(Ls, series_colors(len(Ls), "plasma")))
@@ -160,8 +183,13 @@ def plot(rows: list):
                color=lc[L], mfc="none", label=f"L = {L}, recalled")
     d.set_xlabel("load $\\alpha = P/(L H)$")
     d.set_ylabel("fraction of associations")
+    d.set_ylim(0, 1.05)
     d.set_title(f"(d) capacity, H = {cap[0]['hidden'] if cap else '?'} per module")
-    d.legend(loc="lower left", fontsize=5.5)
+    handles = [Line2D([], [], color=lc[L], lw=1.4, label=f"L = {L}") for L in Ls]
+    handles += [Line2D([], [], color="0.3", marker="o", label="stored"),
+                Line2D([], [], color="0.3", marker="s", mfc="none", ls=":", label="recalled")]
+    d.legend(handles=handles, loc="lower center", fontsize=6.0, ncol=5, handlelength=1.6,
+             columnspacing=0.8, borderaxespad=0.2)
     return fig
 
 

@@ -9,6 +9,7 @@ import csv
 import json
 import math
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +17,25 @@ import numpy as np
 from .errors import InputError
 
 
+def _probe_error(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
 def check_writable(path) -> Path:
-    """Return ``path`` as a Path if a file can be created there, else raise InputError."""
-    p = Path(path)
+    """Return ``path`` as a Path if a file can be written there, else raise InputError.
+
+    The check is real, not only permission bits (which do not stop root, and say nothing of
+    /proc, /sys or read-only file systems): an existing regular file is opened for appending
+    (its content untouched), a missing one is created and removed again."""
+    if not str(path).strip():
+        raise InputError("output path is empty")
+    try:
+        return _check_writable(Path(path))
+    except OSError as exc:  # e.g. a name too long, a loop of symbolic links
+        raise InputError(f"cannot write {str(path)!r}: {_probe_error(exc)}") from None
+
+
+def _check_writable(p: Path) -> Path:
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
         raise InputError(f"output path {str(p)!r} is a directory, expected a file name")
@@ -28,7 +45,49 @@ def check_writable(path) -> Path:
         raise InputError(f"cannot write {str(p)!r}: {str(parent)!r} is a file, not a directory")
     if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
         raise InputError(f"cannot write {str(p)!r}: permission denied")
+    try:
+        if p.exists():
+            if p.is_file():
+                with open(p, "ab"):
+                    pass
+        else:
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.close(fd)
+            os.unlink(p)
+    except OSError as exc:
+        raise InputError(f"cannot write {str(p)!r}: {_probe_error(exc)}") from None
     return p
+
+
+def check_dir_writable(path, what: str = "output directory") -> Path:
+    """Return ``path`` as a Path if files can be written in it (it exists as a directory, or can
+    be created), else InputError; creates nothing (a probe file or directory is removed)."""
+    if not str(path).strip():
+        raise InputError(f"{what} path is empty")
+    try:
+        return _check_dir_writable(Path(path), what)
+    except OSError as exc:
+        raise InputError(f"cannot create {what} {str(path)!r}: {_probe_error(exc)}") from None
+
+
+def _check_dir_writable(d: Path, what: str) -> Path:
+    if d.exists() and not d.is_dir():
+        raise InputError(f"cannot create {what} {str(d)!r}: a file is in the way")
+    base = d
+    while not base.exists():  # the nearest existing ancestor
+        if base.parent == base:
+            break
+        base = base.parent
+    if base.exists() and not base.is_dir():
+        raise InputError(f"cannot create {what} {str(d)!r}: {str(base)!r} is a file, not a "
+                         "directory")
+    try:
+        probe = tempfile.mkdtemp(prefix=".fplandscape-probe-", dir=base)
+        os.rmdir(probe)
+    except OSError as exc:
+        verb = "write into" if base == d else "create"
+        raise InputError(f"cannot {verb} {what} {str(d)!r}: {_probe_error(exc)}") from None
+    return d
 
 
 def check_readable(path, what: str) -> Path:

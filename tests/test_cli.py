@@ -287,6 +287,30 @@ def test_csv_bad_directory_fails_before_computing(capsys, monkeypatch, tmp_path)
     rc, _, err = run(capsys, "theory", "critical", "--criterion", "energetic", "--evidence",
                      tmp_path / "missing" / "ev.csv")
     assert rc == 2 and err.startswith("error:")
+    # permission bits do not stop root: the check really creates (and removes) the file
+    if os.path.isdir("/proc"):
+        rc, out, err = run(capsys, "theory", "entropy", "--jd", 0.1, "--csv", "/proc/s.csv")
+        assert rc == 2 and "cannot write '/proc/s.csv'" in err and out == ""
+    with pytest.raises(AssertionError, match="computation started"):  # a good path passes
+        main(["theory", "entropy", "--jd", "0.1", "--csv", str(tmp_path / "ok.csv")])
+    assert not (tmp_path / "ok.csv").exists()  # and the probe left nothing behind
+
+
+def test_size_limits_are_refused_at_parse_time(capsys, monkeypatch):
+    import fplandscape.theory as theory
+
+    def boom(*a, **k):
+        raise AssertionError("computation started before the sizes were checked")
+
+    monkeypatch.setattr(theory, "annealed_entropy", boom)
+    rc, out, err = run(capsys, "theory", "entropy", "--jd", "0:1:1000000000000")
+    assert rc == 2 and "NUM must be ≤ 100000 (got 1000000000000)" in err and out == ""
+    rc, out, err = run(capsys, "theory", "moments", "--n", "1e12", "--jd", 0.1)
+    assert rc == 2 and err.startswith("error: --n must be ≤ 20000 (got 1000000000000)")
+    rc, out, err = run(capsys, "theory", "moments", "--n", "2.5", "--jd", 0.1)
+    assert rc == 2 and "not an integer" in err
+    rc, out, _ = run(capsys, "theory", "entropy", "--help")
+    assert rc == 0 and "at most 100000 points" in out
 
 
 @pytest.mark.parametrize("argv", [

@@ -5,7 +5,11 @@ Groups live in their own modules, each exposing ``register(subparsers)``; a subc
 ``fplandscape/cli/<group>.py`` and append it to :data:`GROUPS`.
 
 Exit status: 0 success; 2 bad input (``error: <message>`` on stderr, never a traceback);
-1 other failure (e.g. an I/O error); 130 interrupted.
+1 other failure (e.g. an I/O error, or memory exhausted); 130 interrupted. Bad input is refused
+before any work: option values when the command line is parsed (types, choices and the size
+limits of :data:`fplandscape.cli.common.OPTION_LIMITS`, tagged by
+:func:`~fplandscape.cli.common.apply_limits`), output paths by
+:func:`~fplandscape.cli.common.check_outputs`, the rest by each handler before it computes.
 """
 from __future__ import annotations
 
@@ -29,11 +33,13 @@ def build_parser() -> common.ArgumentParser:
         prog="fplandscape",
         description="Fixed points of random binary recurrent networks: analytic theory and "
                     "reproduction of the study's results.",
-        epilog="Run 'fplandscape <command> --help' for the options of a command.")
+        epilog="Run 'fplandscape <command> --help' for the options of a command. "
+               "Size limits (every command): " + common.limits_text() + ".")
     parser.add_argument("--version", action="version", version=f"fplandscape {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for group in GROUPS:
         group.register(subparsers)
+    common.apply_limits(parser)
     return parser
 
 
@@ -63,6 +69,12 @@ def main(argv=None) -> int:
         return int(result or 0)
     except (InputError, ConvergenceError, ValueError) as exc:
         return _error(exc)
+    except OverflowError as exc:  # a number out of range that no check caught
+        return _error(f"number out of range: {exc}")
+    except MemoryError:
+        print("error: out of memory; use smaller sizes (see 'fplandscape --help' for the "
+              "limits)", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

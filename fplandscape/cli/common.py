@@ -9,7 +9,14 @@ Conventions every subcommand follows:
   computation (:func:`check_outputs`, called by :func:`fplandscape.cli.main`).
 * Parameter options taking several values accept a list (``--jd 0.1 0.2``) and the range form
   ``START:STOP:NUM`` meaning ``numpy.linspace(START, STOP, NUM)`` (``--jd 0:1:21``). A range
-  starting with a minus sign must be attached with ``=`` (``--eta=-1:1:5``).
+  starting with a minus sign must be attached with ``=`` (``--eta=-1:1:5``). A list or range
+  has at most :data:`~fplandscape.errors.MAX_GRID_POINTS` points, and so has the whole
+  parameter grid (:func:`grid`).
+* Integer options accept exact integers only: ``200``, ``1e5`` or ``2.0e3`` (integral values in
+  any notation), not ``1.5``, ``nan`` or ``inf`` (:func:`integer`, used for every ``type=int``).
+* Count-like options (``--samples``, ``--runs``, ``--epochs``, ``--n``, …) have the upper limits
+  of :data:`fplandscape.errors.COUNT_LIMITS` (:data:`OPTION_LIMITS`), stated in their ``--help``
+  and checked when the command line is parsed, before any work.
 """
 from __future__ import annotations
 
@@ -18,12 +25,13 @@ import itertools
 import math
 import sys
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
 from .. import tables
 from .._version import __version__
-from ..errors import InputError
+from ..errors import (COUNT_LIMITS, MAX_GRID_POINTS, MAX_NEURONS, InputError, show_count)
 from ..provenance import run_info
 
 # --------------------------------------------------------------------------------------------
@@ -38,12 +46,86 @@ class CLIError(Exception):
         self.prog = prog
 
 
+#: Upper limit of each count-like option, by ``dest`` (:data:`fplandscape.errors.COUNT_LIMITS`
+#: plus the numbers of neurons ``--n``). Applied to every subcommand by :func:`apply_limits`.
+OPTION_LIMITS = {**COUNT_LIMITS, "n": MAX_NEURONS}
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse parser whose usage errors raise :class:`CLIError` instead of exiting, so that
-    :func:`fplandscape.cli.main` reports every error the same way."""
+    :func:`fplandscape.cli.main` reports every error the same way. ``type=int`` means the
+    strict :func:`integer`; options tagged by :func:`apply_limits` are checked against their
+    limit as soon as the command line is parsed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register("type", int, integer)  # shared with argument groups and subparsers
 
     def error(self, message):
         raise CLIError(message, prog=self.prog)
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, rest = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            limit = getattr(action, "limit", None)
+            value = getattr(namespace, action.dest, None) if limit is not None else None
+            for v in (value if isinstance(value, list) else [value]):
+                if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > limit:
+                    self.error(f"{'/'.join(action.option_strings)} must be ≤ {limit} "
+                               f"(got {show_count(int(v))})")
+        return namespace, rest
+
+
+def apply_limits(parser, limits=None) -> None:
+    """Tag every option of ``parser`` and of its subcommands whose ``dest`` has a limit in
+    ``limits`` (default :data:`OPTION_LIMITS`) and state the limit in its help text."""
+    limits = OPTION_LIMITS if limits is None else limits
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                apply_limits(sub, limits)
+        elif action.option_strings and action.dest in limits and action.nargs != 0:
+            action.limit = limits[action.dest]
+            if action.help and action.help is not argparse.SUPPRESS:
+                action.help = f"{action.help}; at most {action.limit}"
+            elif action.help is None:
+                action.help = f"at most {action.limit}"
+
+
+def limits_text() -> str:
+    """The size limits, readable (for the top-level ``--help``)."""
+    from .. import errors
+
+    items = [("--n, --hidden, --k (neurons)", errors.MAX_NEURONS),
+             ("--samples", errors.MAX_SAMPLES),
+             ("--runs, --networks, --starts", errors.MAX_RUNS),
+             ("--max-sweeps, --sweeps, --steps, --transient, --max-iter", errors.MAX_STEPS),
+             ("--epochs", errors.MAX_EPOCHS), ("--bootstrap", errors.MAX_BOOTSTRAP),
+             ("--layers", errors.MAX_LAYERS),
+             ("--batch, --train-size, --test-size", errors.MAX_EXAMPLES),
+             ("--workers", errors.MAX_WORKERS),
+             ("points of a value list, range or parameter grid", errors.MAX_GRID_POINTS)]
+    return "; ".join(f"{what} ≤ {limit}" for what, limit in items)
+
+
+def integer(token: str) -> int:
+    """argparse ``type`` for one exact integer: ``12``, ``-3``, ``1e5``, ``2.0e3`` (an integral
+    value in any decimal notation); not ``1.5``, ``nan``, ``inf`` or ``0x10``. Values of more than
+    1000 digits are refused outright (no huge integer is ever built)."""
+    try:
+        d = Decimal(token.strip())
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not an integer: {token!r}") from None
+    if not d.is_finite():
+        raise argparse.ArgumentTypeError(f"not an integer: {token!r}")
+    if d and d.adjusted() > 1000:
+        raise argparse.ArgumentTypeError(f"integer out of range: {token!r}")
+    if d != d.to_integral_value():
+        raise argparse.ArgumentTypeError(f"not an integer: {token!r}")
+    return int(d)
+
+
+integer.__name__ = "integer"
 
 
 def add_output_options(parser, *, csv_help=None):
@@ -103,12 +185,26 @@ def output_paths(parser, *names):
     parser.set_defaults(_output_paths=tuple(names))
 
 
+def output_dirs(parser, *names):
+    """Declare extra output-directory options (attribute names) that :func:`check_outputs` must
+    validate before computing, besides ``--checkpoint``."""
+    parser.set_defaults(_output_dirs=tuple(names))
+
+
 def check_outputs(args):
-    """Check every output path of a parsed command line before any computation."""
+    """Check every output path of a parsed command line before any computation: the files
+    ``--csv`` and those declared by :func:`output_paths` can be written
+    (:func:`fplandscape.tables.check_writable`, a real probe), the directories ``--checkpoint``
+    and those declared by :func:`output_dirs` can be created or written into
+    (:func:`fplandscape.tables.check_dir_writable`)."""
     for name in ("csv",) + tuple(getattr(args, "_output_paths", ())):
         path = getattr(args, name, None)
         if path is not None:
             tables.check_writable(path)
+    for name in ("checkpoint",) + tuple(getattr(args, "_output_dirs", ())):
+        path = getattr(args, name, None)
+        if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__"):
+            tables.check_dir_writable(path, f"--{name.replace('_', '-')} directory")
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,12 +232,15 @@ def parse_values(token: str, *, allow_inf: bool = False) -> list[float]:
         raise argparse.ArgumentTypeError(f"range {token!r} must have the form START:STOP:NUM")
     start, stop = _float(parts[0]), _float(parts[1])
     try:
-        num = int(parts[2])
-    except ValueError:
+        num = integer(parts[2])
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
             f"range {token!r}: NUM must be a positive integer, got {parts[2]!r}") from None
     if num < 1:
         raise argparse.ArgumentTypeError(f"range {token!r}: NUM must be at least 1, got {num}")
+    if num > MAX_GRID_POINTS:
+        raise argparse.ArgumentTypeError(f"range {token!r}: NUM must be ≤ {MAX_GRID_POINTS} "
+                                         f"(got {show_count(num)})")
     return [float(v) for v in np.linspace(start, stop, num)]
 
 
@@ -155,6 +254,8 @@ float_values.__name__ = "number"
 
 def int_values(token: str) -> list[int]:
     """argparse ``type`` for integer values (list, or a range whose points are integers)."""
+    if ":" not in token:
+        return [integer(token)]  # exact, whatever its size (a float would round above 2^53)
     out = []
     for v in parse_values(token):
         if v != int(v):
@@ -194,7 +295,8 @@ class _Flatten(argparse.Action):
 def add_values(parser, *flags, kind=float_values, required=False, default=None, metavar="X",
                help=None):
     """Add an option taking one or more values (list or ``START:STOP:NUM`` range form)."""
-    text = (help or "") + " (several values or START:STOP:NUM allowed)"
+    text = (help or "") + (f" (several values or START:STOP:NUM allowed, at most "
+                           f"{MAX_GRID_POINTS} points)")
     return parser.add_argument(*flags, nargs="+", type=kind, action=_Flatten, required=required,
                                default=default, metavar=metavar, help=text)
 
@@ -202,6 +304,11 @@ def add_values(parser, *flags, kind=float_values, required=False, default=None, 
 def grid(**values) -> list[dict]:
     """Cartesian product of named value lists, in the order given, as a list of dicts."""
     names = list(values)
+    size = math.prod(len(values[n]) for n in names)
+    if size > MAX_GRID_POINTS:
+        raise InputError(f"the parameter grid has {size} points ("
+                         + " x ".join(f"{len(values[n])} {n}" for n in names)
+                         + f"); at most {MAX_GRID_POINTS}")
     return [dict(zip(names, combo)) for combo in itertools.product(*(values[n] for n in names))]
 
 

@@ -13,6 +13,7 @@ import argparse
 import numpy as np
 
 from .. import model
+from ..errors import MAX_GRID_POINTS
 from ..provenance import run_info
 from ..sim import accessibility as acc
 from ..sim.dynamics import anneal, run_dynamics
@@ -128,8 +129,8 @@ def _n_token(token: str) -> list:
     out = []
     for t in _split(token):
         try:
-            v = int(t)
-        except ValueError:
+            v = common.integer(t)
+        except argparse.ArgumentTypeError:
             raise argparse.ArgumentTypeError(f"not an integer number of neurons: {t!r}") from None
         if v < 1:
             raise argparse.ArgumentTypeError(f"N must be a positive integer, got {v}")
@@ -159,9 +160,11 @@ def _jd_token(token: str) -> list:
             raise argparse.ArgumentTypeError(f"range {t!r}: STEP must be positive")
         if stop < start:
             raise argparse.ArgumentTypeError(f"range {t!r}: STOP must be >= START")
-        count = int(np.floor((stop - start) / step + 1e-9)) + 1
-        if count > 100000:
-            raise argparse.ArgumentTypeError(f"range {t!r} has too many points ({count})")
+        count = np.floor((stop - start) / step + 1e-9) + 1  # a float: may be huge or inf
+        if not count <= MAX_GRID_POINTS:
+            raise argparse.ArgumentTypeError(f"range {t!r} has too many points "
+                                             f"({count:.6g}; at most {MAX_GRID_POINTS})")
+        count = int(count)
         out += [float(round(start + i * step, 12)) for i in range(count)]
     return out
 
@@ -246,6 +249,9 @@ def run_accessibility_cmd(args) -> Output:
     require(len(set(args.n)) == len(args.n), f"--n has repeated values: {args.n}")
     require(len(set(args.jd)) == len(args.jd), f"--jd has repeated values: {args.jd}")
     rules = _rules(args.rules)
+    cells = len(args.n) * len(args.jd) * len(rules)
+    require(cells <= MAX_GRID_POINTS, f"{cells} cells (N, J_D, algorithm) are too many; at most "
+                                      f"{MAX_GRID_POINTS}")
     res = acc.accessibility_scan(args.n, args.jd, rules, runs=args.runs, networks=args.networks,
                                  max_sweeps=args.max_sweeps, seed=args.seed, eta=args.eta,
                                  extrapolation=args.extrapolation, bootstrap=args.bootstrap,

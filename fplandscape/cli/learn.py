@@ -10,6 +10,7 @@ from ..learn import baselines, data as data_mod
 from ..learn.network import FEEDBACK_CODES, INPUT_TO, MODES, Architecture
 from ..learn.rule import LR_SCALES, Plasticity
 from ..learn.train import Schedule, train
+from ..errors import MAX_NEURONS
 from . import common
 from .common import Output, add_output_options, require
 
@@ -50,7 +51,8 @@ def register(subparsers) -> None:
     a.add_argument("--hidden", type=int, default=400, metavar="H",
                    help="units per hidden module (default 400)")
     a.add_argument("--layers", type=int, default=1, metavar="L",
-                   help="number of hidden modules (default 1)")
+                   help=f"number of hidden modules (default 1; --hidden x --layers at most "
+                        f"{MAX_NEURONS} units in all)")
     a.add_argument("--jd", type=common._float, default=0.5, metavar="X",
                    help="self-coupling J_D (default 0.5)")
     a.add_argument("--lambda", dest="lam", type=common._float, default=0.0, metavar="L",
@@ -116,6 +118,9 @@ def run_learn(args) -> Output:
     require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
     require(args.hidden >= 1, f"--hidden must be a positive integer, got {args.hidden}")
     require(args.layers >= 1, f"--layers must be a positive integer, got {args.layers}")
+    require(args.hidden * args.layers <= MAX_NEURONS,
+            f"--hidden x --layers = {args.hidden * args.layers} hidden units in all; at most "
+            f"{MAX_NEURONS}")
     require(args.batch >= 1, f"--batch must be a positive integer, got {args.batch}")
     require(args.sweeps >= 0, f"--sweeps must be a non-negative integer, got {args.sweeps}")
     require(args.eval_sweeps is None or args.eval_sweeps >= 0,

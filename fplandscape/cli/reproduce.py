@@ -57,6 +57,7 @@ def register(subparsers) -> None:
 def _check(args):
     require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
     common.check_workers(args)
+    tables.check_dir_writable(args.out, "--out directory")
 
 
 def run(args) -> int:

@@ -313,6 +313,24 @@ def test_deflation_finds_roots_the_starts_did_not_lead_to():
     assert all(np.min(np.abs(roots - y).max(axis=1)) < 1e-12 for y in fp.states)
 
 
+def test_leaky_integrator_analyses_do_not_depend_on_the_time_constant():
+    # τ only rescales time: the same fixed points and labels (eigenvalues ∝ 1/τ), the same
+    # census with periods ∝ τ, for time constants many orders of magnitude apart
+    W = 2.0 * np.random.default_rng(1).normal(size=(6, 6)) / np.sqrt(6)
+    ref = find_fixed_points(LeakyIntegrator(W), n_starts=64, seed=0)
+    for tau in (1e-80, 1e-3, 1e3, 1e80):
+        fp = find_fixed_points(LeakyIntegrator(W, tau=tau), n_starts=64, seed=0)
+        assert len(fp) == len(ref) and fp.labels == ref.labels
+        assert np.abs(fp.states - ref.states).max() < 1e-10
+        assert np.allclose(fp.eigenvalues * tau, ref.eigenvalues, rtol=1e-8)
+    c1 = census(LeakyIntegrator(W), n_starts=8, seed=0)
+    c2 = census(LeakyIntegrator(W, tau=1e60), n_starts=8, seed=0)
+    assert [a.kind for a in c1.attractors] == [a.kind for a in c2.attractors] == ["periodic"]
+    assert abs(c2.attractors[0].period / 1e60 - c1.attractors[0].period) < 1e-6
+    with pytest.raises(InputError, match="tau must be between"):
+        LeakyIntegrator(W, tau=1e300)
+
+
 def test_newton_polish_stops_at_float_resolution_near_a_root_at_zero():
     # a contracting tanh map has its root at 0; Newton converges cubically there and must stop
     # once its steps are below float64 resolution instead of walking down the subnormals

@@ -51,7 +51,7 @@ import numpy as np
 
 from ..errors import check_count, check_positive
 from ..model import as_generator, seed_repr
-from .fixed_points import (_check_system, classify_eigenvalues, input_seed, newton_polish,
+from .fixed_points import (_check_system, classify_system_eigenvalues, input_seed, newton_polish,
                            per_input)
 from .lyapunov import DIVERGE_AT, default_steps, lyapunov_batch
 from .results import Attractor, Census
@@ -198,7 +198,7 @@ def _finalise(g, system, k, rng):
         xp, r = newton_polish(system, np.atleast_2d(g["states"])[:1])
         x = xp[0] if np.isfinite(r[0]) and r[0] <= 1e-9 else np.atleast_2d(g["states"])[0]
         eig = np.linalg.eigvals(system.jacobian(x[None])[0])
-        eig, stable, _, _ = classify_eigenvalues(eig, system.kind)
+        eig, stable, _, _ = classify_system_eigenvalues(system, eig)
         with np.errstate(divide="ignore"):
             lam = np.log(np.abs(eig)) if system.kind == "map" else eig.real
         g.update(states=x[None], multipliers=eig, lyapunov=np.sort(lam)[::-1][:k],
@@ -318,7 +318,7 @@ def _classify_chunk(system, X0, transient, steps, k, max_period, tol, section_to
                 near = np.abs(x - Xe[j]).max() <= 1e-3 * (1.0 + np.abs(x).max())
                 if rj <= 1e-9 and near:
                     eig = np.linalg.eigvals(system.jacobian(x[None])[0])
-                    if classify_eigenvalues(eig, system.kind)[1]:
+                    if classify_system_eigenvalues(system, eig)[1]:
                         recs[pending[j]] = {"kind": "fixed_point",
                                             "period": 1 if system.kind == "map" else None,
                                             "states": x[None], "count": 1}

@@ -124,6 +124,17 @@ def classify_eigenvalues(eig: np.ndarray, kind: str, tol: float = MARGINAL_TOL):
     return eig, stable, n_unstable, label
 
 
+def classify_system_eigenvalues(system, eig):
+    """:func:`classify_eigenvalues` of a system's Jacobian eigenvalues, flows' compared in their
+    own time unit (``system.time_scale``: τ for a leaky integrator), so that the marginal
+    tolerance and hence the labels do not depend on it; the eigenvalues are returned as given
+    (sorted)."""
+    scale = system.time_scale if system.kind == "flow" else 1.0
+    e, stable, n_unstable, label = classify_eigenvalues(scale * np.asarray(eig, dtype=complex),
+                                                        system.kind)
+    return e / scale, stable, n_unstable, label
+
+
 def _lbfgs(system, X, *, max_iters, q_tol, step0, memory: int = 8, dtype=np.float64):
     """Vectorised L-BFGS on q = ½|F|² (module docstring, step 1): one search direction per
     start from its own last ``memory`` pairs (two-loop recursion), Armijo backtracking per
@@ -453,7 +464,7 @@ def _result(system, S, residuals, complete, u, params, slow=None, slow_q=None, c
         J = system.jacobian(S)
         eigs, stable, nun, labels = [], [], [], []
         for Ji in J:
-            e, st, k, lab = classify_eigenvalues(np.linalg.eigvals(Ji), system.kind)
+            e, st, k, lab = classify_system_eigenvalues(system, np.linalg.eigvals(Ji))
             eigs.append(e)
             stable.append(st)
             nun.append(k)

@@ -15,7 +15,8 @@ system                 kind    update / vector field                            
 =====================  ======  =====================================================  ==========
 
 A fixed point is a root of the *residual* F: ``F(x) = f(x) − x`` for maps, ``F(x) = dx/dt``
-for flows (:meth:`residual`, with Jacobian :meth:`residual_jacobian`).
+for flows (:meth:`residual`, with Jacobian :meth:`residual_jacobian`); for the leaky integrator
+``F = τ du/dt``, so that tolerances on F do not depend on the time constant.
 
 Frozen inputs. ``U`` (N × m) maps an input vector of length m into the network; an analysis
 given ``inputs`` studies the autonomous system :meth:`with_input` ``(u)`` whose bias is
@@ -41,6 +42,7 @@ from .phi import Activation, get_phi
 __all__ = ["SignNetwork", "RateMap", "LeakyIntegrator", "System", "as_batch", "ODD_PHI"]
 
 ODD_PHI = ("tanh", "hard_tanh", "linear", "langevin")
+TAU_RANGE = (1e-100, 1e100)  # time constants of a leaky integrator (analyses are τ-invariant)
 # activations whose NumPy code keeps float32 arrays float32 (the mixed-precision optimiser)
 SINGLE_PRECISION_PHI = ("tanh", "relu", "hard_tanh", "logistic", "linear")
 
@@ -103,6 +105,13 @@ class _Base:
         """A float32 copy computing ``residual_and_grad`` in float32 (for the first, inexact
         phase of the fixed-point search), or None when the system has none."""
         return None
+
+    @property
+    def time_scale(self) -> float:
+        """The unit of time of a flow (τ for the leaky integrator, else 1): eigenvalues are
+        compared with the marginal tolerance in these units, so classifications do not depend
+        on it."""
+        return 1.0
 
     # -- to be provided ------------------------------------------------------------------
     def rhs(self, X):  # pragma: no cover - abstract
@@ -359,7 +368,8 @@ class LeakyIntegrator(_Base):
     """Continuous-time leaky integrators ``τ du/dt = −u + W φ(u) + U u_in + I``.
 
     Parameters: ``W`` (N × N), ``I`` (scalar or length N), ``U`` (N × m or None), ``phi``,
-    ``tau`` > 0. Trajectories are integrated with classical RK4 at step ``dt`` (default τ/20).
+    ``tau`` in [1e-100, 1e100] (:data:`TAU_RANGE`: every analysis is invariant under τ, with
+    times in units of τ, in that range; beyond it velocities leave float64's range). Trajectories are integrated with classical RK4 at step ``dt`` (default τ/20).
     Every fixed point satisfies ``u = W φ(u) + I``, so for bounded φ it lies in the box
     ``I_i + Σ_j W_ij [φ_lo, φ_hi]`` (:meth:`box`).
     """
@@ -375,6 +385,10 @@ class LeakyIntegrator(_Base):
         self.n_inputs = 0 if self.U is None else self.U.shape[1]
         self.phi = get_phi(phi)
         self.tau = check_positive(tau, "tau")
+        if not TAU_RANGE[0] <= self.tau <= TAU_RANGE[1]:
+            # beyond, velocities u/τ (or their squares in the census) leave float64's range
+            raise InputError(f"tau must be between {TAU_RANGE[0]:g} and {TAU_RANGE[1]:g} "
+                             f"(time is measured in units of tau), got {tau!r}")
         self.dt = check_positive(self.tau / 20.0 if dt is None else dt, "dt")
 
     @property
@@ -400,10 +414,24 @@ class LeakyIntegrator(_Base):
         d = self.phi.df(X)
         return ((G @ self.W) * d - G) / self.tau
 
+    # the residual of a leaky integrator is τ du/dt = −u + W φ(u) + I: the same roots as the
+    # vector field, in units that do not depend on τ (so do the fixed-point tolerances)
+    def residual(self, X):
+        X, single = as_batch(X, self.dim)
+        out = -X + self.phi.f(X) @ self.W.T + self.I
+        return out[0] if single else out
+
+    def residual_jacobian(self, X):
+        X, _ = as_batch(X, self.dim)
+        return self.W[None] * self.phi.df(X)[:, None, :] - np.eye(self.dim)[None]
+
+    def residual_vjp(self, X, G):
+        return (G @ self.W) * self.phi.df(X) - G
+
     def residual_and_grad(self, X):
         fx, d = self.phi.f_and_df(X)
-        F = (-X + fx @ self.W.T + self.I) / self.tau
-        return F, 0.5 * np.einsum("ij,ij->i", F, F), ((F @ self.W) * d - F) / self.tau
+        F = -X + fx @ self.W.T + self.I
+        return F, 0.5 * np.einsum("ij,ij->i", F, F), (F @ self.W) * d - F
 
     def single_precision(self):
         if self.phi.name not in SINGLE_PRECISION_PHI:
@@ -429,6 +457,10 @@ class LeakyIntegrator(_Base):
         out = LeakyIntegrator(self.W, self.I + self.U @ u, None, self.phi, self.tau, dt=self.dt)
         out.input = u
         return out
+
+    @property
+    def time_scale(self) -> float:
+        return self.tau
 
     def describe(self) -> dict:
         return {**super().describe(), "tau": self.tau, "dt": self.dt}

@@ -57,6 +57,7 @@ MAX_WORKERS = 1024
 COUNT_LIMITS = {
     "samples": MAX_SAMPLES,
     "runs": MAX_RUNS, "networks": MAX_RUNS, "starts": MAX_RUNS, "n_starts": MAX_RUNS,
+    "deflation_starts": MAX_RUNS,
     "max_sweeps": MAX_STEPS, "sweeps": MAX_STEPS, "eval_sweeps": MAX_STEPS,
     "steps": MAX_STEPS, "transient": MAX_STEPS, "max_steps": MAX_STEPS,
     "max_iter": MAX_STEPS, "max_iters": MAX_STEPS,

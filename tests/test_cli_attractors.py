@@ -23,6 +23,19 @@ def net(tmp_path):
     return tmp_path, W, U
 
 
+def test_fixed_points_precision_and_deflation_options_reach_the_api(capsys, net):
+    d, W, _ = net
+    obj = run_json(capsys, "attractors", "fixed-points", "--weights", d / "W.npy",
+                   "--starts", 32, "--seed", 1, "--precision", "double",
+                   "--deflation-starts", 0)
+    fp = find_fixed_points(RateMap(W), n_starts=32, seed=1, precision="double",
+                           deflation_starts=0)
+    assert obj["params"]["precision"] == "double" and obj["params"]["deflation_starts"] == 0
+    assert obj["n_fixed_points"] == len(fp) and np.allclose(np.array(obj["states"]), fp.states)
+    run_error(capsys, "attractors", "fixed-points", "--weights", d / "W.npy",
+              "--precision", "half", match="invalid choice")
+
+
 def test_fixed_points_json_contract_matches_the_api(capsys, net):
     d, W, _ = net
     obj = run_json(capsys, "attractors", "fixed-points", "--weights", d / "W.npy",

@@ -68,6 +68,13 @@ def register(subparsers) -> None:
                    help="interval Krawczyk proof of completeness in the state box (small N)")
     f.add_argument("--box", type=common._float, nargs=2, default=None, metavar=("LO", "HI"),
                    help="--certified: box [LO, HI]^N when phi is unbounded (relu, linear)")
+    f.add_argument("--precision", choices=("mixed", "double"), default="mixed",
+                   help="arithmetic of the first (L-BFGS) phase: mixed = float32 where the "
+                        "network allows it, then float64 polish (default); double = float64 "
+                        "throughout")
+    f.add_argument("--deflation-starts", type=int, default=None, metavar="M",
+                   help="starts of the second, deflated search that avoids the roots found "
+                        "so far (default: a quarter of --starts; 0: off)")
     common.add_parallel_options(f, what="start tasks")
     add_output_options(f, csv_help="also write one row per fixed point as CSV to PATH")
     f.set_defaults(handler=run_fixed_points)
@@ -193,8 +200,12 @@ def run_fixed_points(args) -> Output:
         lo, hi = args.box
         require(lo < hi, f"--box needs LO < HI, got {lo} {hi}")
         box = (np.full(system.dim, lo), np.full(system.dim, hi))
+    require(args.deflation_starts is None or args.deflation_starts >= 0,
+            "--deflation-starts must be a non-negative integer")
     res = find_fixed_points(system, n_starts=args.starts, inputs=inputs, seed=args.seed,
-                            certified=args.certified, box=box, **common.parallel_kwargs(args))
+                            certified=args.certified, box=box, precision=args.precision,
+                            deflation_starts=args.deflation_starts,
+                            **common.parallel_kwargs(args))
 
     def text(fp):
         head = (f"{len(fp)} fixed point(s) of the {fp.system.get('system')} (N = "

@@ -43,9 +43,12 @@ def test_crossing_and_extrapolation_helpers():
     assert crossing([0, 1, 2], [-1.0, None, 1.0]) == pytest.approx(1.0)  # None skipped
     # exact line J(N) = 0.1 + 2/N is recovered
     ns = [10, 20, 40, 80]
-    v, err, a, chi2, dof = extrapolate_inverse_n(ns, [0.1 + 2 / n for n in ns], [0.01] * 4)
-    assert v == pytest.approx(0.1, abs=1e-12) and a == pytest.approx(2.0) and chi2 < 1e-20
-    assert extrapolate_inverse_n([10], [0.2], [0.01]) is None
+    fit = extrapolate_inverse_n(ns, [0.1 + 2 / n for n in ns], [0.01] * 4)
+    assert fit.fit_ok and fit.reason is None and fit.points == 4 and fit.dof == 2
+    assert fit.value == pytest.approx(0.1, abs=1e-12) and fit.slope == pytest.approx(2.0)
+    assert fit.chi2 < 1e-20 and fit.error > 0
+    one = extrapolate_inverse_n([10], [0.2], [0.01])
+    assert one.value is None and not one.fit_ok and "fewer than 2" in one.reason
 
 
 def test_exact_finite_n_gap_converges_to_theory():

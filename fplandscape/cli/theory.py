@@ -209,8 +209,8 @@ def _critical(sub):
     p.add_argument("--tol", type=common._float, default=None, metavar="T",
                    help="absolute tolerance on J_D (default: the criterion's own)")
     p.add_argument("--bracket", type=common._float, nargs=2, default=None, metavar=("LO", "HI"),
-                   help="initial bracket on J_D (default: the criterion's own; a coarse scan "
-                        "is used if it holds no sign change)")
+                   help="initial bracket on J_D, LO < HI (default: the criterion's own; a "
+                        "coarse scan is used if it holds no sign change)")
     p.add_argument("--evidence", metavar="PATH",
                    help="also write the curve that decides the criterion at the threshold "
                         "(CriticalValue.evidence) as CSV to PATH")
@@ -220,9 +220,13 @@ def _critical(sub):
 
 
 def run_critical(args) -> Output:
+    if args.tol is not None:
+        require(args.tol > 0, f"--tol must be positive, got {args.tol:g}")
     kwargs = {"tol": args.tol, "evidence": args.evidence is not None}
     if args.bracket is not None:
-        kwargs["bracket"] = tuple(args.bracket)
+        lo, hi = args.bracket
+        require(lo < hi, f"--bracket LO HI needs LO < HI, got {lo:g} {hi:g}")
+        kwargs["bracket"] = (lo, hi)
     value = theory.critical_self_coupling(args.criterion, **kwargs)
     if args.evidence is not None:
         ev = [run_info(criterion=value.criterion, **row) for row in value.evidence]

@@ -12,15 +12,64 @@ from ..errors import InputError, check_count
 from .gaussian import LN2, LOG_2PI_HALF, log_Phi, log_Phi2_equal, mills_ratio
 
 
-def _check_jd(jd):
-    jd = np.asarray(jd, dtype=np.float64)
-    if not np.all(np.isfinite(jd)):
-        raise InputError("self-coupling J_D must be finite")
-    return jd
+def _check_jd(jd, name: str = "self-coupling J_D"):
+    """``jd`` as a float64 array (any shape); InputError unless every entry is a finite real."""
+    try:
+        arr = np.asarray(jd, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a real number or an array of real numbers, "
+                         f"got {jd!r}") from None
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{name} must be finite")
+    return arr
+
+
+def _scalar_jd(jd, name: str = "self-coupling J_D") -> float:
+    """One finite real ``jd`` (functions computing a whole curve at one J_D); InputError for an
+    array with more than one element, naming the argument."""
+    arr = _check_jd(jd, name)
+    if arr.ndim:
+        if arr.size != 1:
+            raise InputError(f"{name} must be a single number here, got an array of shape "
+                             f"{arr.shape}")
+        arr = arr.reshape(())
+    return float(arr)
+
+
+def _elementwise(func, names, *args):
+    """``func`` (scalar arguments → float) applied over the broadcast ``args``: a float when all
+    are scalars, else an array of the broadcast shape (how the scalar-only formulas vectorise).
+    InputError naming ``names`` when the shapes do not broadcast."""
+    try:
+        shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+    except ValueError:
+        shapes = ", ".join(f"{n} {np.shape(a)}" for n, a in zip(names, args)) \
+            if all(_has_shape(a) for a in args) else ", ".join(names)
+        raise InputError(f"arguments cannot be broadcast together: {shapes}") from None
+    if shape == ():
+        return func(*(a.item() if isinstance(a, np.ndarray) else a for a in args))
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=object) for a in args))
+    out = np.empty(shape, dtype=np.float64)
+    for idx in np.ndindex(shape):
+        out[idx] = func(*(a[idx] for a in arrays))
+    return out
+
+
+def _has_shape(a) -> bool:
+    try:
+        np.shape(a)
+        return True
+    except ValueError:
+        return False
 
 
 def _check_n(n):
     return check_count(n, "N", minimum=1)
+
+
+#: largest N of the pair tables (E4): N + 1 entries per J_D (the command line's limit on
+#: neurons, fplandscape.errors.MAX_NEURONS, is the same)
+MAX_PAIR_N = 20_000
 
 
 def _check_real(value, what, ok, requirement):
@@ -281,7 +330,7 @@ def _log_orthant_equicorrelated(n, jd, eta):
     return float(H0 - LOG_2PI_HALF + np.log(2.0 * total))
 
 
-def log_expected_pairs(n: int, jd: float) -> np.ndarray:
+def log_expected_pairs(n: int, jd) -> np.ndarray:
     """ln E[#ordered pairs (σ, τ) of FPs at Hamming distance k], k = 0..N (E4, η = 0):
 
         E[#pairs_k] = 2^N C(N,k) Φ₂(a,a;ρ_s)^(N−k) Φ₂(a,a;ρ_f)^k,   a = J_D/√((N−1)/N),
@@ -289,14 +338,22 @@ def log_expected_pairs(n: int, jd: float) -> np.ndarray:
 
     k = 0 (and k = N) reduce to (E1). A factor with exponent 0 is 1. Entries are −inf where the
     mean is exactly 0 (e.g. k = 1 at J_D ≤ 0).
+
+    Vectorised over ``jd``: the result has shape ``np.shape(jd) + (N + 1,)`` (the distance k is
+    the last axis; shape ``(N + 1,)`` for a scalar ``jd``). ``n`` is one positive integer
+    (InputError otherwise: the k axis has length N + 1), at most :data:`MAX_PAIR_N`.
     """
     n = _check_n(n)
-    jd = float(_check_jd(jd))
+    if n > MAX_PAIR_N:
+        raise InputError(f"N must be ≤ {MAX_PAIR_N} for the pair table (E4), got {n}")
+    jd = _check_jd(jd)
     k = np.arange(n + 1)
     if n == 1:
-        both = LN2 if jd > 0 else -np.inf
-        return np.array([log_expected_count(1, jd), both])
-    a = float(_finite_n_threshold(n, jd))
+        with np.errstate(divide="ignore"):
+            e1 = np.asarray(log_expected_count(1, jd), dtype=np.float64)
+        both = np.where(jd > 0, LN2, -np.inf)
+        return np.stack([e1, both], axis=-1)
+    a = np.asarray(_finite_n_threshold(n, jd), dtype=np.float64)[..., None]
     log_binom = special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
     rho_s = np.clip((n - 1 - 2 * k) / (n - 1), -1.0, 1.0)
     rho_f = np.clip(-(n + 1 - 2 * k) / (n - 1), -1.0, 1.0)
@@ -306,9 +363,10 @@ def log_expected_pairs(n: int, jd: float) -> np.ndarray:
     return n * LN2 + log_binom + same + flip
 
 
-def expected_pairs(n: int, jd: float) -> np.ndarray:
+def expected_pairs(n: int, jd) -> np.ndarray:
     """E[#ordered pairs of FPs at distance k], k = 0..N (E4); unordered distinct pairs are half
-    of this for 0 < k < N."""
+    of this for 0 < k < N. Vectorised over ``jd`` like :func:`log_expected_pairs` (shape
+    ``np.shape(jd) + (N + 1,)``)."""
     return np.exp(log_expected_pairs(n, jd))
 
 
@@ -349,15 +407,23 @@ def _log_column_sum(jd, lam, layers, scale=1.0):
     return msg[("end", None)]
 
 
-def modular_entropy(jd: float, lam: float, layers=np.inf) -> float:
+def modular_entropy(jd, lam, layers=np.inf):
     """Annealed entropy per neuron of the modular chain (E2λ), N → ∞:
 
         s_L = (1/L) ln Σ_{σ^(1..L)} Π_l Φ(J_D + λ σ^(l)(σ^(l−1) + σ^(l+1))),  σ^(0) = σ^(L+1) = 0;
 
     ``layers = inf``: s_∞ = ln of the largest eigenvalue of the 4×4 transfer matrix
     T[(a,b),(b,c)] = Φ(J_D + λ b (a + c)) on consecutive pairs.
+
+    Vectorised: ``jd``, ``lam`` and ``layers`` broadcast against each other (NumPy rules); a
+    float for scalar arguments, else an array of the broadcast shape. Bad values raise
+    InputError naming the argument.
     """
-    jd = float(_check_jd(jd))
+    return _elementwise(_modular_entropy, ("jd", "lam", "layers"), jd, lam, layers)
+
+
+def _modular_entropy(jd, lam, layers) -> float:
+    jd = _scalar_jd(jd)
     lam = _check_lam(lam)
     layers = _check_layers(layers, allow_inf=True)
     if np.isinf(layers):
@@ -375,11 +441,19 @@ def _transfer_eigenvalue(jd, lam):
     return float(np.max(np.abs(np.linalg.eigvals(T))))
 
 
-def log_expected_count_modular(n: int, jd: float, lam: float, layers: int) -> float:
+def log_expected_count_modular(n: int, jd, lam, layers):
     """Exact ln E[#FP] of the finite modular ensemble (L modules of N neurons): columns i are
-    independent, so E[#FP] = Z^N with Z the column sum of (E2λ) at scale √((N−1)/N)."""
+    independent, so E[#FP] = Z^N with Z the column sum of (E2λ) at scale √((N−1)/N).
+
+    Vectorised like :func:`modular_entropy`: ``jd``, ``lam`` and ``layers`` broadcast (a float
+    for scalars, else an array of the broadcast shape); ``n`` is one positive integer."""
     n = _check_n(n)
-    jd = float(_check_jd(jd))
+    return _elementwise(lambda j, x, L: _log_expected_count_modular(n, j, x, L),
+                        ("jd", "lam", "layers"), jd, lam, layers)
+
+
+def _log_expected_count_modular(n, jd, lam, layers) -> float:
+    jd = _scalar_jd(jd)
     lam = _check_lam(lam)
     layers = _check_layers(layers)
     if n == 1:

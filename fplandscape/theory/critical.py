@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
-from ..errors import ConvergenceError, InputError
+from ..errors import ConvergenceError, InputError, check_positive
+from .counts import _scalar_jd
 from .pairs import min_pair_entropy, pair_entropy
 from .saddle import Quadrature, RSProblem, solve_curve, solve_densest
 
@@ -146,7 +147,9 @@ _CRITERION_FUNCS = {"gap": lambda jd, quad: gap_criterion(jd), "energetic": ener
 
 
 def criterion_evidence(criterion: str, jd: float, quad: Quadrature = Quadrature()) -> list[dict]:
-    """The curve that decides the criterion at ``jd``, as tidy rows."""
+    """The curve that decides the criterion at ``jd`` (one number), as tidy rows."""
+    _check_criterion(criterion)
+    jd = _scalar_jd(jd)
     if criterion == "gap":
         q = np.linspace(0.0, 1.0, 201)
         return [{"jd": jd, "q": float(a), "pair_entropy": float(b)} for a, b in zip(q, pair_entropy(jd, q))]
@@ -154,6 +157,34 @@ def criterion_evidence(criterion: str, jd: float, quad: Quadrature = Quadrature(
         grid = np.concatenate([_FP_GRID, [0.5]])
         return [p.as_row() for p in solve_curve(jd, jd, 0.0, grid, quad)]
     return [p.as_row() for p in solve_densest(jd, 0.0, _LD_GRID, quad)]
+
+
+def _check_criterion(criterion):
+    if not isinstance(criterion, str) or criterion not in CRITERIA:
+        raise InputError(f"unknown criterion {criterion!r}: choose one of {', '.join(CRITERIA)}")
+    return criterion
+
+
+def check_bracket(bracket) -> tuple:
+    """A user's bracket on J_D as ``(lo, hi)``: two finite real numbers with lo < hi;
+    InputError naming ``bracket`` otherwise (an inverted or empty bracket is refused, never
+    replaced by a scan)."""
+    try:
+        lo, hi = bracket
+    except (TypeError, ValueError):
+        raise InputError(f"bracket must be a pair (lo, hi) of numbers, got {bracket!r}") from None
+    vals = []
+    for v in (lo, hi):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer,
+                                                                  np.floating)):
+            raise InputError(f"bracket must be a pair (lo, hi) of numbers, got {bracket!r}")
+        vals.append(float(v))
+    lo, hi = vals
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise InputError(f"bracket must be finite, got ({lo}, {hi})")
+    if not lo < hi:
+        raise InputError(f"bracket must satisfy lo < hi, got lo = {lo}, hi = {hi}")
+    return lo, hi
 
 
 def _default_quad(criterion):
@@ -168,14 +199,19 @@ def critical_self_coupling(criterion: str, *, tol: float | None = None, bracket=
                            quad: Quadrature | None = None, evidence: bool = True) -> CriticalValue:
     """Critical self-coupling for a named criterion (``gap``, ``energetic``, ``entropic``,
     ``ld``): the root of g(J_D) by ``brentq`` with absolute tolerance ``tol`` on J_D, inside a
-    bracket whose sign change is verified (a coarse scan finds one if the default fails).
-    Raises ConvergenceError when no sign change is found."""
-    if criterion not in CRITERIA:
-        raise InputError(f"unknown criterion {criterion!r}: choose one of {', '.join(CRITERIA)}")
-    tol = _TOLERANCES[criterion] if tol is None else float(tol)
+    bracket whose sign change is verified (a coarse scan finds one if the bracket, the
+    criterion's default or ``bracket``, holds no sign change; ``CriticalValue.bracket`` is the
+    one used). Raises ConvergenceError when no sign change is found.
+
+    ``bracket`` must be two finite numbers ``lo < hi`` and ``tol`` a positive number
+    (InputError otherwise, before any computation)."""
+    _check_criterion(criterion)
+    tol = _TOLERANCES[criterion] if tol is None else check_positive(tol, "tolerance tol")
+    if bracket is not None:
+        bracket = check_bracket(bracket)
+    if quad is not None and not isinstance(quad, Quadrature):
+        raise InputError(f"quad must be a fplandscape.theory.Quadrature, got {type(quad).__name__}")
     quad = quad or _default_quad(criterion)
-    if not tol > 0:
-        raise InputError("tolerance must be positive")
     g = _CRITERION_FUNCS[criterion]
     start = time.perf_counter()
     cache: dict[float, float] = {}

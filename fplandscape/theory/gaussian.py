@@ -17,6 +17,8 @@ import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import special
 
+from ..errors import InputError
+
 LOG_2PI_HALF = 0.5 * np.log(2.0 * np.pi)
 LN2 = float(np.log(2.0))
 
@@ -87,9 +89,14 @@ def log_Phi2_equal(a, rho):
     * Any remaining point where Φ₂ < 1e−7 Φ(a) (a ≈ 0, ρ ≈ −1) or Φ(a) underflows is
       recomputed by :func:`log_Phi2_equal_mp`.
     """
-    a, rho = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(rho, dtype=np.float64))
+    try:
+        a, rho = np.asarray(a, dtype=np.float64), np.asarray(rho, dtype=np.float64)
+        a, rho = np.broadcast_arrays(a, rho)
+    except (TypeError, ValueError):
+        raise InputError("log_Phi2_equal: a and rho must be real numbers or arrays of them "
+                         "that broadcast together") from None
     if np.any(np.abs(rho) > 1.0) or np.any(np.isnan(rho)):
-        raise ValueError("correlation rho must lie in [-1, 1]")
+        raise InputError("correlation rho must lie in [-1, 1]")
     out = np.empty(a.shape, dtype=np.float64)
     bad = np.zeros(a.shape, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):

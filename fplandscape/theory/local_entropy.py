@@ -6,17 +6,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, check_count, check_positive
 from ..provenance import run_info
-from .counts import _check_jd
+from .counts import _scalar_jd
 from .pairs import annealed_local_entropy
 from .saddle import Quadrature, solve_curve, solve_densest
 
 KINDS = ("annealed", "franz-parisi", "large-deviation")
 
 
+JD_MAX = 50.0    # |J_D| of the saddle-point solver (Φ(50) = 1 in float64)
+Y_MAX = 1000.0   # tilt y of the large-deviation local entropy
+
+
 def default_distances(n: int = 50, d_min: float = 0.002, d_max: float = 0.5) -> np.ndarray:
-    """A d grid uniform in √d on [d_min, d_max] (dense where the curves have structure)."""
+    """A d grid of ``n`` points uniform in √d on [d_min, d_max] (dense where the curves have
+    structure); 0 < d_min ≤ d_max ≤ 1/2 (InputError otherwise)."""
+    n = check_count(n, "n", minimum=1)
+    d_min, d_max = check_positive(d_min, "d_min"), check_positive(d_max, "d_max")
+    if not d_min <= d_max <= 0.5:
+        raise InputError(f"need 0 < d_min ≤ d_max ≤ 1/2, got d_min = {d_min}, d_max = {d_max}")
     d = np.linspace(np.sqrt(d_min), np.sqrt(d_max), n) ** 2
     d[-1] = d_max  # sqrt(0.5)**2 rounds to 0.5000000000000001
     return d
@@ -52,7 +61,10 @@ class LocalEntropyCurve:
 
 
 def _check_d(d):
-    d = np.atleast_1d(np.asarray(d, dtype=np.float64))
+    try:
+        d = np.atleast_1d(np.asarray(d, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise InputError(f"distances d must be a non-empty 1-D list of numbers, got {d!r}") from None
     if d.ndim != 1 or d.size == 0:
         raise InputError("distances d must be a non-empty 1-D list")
     if not np.all(np.isfinite(d)) or np.any(d <= 0) or np.any(d > 0.5):
@@ -61,6 +73,8 @@ def _check_d(d):
 
 
 def _check_kappa(kappa, jd):
+    if isinstance(kappa, bool) or not isinstance(kappa, (int, float, np.integer, np.floating)):
+        raise InputError(f"margin kappa must be a number in [0, J_D] = [0, {jd}], got {kappa!r}")
     kappa = float(kappa)
     if not np.isfinite(kappa) or kappa < 0 or kappa > jd + 1e-15:
         raise InputError(f"margin kappa must lie in [0, J_D] = [0, {jd}], got {kappa}")
@@ -78,26 +92,35 @@ def local_entropy(jd: float, kind: str = "franz-parisi", d=None, *, kappa: float
     count to the power y); ``y=None`` picks the densest references, Σ_ext(y*) = 0.
 
     ``d`` defaults to :func:`default_distances`. Failed saddle points are flagged in
-    ``converged``.
+    ``converged``. One curve per call: ``jd``, ``kappa`` and ``y`` are single numbers
+    (InputError for arrays; loop over J_D for several curves), ``d`` a 1-D list; |J_D| ≤ 50
+    and y ≤ 1000 (:data:`JD_MAX`, :data:`Y_MAX`; InputError beyond).
     """
-    jd = float(_check_jd(jd))
-    if kind not in KINDS:
+    jd = _scalar_jd(jd)
+    if not isinstance(kind, str) or kind not in KINDS:
         raise InputError(f"unknown local-entropy kind {kind!r}: choose one of {', '.join(KINDS)}")
     d = default_distances() if d is None else _check_d(d)
     quad = quad or Quadrature()
     if kind == "annealed":
-        if kappa != 0.0:
+        if not (isinstance(kappa, (int, float, np.integer, np.floating)) and kappa == 0.0):
             raise InputError("the annealed local entropy (E5) is for typical references (kappa = 0)")
         v = np.asarray(annealed_local_entropy(jd, d), dtype=float).reshape(d.shape)
         return LocalEntropyCurve(jd, kind, 0.0, d, v, np.isfinite(v))
+    if not abs(jd) <= JD_MAX:
+        raise InputError(f"the local-entropy saddle point is solved for |J_D| ≤ {JD_MAX:g}, got "
+                         f"J_D = {jd!r} (beyond, Φ(±J_D) is 0 or 1 in float64 and the "
+                         "equations degenerate)")
     kappa = _check_kappa(kappa, jd)
     if kind == "franz-parisi":
         if y is not None:
             raise InputError("y applies to kind='large-deviation' only")
         pts = solve_curve(jd, kappa, 0.0, d, quad)
     else:
-        if y is not None and not (np.isfinite(y) and y > 0):
-            raise InputError(f"tilt y must be positive, got {y}")
+        if y is not None:
+            y = check_positive(y, "tilt y")
+            if y > Y_MAX:
+                raise InputError(f"tilt y must be ≤ {Y_MAX:g} (got {y!r}): beyond, the tilted "
+                                 "measure overflows float64")
         pts = solve_densest(jd, kappa, d, quad) if y is None else solve_curve(jd, kappa, float(y), d, quad)
     return LocalEntropyCurve(
         jd, kind, kappa, d,

@@ -4,13 +4,17 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from ..errors import InputError
-from .counts import _check_jd, annealed_entropy
+from ..errors import InputError, check_count
+from .counts import _check_jd, _elementwise, _scalar_jd, annealed_entropy
 from .gaussian import LN2, binary_entropy, log_Phi, log_Phi2_equal, phi
 
 
 def _check_unit(x, name, lo, hi):
-    x = np.asarray(x, dtype=np.float64)
+    try:
+        x = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a real number or an array of real numbers, "
+                         f"got {x!r}") from None
     if not np.all(np.isfinite(x)) or np.any(x < lo) or np.any(x > hi):
         raise InputError(f"{name} must lie in [{lo}, {hi}]")
     return x
@@ -67,14 +71,23 @@ def annealed_local_entropy_small_d(jd, d):
     return -c * np.sqrt(d) + binary_entropy(d) + d * (np.log((2 * pj - 1) / pj) - 0.5 * c * c)
 
 
-def isolation_radius(jd, n_grid: int = 4000) -> float:
+def isolation_radius(jd, n_grid: int = 4000):
     """d₀(J_D): the smallest d > 0 where φ_ann(d) returns to 0 (φ_ann < 0 on (0, d₀)).
 
-    Located by a sign scan on a grid uniform in √d, then refined with ``brentq`` (xtol 1e−12).
-    J_D = 0 gives 1/2 (φ_ann < 0 on (0, 1/2), = s = 0 at 1/2); nan for J_D < 0, where
-    φ_ann stays negative on (0, 1/2].
+    Located by a sign scan on a grid of ``n_grid`` points uniform in √d, then refined with
+    ``brentq`` (xtol 1e−12). J_D = 0 gives 1/2 (φ_ann < 0 on (0, 1/2), = s = 0 at 1/2); nan for
+    J_D < 0, where φ_ann stays negative on (0, 1/2].
+
+    Vectorised over ``jd``: a float for a scalar, else an array of the same shape (one root
+    search per entry).
     """
-    jd = float(_check_jd(jd))
+    n_grid = check_count(n_grid, "n_grid", minimum=2)
+    _check_jd(jd)
+    return _elementwise(lambda x: _isolation_radius(x, n_grid), ("jd",), jd)
+
+
+def _isolation_radius(jd, n_grid: int) -> float:
+    jd = _scalar_jd(jd)
     d = np.linspace(0.0, np.sqrt(0.5), n_grid)[1:] ** 2
     d[-1] = 0.5  # sqrt(0.5)**2 rounds above 1/2
     f = annealed_local_entropy(jd, d)
@@ -89,8 +102,21 @@ def isolation_radius(jd, n_grid: int = 4000) -> float:
 
 def min_pair_entropy(jd, n_grid: int = 2001):
     """min over q ∈ [0, 1] of S₂(q) and its location (grid uniform in √(1−q) near q = 1, refined
-    by bounded Brent). Used by the overlap-gap criterion J_D^gap."""
-    jd = float(_check_jd(jd))
+    by bounded Brent). Used by the overlap-gap criterion J_D^gap.
+
+    Returns ``(value, q)``: two floats for a scalar ``jd``; for an array, two arrays of its
+    shape."""
+    n_grid = check_count(n_grid, "n_grid", minimum=2)
+    arr = _check_jd(jd)
+    if arr.ndim == 0:
+        return _min_pair_entropy(float(arr), n_grid)
+    value, where = np.empty(arr.shape), np.empty(arr.shape)
+    for idx in np.ndindex(arr.shape):
+        value[idx], where[idx] = _min_pair_entropy(float(arr[idx]), n_grid)
+    return value, where
+
+
+def _min_pair_entropy(jd: float, n_grid: int):
     u = np.linspace(0.0, 1.0, n_grid)  # q = 1 − u²: dense near q = 1 where S₂ dips like −√(1−q)
     q = 1.0 - u**2
     f = pair_entropy(jd, q)

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .counts import _check_jd, annealed_entropy
+from ..errors import InputError, check_count, check_positive
+from .counts import _check_real, _scalar_jd, annealed_entropy
 from .saddle import Quadrature, RSProblem
 
 
@@ -35,11 +36,17 @@ def quenched_entropy_rs(jd: float, q0: float = 0.5, lam0: float = 0.5, tol: floa
 
     the p = 0, λ₁ = 0 case of the shared saddle point (q = ⟨M²⟩, λ̂ = ⟨(∂_g ln F)²⟩), solved by
     plain iteration from a deliberately non-trivial start (q0, λ̂0). It flows to q = λ̂ = 0,
-    where s_RS = ln 2 + ln Φ(J_D) = (E2).
+    where s_RS = ln 2 + ln Φ(J_D) = (E2). ``jd`` is one number (InputError for an array).
     """
-    jd = float(_check_jd(jd))
+    jd = _scalar_jd(jd)
+    q0 = _check_real(q0, "starting overlap q0", lambda v: 0.0 <= v < 1.0, "lie in [0, 1)")
+    lam0 = _check_real(lam0, "starting conjugate lam0", lambda v: v >= 0.0, "be finite and ≥ 0")
+    tol = check_positive(tol, "tol")
+    max_iter = check_count(max_iter, "max_iter", minimum=1)
+    if quad is not None and not isinstance(quad, Quadrature):
+        raise InputError(f"quad must be a fplandscape.theory.Quadrature, got {type(quad).__name__}")
     prob = RSProblem(jd, 0.0, 0.0, 0.0, quad or Quadrature(nx=1))
-    q, lam = float(q0), float(lam0)
+    q, lam = q0, lam0
     converged = False
     it = 0
     for it in range(1, max_iter + 1):

@@ -17,15 +17,18 @@ execution. N counts neurons per module (L·N ≤ 64 in all).
 """
 from __future__ import annotations
 
+import functools
 import math
+import numbers
 import time
 
 import numpy as np
 
 from .. import model, theory
-from ..errors import InputError
+from ..errors import InputError, check_count
 from ..provenance import run_info
 from ..sim.disorder import disorder_average
+from ._cells import CellCheckpoint, run_cells
 
 __all__ = ["validate_counts", "asymptotic_entropy"]
 
@@ -43,10 +46,58 @@ def asymptotic_entropy(jd: float, *, eta: float = 0.0, layers: int = 1, lam: flo
 
 
 def _grid(values, name, kind=float):
-    vals = list(np.atleast_1d(np.asarray(values, dtype=float if kind is float else object)))
+    """A non-empty list of finite reals (``kind=float``) or of positive integers (``kind=int``)
+    from a scalar or a sequence; InputError naming ``name`` otherwise."""
+    try:
+        vals = list(np.atleast_1d(np.asarray(values, dtype=object)).ravel())
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number or a list of numbers, got {values!r}") from None
     if not vals:
         raise InputError(f"{name} must contain at least one value")
-    return [kind(v) for v in vals]
+    if kind is int:
+        return [check_count(v.item() if isinstance(v, np.generic) else v, f"{name} entry",
+                            minimum=1) for v in vals]
+    out = []
+    for v in vals:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or \
+                not math.isfinite(v):
+            raise InputError(f"{name} must hold finite real numbers, got {v!r}")
+        out.append(float(v))
+    return out
+
+
+def _enumerable(ens):
+    """``ens`` if its networks can be enumerated exactly (L·N ≤ 64), else InputError."""
+    if ens.size > model.MAX_PACKED_N:
+        raise InputError(f"L·N = {ens.size} neurons is too many for exact enumeration "
+                         f"(at most {model.MAX_PACKED_N})")
+    return ens
+
+
+def _counts_cell(args, task_checkpoint, *, samples, eta, dilution, layers, lam, seed, workers,
+                 scheduler, resume, progress):
+    """The row of one (N, J_D) cell (see :func:`validate_counts`)."""
+    i, j, n, jd = args
+    ens = model.Ensemble(n=n, jd=jd, eta=eta, dilution=dilution, layers=layers, lam=lam)
+    t0 = time.perf_counter()
+    res = disorder_average(ens, samples, np.random.SeedSequence(seed, spawn_key=(i, j)),
+                           workers=workers, scheduler=scheduler, checkpoint=task_checkpoint,
+                           resume=resume, progress=progress)
+    s = res.summary
+    size = ens.size
+    mean, se = s["mean_count"], s["se_count"]
+    mean_ent = math.log(mean) / size if mean and mean > 0 else None
+    se_ent = se / (mean * size) if (se is not None and mean) else None
+    log_e = s["log_expected_count"]
+    return [run_info(
+        seed=seed, n=n, size=size, jd=jd, eta=eta, dilution=dilution, layers=layers,
+        lam=lam, samples=samples, mean_count=mean, se_count=se,
+        expected_count=s["expected_count"], z_count=s["z_count"],
+        mean_entropy=mean_ent, se_mean_entropy=se_ent,
+        finite_n_entropy=None if log_e is None else log_e / size,
+        asymptotic_entropy=asymptotic_entropy(jd, eta=eta, layers=layers, lam=lam),
+        typical_entropy=s["typical_entropy"], se_typical_entropy=s["se_typical_entropy"],
+        zero_samples=s["zero_samples"], seconds=time.perf_counter() - t0)]
 
 
 def validate_counts(n_values, jd_values, samples: int, seed: int = 0, *, eta: float = 0.0,
@@ -59,33 +110,28 @@ def validate_counts(n_values, jd_values, samples: int, seed: int = 0, *, eta: fl
     ``samples``, ``mean_count``, ``se_count``, ``expected_count``, ``z_count``,
     ``mean_entropy`` = ln⟨#⟩/(LN), ``se_mean_entropy``, ``finite_n_entropy`` = ln E[#]/(LN),
     ``asymptotic_entropy`` (N → ∞), ``typical_entropy``, ``se_typical_entropy``,
-    ``zero_samples``, ``seconds`` and the run metadata (version, seed). Parallel and checkpoint
-    options are those of :func:`fplandscape.sim.disorder_average` (per cell).
+    ``zero_samples``, ``seconds`` and the run metadata (version, seed). Parallel options are
+    those of :func:`fplandscape.sim.disorder_average` (per cell).
+
+    ``checkpoint`` covers the whole grid (:class:`fplandscape.validate._cells.CellCheckpoint`):
+    a directory (kept) holding the finished cells' rows and one task checkpoint per cell
+    (``cell-<i>-<j>``), or ``True`` for an automatic one removed once every cell is done;
+    ``resume=True`` continues an interrupted run without recomputing any finished cell or
+    sample.
     """
     ns = _grid(n_values, "n_values", int)
     jds = _grid(jd_values, "jd_values")
     seed = model.check_int_seed(seed)
-    rows = []
-    for i, n in enumerate(ns):
-        for j, jd in enumerate(jds):
-            ens = model.Ensemble(n=n, jd=jd, eta=eta, dilution=dilution, layers=layers, lam=lam)
-            t0 = time.perf_counter()
-            res = disorder_average(ens, samples, np.random.SeedSequence(seed, spawn_key=(i, j)),
-                                   workers=workers, scheduler=scheduler, checkpoint=checkpoint,
-                                   resume=resume, progress=progress)
-            s = res.summary
-            size = ens.size
-            mean, se = s["mean_count"], s["se_count"]
-            mean_ent = math.log(mean) / size if mean and mean > 0 else None
-            se_ent = se / (mean * size) if (se is not None and mean) else None
-            log_e = s["log_expected_count"]
-            rows.append(run_info(
-                seed=seed, n=n, size=size, jd=jd, eta=eta, dilution=dilution, layers=layers,
-                lam=lam, samples=samples, mean_count=mean, se_count=se,
-                expected_count=s["expected_count"], z_count=s["z_count"],
-                mean_entropy=mean_ent, se_mean_entropy=se_ent,
-                finite_n_entropy=None if log_e is None else log_e / size,
-                asymptotic_entropy=asymptotic_entropy(jd, eta=eta, layers=layers, lam=lam),
-                typical_entropy=s["typical_entropy"], se_typical_entropy=s["se_typical_entropy"],
-                zero_samples=s["zero_samples"], seconds=time.perf_counter() - t0))
-    return rows
+    samples = check_count(samples, "samples", minimum=1)
+    cells = [(f"{i}-{j}", (i, j, n, jd)) for i, n in enumerate(ns) for j, jd in enumerate(jds)]
+    for _, (_, _, n, jd) in cells:  # bad parameters fail before a checkpoint is written
+        ens = _enumerable(model.Ensemble(n=n, jd=jd, eta=eta, dilution=dilution,
+                                         layers=layers, lam=lam))
+    eta, dilution, layers, lam = ens.eta, ens.dilution, ens.layers, ens.lam
+    ckpt = CellCheckpoint(checkpoint, "validate-counts",
+                          {"n_values": ns, "jd_values": jds, "samples": samples, "seed": seed,
+                           "eta": eta, "dilution": dilution, "layers": layers, "lam": lam},
+                          [key for key, _ in cells], resume=resume)
+    return run_cells(ckpt, cells, functools.partial(
+        _counts_cell, samples=samples, eta=eta, dilution=dilution, layers=layers, lam=lam,
+        seed=seed, workers=workers, scheduler=scheduler, resume=resume, progress=progress))

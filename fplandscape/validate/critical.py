@@ -31,36 +31,46 @@ trends with N, not as precise estimates.
 from __future__ import annotations
 
 import math
+import numbers
 import time
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
 from .. import model, parallel, theory
-from ..errors import ConvergenceError, InputError, check_count
+from ..errors import ConvergenceError, InputError, Interrupted, check_count
 from ..provenance import run_info
 from ..sim import stop
 from ..sim.clusters import pair_distance_histogram
 from ..sim.disorder import ordered_pairs
 from ..sim.enumerate import enumerate_fixed_points
 from ..sim.stability import stabilities_packed
+from .counts import _grid
 
-__all__ = ["finite_size_critical", "critical_table", "ESTIMATORS", "crossing",
-           "extrapolate_inverse_n", "gap_exact_finite_n", "EXACT_N", "theory_critical_value",
-           "remember_theory_critical_value"]
+__all__ = ["finite_size_critical", "critical_table", "ESTIMATORS", "crossing", "crossing_info",
+           "extrapolate_inverse_n", "InverseNFit", "gap_exact_finite_n", "EXACT_N",
+           "theory_critical_value", "remember_theory_critical_value"]
 
 EXACT_N = (50, 100, 400, 1000, 4000)  # sizes at which J_D^gap(N) from (E4) is also reported
 
 
-def gap_exact_finite_n(n: int) -> float:
+def gap_exact_finite_n(n: int):
     """Root in J_D of g_E4(N, J_D) = min_{1 ≤ k ≤ N/2} (1/N) ln E[P_k] (exact (E4) means):
-    the finite-N counterpart of J_D^gap. brentq on [0, 1], xtol 1e-10."""
+    the finite-N counterpart of J_D^gap. brentq on [0, 1], xtol 1e-10; N ≥ 2 (InputError
+    otherwise); None if g_E4 has no sign change on [0, 1]."""
     from scipy.optimize import brentq
+
+    n = check_count(n, "N", minimum=2)
 
     def g(jd):
         le = np.asarray(theory.log_expected_pairs(n, jd), dtype=float)
         return float(le[1: n // 2 + 1].min() / n)
 
-    return float(brentq(g, 0.0, 1.0, xtol=1e-10))
+    try:
+        return float(brentq(g, 0.0, 1.0, xtol=1e-10))
+    except ValueError:  # no sign change on [0, 1]
+        return None
 
 ESTIMATORS = ("gap", "energetic")
 
@@ -109,54 +119,151 @@ def _g(kind, n, pairs_sum, refs_sum, ref_hist_sum, networks):
     return float(np.min(np.log(mean)) / n)
 
 
-def crossing(x, g):
-    """First upward zero crossing of g(x) on a grid (linear interpolation): the x where g goes
-    from < 0 to ≥ 0; None if there is none. Non-finite or None g values count as < 0 / skip."""
+def crossing_info(x, g):
+    """First upward zero crossing of g(x) on a grid, with how it was found: ``(x*, status,
+    reason)``. ``status`` is ``"interpolated"`` (g goes from < 0 to ≥ 0 between two grid points:
+    linear interpolation), ``"upper_bound"`` (g jumps from −∞ to ≥ 0: x* is the grid point
+    where g ≥ 0, an upper bound of the crossing) or ``"not_bracketed"`` (no sign change on the
+    grid: x* is None and ``reason`` says on which side the crossing lies). None or NaN g values
+    are skipped; −∞ counts as < 0."""
     prev = None
+    seen = []
     for xi, gi in zip(x, g):
-        if gi is None:
+        if gi is None or (isinstance(gi, float) and math.isnan(gi)):
             continue
+        seen.append(gi)
         if prev is not None and prev[1] < 0 <= gi:
             x0, g0 = prev
             if not math.isfinite(g0):
-                return float(xi)
-            return float(x0 + (xi - x0) * (-g0) / (gi - g0))
+                return float(xi), "upper_bound", (
+                    f"g = -inf at J_D = {x0:g} and >= 0 at {xi:g}: J_D* <= {xi:g} "
+                    "(grid point, not interpolated)")
+            return float(x0 + (xi - x0) * (-g0) / (gi - g0)), "interpolated", None
         prev = (xi, gi)
-    return None
+    if not seen:
+        return None, "not_bracketed", "no values of g (no robust references on the grid)"
+    if seen[0] >= 0:
+        return None, "not_bracketed", "g >= 0 already at the smallest J_D of the grid " \
+                                      "(the crossing lies below it)"
+    return None, "not_bracketed", "g < 0 on the whole J_D grid (the crossing lies above it)"
 
 
-def extrapolate_inverse_n(ns, values, errors):
-    """Weighted fit v(N) = v∞ + a/N; returns (v∞, err, a, chi2, dof) or None (< 2 points)."""
-    pts = [(n, v, e) for n, v, e in zip(ns, values, errors) if v is not None and e]
+def crossing(x, g):
+    """First upward zero crossing of g(x) on a grid (linear interpolation): the x where g goes
+    from < 0 to ≥ 0; None if there is none. Non-finite or None g values count as < 0 / skip.
+    (:func:`crossing_info` also says how the crossing was found.)"""
+    return crossing_info(x, g)[0]
+
+
+_TINY_ERROR = 1e-9  # errors below this (relative to max(1, |value|)) count as zero
+
+
+@dataclass(frozen=True)
+class InverseNFit:
+    """Result of :func:`extrapolate_inverse_n`: v∞ = ``value`` ± ``error``, ``slope`` a,
+    ``chi2`` and ``dof`` of the fit, ``points`` used; ``fit_ok`` False (with ``reason``) for a
+    degenerate fit, whose numbers (possibly None) must not be trusted as a weighted fit."""
+
+    value: Optional[float]
+    error: Optional[float]
+    slope: Optional[float]
+    chi2: Optional[float]
+    dof: int
+    points: int
+    fit_ok: bool
+    reason: Optional[str] = None
+
+
+def _usable_error(e, v) -> bool:
+    return (e is not None and not isinstance(e, bool) and isinstance(e, numbers.Real)
+            and math.isfinite(e) and e > _TINY_ERROR * max(1.0, abs(v)))
+
+
+def extrapolate_inverse_n(ns, values, errors) -> InverseNFit:
+    """Weighted least-squares fit v(N) = v∞ + a/N with weights 1/err² (error of v∞ from the fit
+    covariance, scaled by √(χ²/dof) when that exceeds 1). Never raises on degenerate input;
+    it returns a flagged :class:`InverseNFit` instead:
+
+    * points with a None or non-finite value are left out; fewer than 2 left, or all at one N:
+      ``value`` None, ``fit_ok`` False;
+    * an error that is None, zero, non-finite or tiny (≤ 1e-9·max(1, |v|), e.g. a bootstrap
+      whose resamples all give the same grid point): the weights are undefined, so the fit is
+      unweighted (``chi2`` None; error from the scatter when dof > 0, else None), ``fit_ok``
+      False.
+    """
+    pts = []
+    for n, v, e in zip(ns, values, errors):
+        if v is None or isinstance(v, bool) or not isinstance(v, numbers.Real) or \
+                not math.isfinite(v) or not isinstance(n, numbers.Real) or not n > 0:
+            continue
+        pts.append((float(n), float(v), e))
+    dof = max(len(pts) - 2, 0)
+
+    def degenerate(reason):
+        return InverseNFit(None, None, None, None, dof, len(pts), False, reason)
+
     if len(pts) < 2:
-        return None
+        return degenerate(f"fewer than 2 finite-N estimates ({len(pts)})")
+    if len({p[0] for p in pts}) < 2:
+        return degenerate(f"all finite-N estimates are at one N = {pts[0][0]:g}")
+    weighted = all(_usable_error(e, v) for _, v, e in pts)
+    reason = None
+    if not weighted:
+        bad = [f"{n:g}" for n, v, e in pts if not _usable_error(e, v)]
+        reason = f"error missing or ~0 at N = {', '.join(bad)}: unweighted fit"
     x = np.array([1.0 / p[0] for p in pts])
     y = np.array([p[1] for p in pts])
-    w = 1.0 / np.array([max(p[2], 1e-9) for p in pts]) ** 2
-    A = np.vstack([np.ones_like(x), x]).T
-    cov = np.linalg.inv(A.T @ (A * w[:, None]))
-    beta = cov @ (A.T @ (w * y))
-    chi2 = float(np.sum(w * (y - A @ beta) ** 2))
-    dof = len(pts) - 2
-    scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-    return float(beta[0]), float(math.sqrt(cov[0, 0] * scale)), float(beta[1]), chi2, dof
+    sw = np.array([1.0 / p[2] for p in pts]) if weighted else np.ones_like(x)
+    A = np.vstack([np.ones_like(x), x]).T * sw[:, None]
+    b = y * sw
+    try:
+        with np.errstate(all="ignore"):
+            u, sing, vt = np.linalg.svd(A, full_matrices=False)
+            if not (sing.size == 2 and sing[-1] > 1e-14 * sing[0]):
+                return degenerate("singular fit (the 1/N values are too close)")
+            beta = vt.T @ ((u.T @ b) / sing)
+            var0 = float(np.sum(vt[:, 0] ** 2 / sing ** 2))  # cov[0, 0] of (A^T A)^-1, ≥ 0
+            resid = float(np.sum((b - A @ beta) ** 2))
+    except np.linalg.LinAlgError as exc:
+        return degenerate(f"fit failed ({exc})")
+    if not np.all(np.isfinite(beta)):
+        return degenerate("fit failed (non-finite parameters)")
+    if weighted:
+        chi2 = resid
+        scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
+        err = math.sqrt(var0 * scale)
+    else:
+        chi2 = None
+        err = math.sqrt(var0 * resid / dof) if dof > 0 else None
+    if err is not None and not math.isfinite(err):
+        err, reason = None, reason or "fit error not finite"
+    return InverseNFit(float(beta[0]), err, float(beta[1]), chi2, dof, len(pts),
+                       reason is None, reason)
 
 
 def finite_size_critical(n_values, jd_values, samples: int, seed: int = 0, *,
                          bootstrap: int = 200, workers=None, scheduler=None, checkpoint=None,
                          resume: bool = False, progress=False) -> list:
     """Rows: ``kind = "curve"`` (per N, J_D: g_gap, g_energetic, robust references per
-    network), ``kind = "finite_n"`` (per estimator and N: J_D*(N) ± bootstrap error) and
-    ``kind = "extrapolated"`` (per estimator: J_D*(∞) ± error, slope, χ²/dof), each with the
-    theory value of the criterion. Network ν of cell (i, j) uses
-    ``SeedSequence(seed, spawn_key=(i, j, ν))``."""
-    ns = [int(v) for v in np.atleast_1d(n_values)]
-    jds = sorted(float(v) for v in np.atleast_1d(jd_values))
-    if not ns or len(jds) < 2:
-        raise InputError("need at least one N and two J_D values")
-    if max(ns) > 30:
-        raise InputError(f"validate critical enumerates every network: N ≤ 30, got {max(ns)}")
+    network), ``kind = "finite_n"`` (per estimator and N: J_D*(N) ± bootstrap error, with
+    ``crossing`` (:func:`crossing_info` status), ``estimate_ok`` and ``reason``) and
+    ``kind = "extrapolated"`` (per estimator: J_D*(∞) ± error, slope, χ²/dof, ``points``,
+    ``fit_ok`` and ``reason``: a degenerate fit is flagged, never raised, see
+    :func:`extrapolate_inverse_n`), each with the theory value of the criterion. Network ν of
+    cell (i, j) uses ``SeedSequence(seed, spawn_key=(i, j, ν))``.
+
+    One task checkpoint (``checkpoint``/``resume``, :func:`fplandscape.parallel.open_checkpoint`)
+    holds every network; an automatic one is removed only after the analysis has finished, so
+    an error or Ctrl-C in the bootstrap or the extrapolation loses no network."""
+    ns = _grid(n_values, "n_values", int)
+    jds = sorted(_grid(jd_values, "jd_values"))
+    if len(set(jds)) < 2:
+        raise InputError("need at least one N and two different J_D values")
+    if max(ns) > 30 or min(ns) < 2:
+        raise InputError(f"validate critical enumerates every network: 2 ≤ N ≤ 30, got "
+                         f"{max(ns) if max(ns) > 30 else min(ns)}")
     samples = check_count(samples, "samples", minimum=2)
+    bootstrap = check_count(bootstrap, "bootstrap", minimum=0)
     seed = model.check_int_seed(seed)
     t0 = time.perf_counter()
     tasks = [(n, jd, np.random.SeedSequence(seed, spawn_key=(i, j, v)))
@@ -168,8 +275,21 @@ def finite_size_critical(n_values, jd_values, samples: int, seed: int = 0, *,
     out = parallel.run_tasks(_network_task, tasks, workers=workers, scheduler=scheduler,
                              progress=progress, desc="critical: networks", checkpoint=ckpt,
                              backend="threads", cancel=stop.request_stop)
-    if ckpt is not None:
+    try:
+        rows = _analyse(out, ns, jds, samples, seed, bootstrap, t0)
+    except KeyboardInterrupt as exc:
+        if ckpt is None:
+            raise
+        raise Interrupted(f"interrupted after all {len(tasks)} tasks had finished; they are "
+                          f"saved in {ckpt.path}: rerun the same command with --resume "
+                          "(resume=True) to finish") from None
+    if ckpt is not None:  # only now: an error or Ctrl-C in the analysis keeps the networks
         ckpt.finish()
+    return rows
+
+
+def _analyse(out, ns, jds, samples, seed, bootstrap, t0) -> list:
+    """The rows of :func:`finite_size_critical` from the per-network results ``out``."""
     theory_vals = {k: theory_critical_value(k) for k in ESTIMATORS}
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(10**6,)))
     rows, per_n = [], {k: [] for k in ESTIMATORS}
@@ -190,7 +310,7 @@ def finite_size_critical(n_values, jd_values, samples: int, seed: int = 0, *,
                                  mean_count=float(np.mean([r["count"] for r in nets]))))
         for k in ESTIMATORS:
             g = [_g(k, n, P.sum(0), R.sum(), H.sum(0), samples) for P, R, H in cell_data]
-            est = crossing(jds, g)
+            est, status, reason = crossing_info(jds, g)
             boot = []
             for _ in range(bootstrap):
                 pick = rng.integers(0, samples, samples)
@@ -200,21 +320,30 @@ def finite_size_critical(n_values, jd_values, samples: int, seed: int = 0, *,
                 if b is not None:
                     boot.append(b)
             err = float(np.std(boot, ddof=1)) if len(boot) > 1 else None
+            ok = status == "interpolated"
+            if est is not None and not _usable_error(err, est):
+                ok = False
+                why = ("no bootstrap resamples" if bootstrap == 0 else
+                       f"crossing in only {len(boot)} of {bootstrap} bootstrap resamples"
+                       if len(boot) < 2 else "bootstrap error ~0 (every resample gives the "
+                                             "same crossing)")
+                reason = why if reason is None else f"{reason}; {why}"
+            if est is None:
+                err = None
             per_n[k].append((n, est, err))
             rows.append(run_info(seed=seed, kind="finite_n", estimator=k, n=n, jd_star=est,
-                                 jd_star_err=err, bootstrap=len(boot), theory=theory_vals[k],
+                                 jd_star_err=err, bootstrap=len(boot), crossing=status,
+                                 estimate_ok=ok, reason=reason, theory=theory_vals[k],
                                  exact_finite_n=gap_exact_finite_n(n) if k == "gap" else None))
     for n in EXACT_N:
         rows.append(run_info(seed=seed, kind="exact_finite_n", estimator="gap", n=n,
                              jd_star=gap_exact_finite_n(n), theory=theory_vals["gap"]))
     for k in ESTIMATORS:
-        fit = extrapolate_inverse_n(*zip(*per_n[k])) if per_n[k] else None
+        fit = extrapolate_inverse_n(*zip(*per_n[k]))
         rows.append(run_info(seed=seed, kind="extrapolated", estimator=k, n="inf",
-                             jd_star=None if fit is None else fit[0],
-                             jd_star_err=None if fit is None else fit[1],
-                             slope=None if fit is None else fit[2],
-                             chi2=None if fit is None else fit[3],
-                             dof=None if fit is None else fit[4], theory=theory_vals[k],
+                             jd_star=fit.value, jd_star_err=fit.error, slope=fit.slope,
+                             chi2=fit.chi2, dof=fit.dof, points=fit.points, fit_ok=fit.fit_ok,
+                             reason=fit.reason, theory=theory_vals[k],
                              seconds=time.perf_counter() - t0))
     return rows
 
@@ -253,7 +382,8 @@ def critical_table(rows: list) -> list:
             row[f"N={r['n']}"] = r["jd_star"]
             if r.get("exact_finite_n") is not None:
                 row[f"N={r['n']} (E4)"] = r["exact_finite_n"]
-        row.update(extrapolated=ext["jd_star"], extrapolated_err=ext["jd_star_err"])
+        row.update(extrapolated=ext["jd_star"], extrapolated_err=ext["jd_star_err"],
+                   fit_ok=ext.get("fit_ok"), fit_reason=ext.get("reason"))
         for r in rows:
             if r["kind"] == "exact_finite_n" and r["estimator"] == k:
                 row[f"N={r['n']} (E4)"] = r["jd_star"]

@@ -55,13 +55,15 @@ setup(
         "scipy>=1.10",
         "mpmath>=1.3",
         "sympy>=1.12",
-        "matplotlib>=3.6",
+        "matplotlib>=3.7",
         "tqdm>=4.60",
         "python-flint>=0.6",
     ],
     extras_require={
-        "test": ["pytest>=7", "dask[distributed]>=2023.1"],
+        "test": ["pytest>=7", "dask[distributed]>=2023.1", "scikit-learn>=1.0"],
         "dask": ["dask[distributed]>=2023.1"],
+        # the digits of the FEP network's studies (scikit-learn's bundled load_digits)
+        "fep": ["scikit-learn>=1.0"],
     },
     entry_points={"console_scripts": ["fplandscape=fplandscape.cli:main"]},
     zip_safe=False,

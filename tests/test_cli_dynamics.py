@@ -8,7 +8,6 @@ import pytest
 
 import fplandscape
 from fplandscape import model
-from fplandscape.cli.dynamics import _jd_token
 from fplandscape.sim import accessibility as acc
 from fplandscape.sim.dynamics import run_dynamics
 from cli_runner import run, run_error, run_json
@@ -60,12 +59,12 @@ def test_dynamics_text_and_csv(capsys, tmp_path):
 
 def test_accessibility_json_contract(capsys, tmp_path):
     path = tmp_path / "acc.csv"
-    obj = run_json(capsys, "accessibility", "--n", "20,40", "--jd", "0.2:0.8:0.2",
-                   "--rules", "async,sync", "--runs", 4, "--seed", 5, "--max-sweeps", 200,
+    obj = run_json(capsys, "accessibility", "--n", 20, 40, "--jd", "0.2:0.8:4",
+                   "--rules", "async", "sync", "--runs", 4, "--seed", 5, "--max-sweeps", 200,
                    "--no-progress", "--workers", 1, "--csv", path)
     assert {"rows", "thresholds", "version", "seed"} <= set(obj)
     assert len(obj["rows"]) == 2 * 4 * 2
-    assert sorted({r["jd"] for r in obj["rows"]}) == [0.2, 0.4, 0.6, 0.8]
+    assert sorted({r["jd"] for r in obj["rows"]}) == pytest.approx([0.2, 0.4, 0.6, 0.8])
     for key in ("n", "jd", "rule", "p_reach", "p_reach_se", "median_sweeps", "runs", "reached",
                 "seconds"):
         assert key in obj["rows"][0]
@@ -77,7 +76,8 @@ def test_accessibility_json_contract(capsys, tmp_path):
         assert {"j50", "j50_err", "status", "method"} <= set(t)
     assert {t["form"] for t in ext} == {"sqrt", "linear"}
     assert all("j50_inf" in t and "j50_inf_err" in t for t in ext)
-    ref = acc.accessibility_scan([20, 40], [0.2, 0.4, 0.6, 0.8], rules=("async", "sync"),
+    ref = acc.accessibility_scan([20, 40], [float(x) for x in np.linspace(0.2, 0.8, 4)],
+                                 rules=("async", "sync"),
                                  runs=4, seed=5, max_sweeps=200, workers=1)
     strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
     assert strip(obj["rows"]) == strip(ref.rows)
@@ -87,10 +87,15 @@ def test_accessibility_json_contract(capsys, tmp_path):
 
 
 def test_jd_value_forms():
-    assert _jd_token("0.3:1.0:0.05") == [round(0.3 + 0.05 * i, 12) for i in range(15)]
-    assert _jd_token("0:1:3") == [0.0, 0.5, 1.0]  # integer third field: NUM points
-    assert _jd_token("0.1,0.2") == [0.1, 0.2]
-    assert _jd_token("0.5") == [0.5]
+    """accessibility --jd: the CLI-wide forms (space-separated list, START:STOP:NUM)."""
+    from fplandscape.cli import build_parser
+
+    def jd(*tokens):
+        return build_parser().parse_args(["accessibility", "--n", "10", "--jd", *tokens]).jd
+
+    assert jd("0:1:3") == [0.0, 0.5, 1.0]
+    assert jd("0.1", "0.2") == [0.1, 0.2]
+    assert jd("0.5") == [0.5]
 
 
 @pytest.mark.parametrize("argv, match", [
@@ -100,13 +105,14 @@ def test_jd_value_forms():
     (["dynamics", "--n", 10, "--jd", 0.5, "--seed", 0, "--runs", 0], "--runs must be"),
     (["dynamics", "--n", 10, "--jd", "nan", "--seed", 0], "not a finite number"),
     (["dynamics", "--n", 10, "--jd", 0.5, "--seed", 0, "--eta", 3], "--eta must lie"),
-    (["dynamics", "--n", 10, "--jd", 0.5], "--seed"),
-    (["accessibility", "--n", "10,x", "--jd", 0.5, "--seed", 0], "not an integer"),
-    (["accessibility", "--n", "10,10", "--jd", 0.5, "--seed", 0], "repeated"),
-    (["accessibility", "--n", 10, "--jd", "1:0:0.1", "--seed", 0], "STOP must be >= START"),
-    (["accessibility", "--n", 10, "--jd", "0:1:-0.1", "--seed", 0], "STEP must be positive"),
-    (["accessibility", "--n", 10, "--jd", "0:1", "--seed", 0], "START:STOP:STEP"),
-    (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--rules", "async,nope"],
+    (["dynamics", "--n", 10, "--jd", 0.5, "--seed", "x"], "--seed"),
+    (["accessibility", "--n", 10, "x", "--jd", 0.5, "--seed", 0], "not an integer"),
+    (["accessibility", "--n", 10, 10, "--jd", 0.5, "--seed", 0], "repeated"),
+    (["accessibility", "--n", "10,20", "--jd", 0.5, "--seed", 0], "space-separated"),
+    (["accessibility", "--n", 10, "--jd", "1:0:0.1", "--seed", 0], "START:STOP:NUM"),
+    (["accessibility", "--n", 10, "--jd", "0:1:-0.1", "--seed", 0], "NUM must be"),
+    (["accessibility", "--n", 10, "--jd", "0:1", "--seed", 0], "START:STOP:NUM"),
+    (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--rules", "async", "nope"],
      "unknown algorithm"),
     (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--runs", 0], "--runs must be"),
     (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--networks", 0], "--networks"),

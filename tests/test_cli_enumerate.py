@@ -134,7 +134,7 @@ def test_errors_arguments(capsys, tmp_path, identity3):
     run_error(capsys, "enumerate", "--n", 65, "--jd", 0, "--seed", 1, match="64")
     run_error(capsys, "enumerate", "--n", 33, "--layers", 2, "--jd", 0, "--seed", 1, match="64")
     run_error(capsys, "enumerate", "--n", 8, "--jd", 0, "--eta", 1.5, "--seed", 1, match="eta")
-    run_error(capsys, "enumerate", "--n", 8, "--jd", 0, match="--seed")
+    run_error(capsys, "enumerate", "--n", 8, "--jd", 0, "--seed", -1, match="--seed")
     run_error(capsys, "enumerate", "--n", 8, "--seed", 1, match="--jd")
     run_error(capsys, "enumerate", "--n", 8, "--jd", 0, "--seed", -1, match="seed")
     run_error(capsys, "enumerate", "--couplings", identity3, "--seed", 1, match="--seed")

@@ -29,10 +29,10 @@ def test_json_and_csv(capsys, tmp_path):
 
 
 def test_skip_and_lr_scale_options_reach_the_run(capsys):
-    obj = run_json(capsys, *SYN, "--epochs", "1", "--layers", "2", "--lambda", "1", "--skip",
+    obj = run_json(capsys, *SYN, "--epochs", "1", "--layers", "2", "--lam", "1", "--skip",
                    "--lr-scale", "none")
     assert obj["skip"] is True and obj["lr_scale"] == "none" and obj["layers"] == 2
-    plain = run_json(capsys, *SYN, "--epochs", "1", "--layers", "2", "--lambda", "1")
+    plain = run_json(capsys, *SYN, "--epochs", "1", "--layers", "2", "--lam", "1")
     assert plain["skip"] is False and plain["lr_scale"] == "fan_in"
     run_error(capsys, *SYN, "--epochs", "1", "--lr-scale", "sqrt", match="lr-scale")
 
@@ -77,7 +77,8 @@ def test_async_mode(capsys):
 def test_errors(capsys, tmp_path):
     run_error(capsys, *SYN, "--epochs", "-1", match="--epochs")
     run_error(capsys, *SYN, "--epochs", "1", "--hidden", "0", match="--hidden")
-    run_error(capsys, *SYN, "--epochs", "1", "--resume", match="--checkpoint")
+    run_error(capsys, *SYN, "--epochs", "1", "--baseline", "perceptron", "--resume",
+              match="--baseline")
     run_error(capsys, *SYN, "--epochs", "1", "--update-prob", "0", match="--update-prob")
     run_error(capsys, "learn", "--dataset", "mnist-file", "--epochs", "1", match="--data-path")
     run_error(capsys, "learn", "--dataset", "mnist-file", "--data-path", tmp_path / "none",
@@ -90,7 +91,7 @@ def test_errors(capsys, tmp_path):
               match="synthetic")
     run_error(capsys, *SYN, "--epochs", "1", "--csv", tmp_path / "no" / "x.csv",
               match="does not exist")
-    run_error(capsys, "learn", "--dataset", "synthetic", match="--epochs")
+    run_error(capsys, "learn", "--dataset", "synthetic", "--epochs", "x", match="--epochs")
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None,

@@ -5,7 +5,9 @@ Groups live in their own modules, each exposing ``register(subparsers)``; a subc
 ``fplandscape/cli/<group>.py`` and append it to :data:`GROUPS`.
 
 Exit status: 0 success; 2 bad input (``error: <message>`` on stderr, never a traceback);
-1 other failure (e.g. an I/O error, or memory exhausted); 130 interrupted. Bad input is refused
+1 other failure (e.g. an I/O error, memory exhausted, or a lost Dask scheduler: the checkpoint is
+kept and ``--resume`` finishes the run); 130 interrupted. A usage error names the help of the
+subcommand it occurred in (``see 'fplandscape theory entropy --help'``). Bad input is refused
 before any work: option values when the command line is parsed (types, choices and the size
 limits of :data:`fplandscape.cli.common.OPTION_LIMITS`, tagged by
 :func:`~fplandscape.cli.common.apply_limits`), output paths by
@@ -23,9 +25,10 @@ from . import dynamics as dynamics_cmd
 from . import learn as learn_cmd
 from . import validate as validate_cmd
 from . import attractors as attractors_cmd
+from . import fep as fep_cmd
 
 GROUPS = (theory, enumerate_cmd, reproduce, dynamics_cmd, validate_cmd, learn_cmd,
-          attractors_cmd)
+          attractors_cmd, fep_cmd)
 
 
 def build_parser() -> common.ArgumentParser:
@@ -34,6 +37,10 @@ def build_parser() -> common.ArgumentParser:
         description="Fixed points of random binary recurrent networks: analytic theory and "
                     "reproduction of the study's results.",
         epilog="Run 'fplandscape <command> --help' for the options of a command. "
+               "Conventions (every command): lists are space-separated (--jd 0.1 0.2, --rules "
+               "async sync); ranges are START:STOP:NUM (numpy.linspace, NUM an integer number "
+               "of points); --seed defaults to 0; --checkpoint DIR keeps the journal of a run "
+               "that --resume finishes; --json prints one JSON object. "
                "Size limits (every command): " + common.limits_text() + ".")
     parser.add_argument("--version", action="version", version=f"fplandscape {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -7,8 +7,9 @@ Conventions every subcommand follows:
 * ``--csv PATH`` also writes the tidy rows (one per parameter point, with a ``version``
   column) via :func:`fplandscape.tables.write_csv`. Every output path is checked *before* any
   computation (:func:`check_outputs`, called by :func:`fplandscape.cli.main`).
-* Parameter options taking several values accept a list (``--jd 0.1 0.2``) and the range form
-  ``START:STOP:NUM`` meaning ``numpy.linspace(START, STOP, NUM)`` (``--jd 0:1:21``). A range
+* Parameter options taking several values accept a space-separated list (``--jd 0.1 0.2``;
+  never commas: a comma is refused with a hint) and the range form ``START:STOP:NUM`` meaning
+  ``numpy.linspace(START, STOP, NUM)`` (``--jd 0:1:21``; NUM must be an integer). A range
   starting with a minus sign must be attached with ``=`` (``--eta=-1:1:5``). A list or range
   has at most :data:`~fplandscape.errors.MAX_GRID_POINTS` points, and so has the whole
   parameter grid (:func:`grid`).
@@ -17,6 +18,12 @@ Conventions every subcommand follows:
 * Count-like options (``--samples``, ``--runs``, ``--epochs``, ``--n``, …) have the upper limits
   of :data:`fplandscape.errors.COUNT_LIMITS` (:data:`OPTION_LIMITS`), stated in their ``--help``
   and checked when the command line is parsed, before any work.
+* Lists of words (``--rules async sync``, ``--criteria gap energetic``) are space-separated too.
+* ``--seed S`` defaults to 0 in every subcommand (:data:`SEED_HELP`).
+* ``--checkpoint DIR`` always names the directory that journals a run so that ``--resume``
+  finishes it; without it a run uses an automatic directory removed after success.
+* A usage error names the help of the subcommand it occurred in (``see 'fplandscape theory
+  entropy --help'``).
 """
 from __future__ import annotations
 
@@ -63,6 +70,23 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message):
         raise CLIError(message, prog=self.prog)
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse, but unrecognised arguments are reported by the innermost subcommand
+        selected (so the error points to that subcommand's ``--help``)."""
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._selected(namespace).error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace
+
+    def _selected(self, namespace):
+        """The innermost (sub)parser that ``namespace`` selected."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                sub = action.choices.get(getattr(namespace, action.dest, None))
+                if isinstance(sub, ArgumentParser):
+                    return sub._selected(namespace)
+        return self
 
     def parse_known_args(self, args=None, namespace=None):
         namespace, rest = super().parse_known_args(args, namespace)
@@ -148,8 +172,11 @@ def add_parallel_options(parser, *, what="tasks", checkpoint_option: bool = True
     group.add_argument("--workers", type=int, default=None, metavar="W",
                        help=f"local workers for the {what} (default: all cores; 1 = serial)")
     group.add_argument("--scheduler", metavar="ADDRESS", default=None,
-                       help="run the tasks on this Dask cluster (e.g. tcp://host:8786; needs "
-                            "pip install 'fplandscape[dask]')")
+                       help="run the tasks on this Dask cluster, e.g. tcp://127.0.0.1:8786 (for "
+                            "a local cluster: dask scheduler --host 127.0.0.1 "
+                            "--dashboard-address 127.0.0.1, and dask worker "
+                            "tcp://127.0.0.1:8786); checked before any work; needs pip install "
+                            "'fplandscape[dask]'")
     if checkpoint_option:
         group.add_argument("--checkpoint", metavar="DIR", default=None,
                            help="journal finished tasks in DIR and keep it (default: an "
@@ -166,13 +193,32 @@ def add_parallel_options(parser, *, what="tasks", checkpoint_option: bool = True
 
 
 def check_workers(args) -> None:
-    """``--workers`` must be a positive integer when given."""
+    """``--workers`` must be a positive integer when given; ``--scheduler`` (when the command
+    has it) must be a Dask scheduler address (:func:`fplandscape.parallel.check_scheduler`),
+    both checked before any work."""
     require(args.workers is None or args.workers >= 1,
             f"--workers must be a positive integer, got {args.workers}")
+    if getattr(args, "scheduler", None) is not None:
+        from ..parallel import check_scheduler
+
+        args.scheduler = check_scheduler(args.scheduler)
+
+
+#: help of every ``--seed`` option (one rule for every subcommand: default 0)
+SEED_HELP = "non-negative integer seed (default 0)"
+
+
+def add_seed(parser, what: str = "", note: str = "") -> None:
+    """Add ``--seed S`` (default 0, the same in every subcommand); ``what`` says what it
+    seeds, ``note`` adds a remark inside the parentheses."""
+    text = "non-negative integer seed" + (f" of {what}" if what else "")
+    parser.add_argument("--seed", type=int, default=0, metavar="S",
+                        help=f"{text} (default 0{'; ' + note if note else ''})")
 
 
 def parallel_kwargs(args) -> dict:
-    """The keyword arguments of :func:`add_parallel_options` for the Python functions."""
+    """The keyword arguments of :func:`add_parallel_options` for the Python functions
+    (workers and scheduler checked first, :func:`check_workers`)."""
     check_workers(args)
     return {"workers": args.workers, "scheduler": args.scheduler,
             "checkpoint": args.checkpoint if args.checkpoint is not None else True,
@@ -211,7 +257,15 @@ def check_outputs(args):
 # value lists
 
 
+def _no_commas(token: str) -> None:
+    if "," in token:
+        words = " ".join(t for t in token.replace(",", " ").split())
+        raise argparse.ArgumentTypeError(
+            f"lists are space-separated: write {words!r}, not {token.strip()!r}")
+
+
 def _float(token: str, *, allow_inf: bool = False) -> float:
+    _no_commas(token)
     try:
         value = float(token)
     except ValueError:
@@ -223,8 +277,10 @@ def _float(token: str, *, allow_inf: bool = False) -> float:
 
 def parse_values(token: str, *, allow_inf: bool = False) -> list[float]:
     """One command-line token -> list of floats: ``0.1`` -> [0.1];
-    ``START:STOP:NUM`` -> ``numpy.linspace(START, STOP, NUM)``."""
+    ``START:STOP:NUM`` -> ``numpy.linspace(START, STOP, NUM)`` (NUM an integer number of
+    points, never a step)."""
     token = token.strip()
+    _no_commas(token)
     if ":" not in token:
         return [_float(token, allow_inf=allow_inf)]
     parts = token.split(":")
@@ -235,7 +291,8 @@ def parse_values(token: str, *, allow_inf: bool = False) -> list[float]:
         num = integer(parts[2])
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
-            f"range {token!r}: NUM must be a positive integer, got {parts[2]!r}") from None
+            f"range {token!r}: NUM must be a positive integer number of points (ranges are "
+            f"START:STOP:NUM, numpy.linspace), got {parts[2]!r}") from None
     if num < 1:
         raise argparse.ArgumentTypeError(f"range {token!r}: NUM must be at least 1, got {num}")
     if num > MAX_GRID_POINTS:
@@ -254,6 +311,7 @@ float_values.__name__ = "number"
 
 def int_values(token: str) -> list[int]:
     """argparse ``type`` for integer values (list, or a range whose points are integers)."""
+    _no_commas(token)
     if ":" not in token:
         return [integer(token)]  # exact, whatever its size (a float would round above 2^53)
     out = []
@@ -299,6 +357,26 @@ def add_values(parser, *flags, kind=float_values, required=False, default=None, 
                            f"{MAX_GRID_POINTS} points)")
     return parser.add_argument(*flags, nargs="+", type=kind, action=_Flatten, required=required,
                                default=default, metavar=metavar, help=text)
+
+
+def word(token: str) -> str:
+    """argparse ``type`` for one word of a space-separated list (``--rules async sync``)."""
+    _no_commas(token)
+    token = token.strip()
+    if not token:
+        raise argparse.ArgumentTypeError("empty word")
+    return token
+
+
+word.__name__ = "word"
+
+
+def add_words(parser, flag, *, default, names, metavar="NAME", help=""):
+    """Add an option taking one or more space-separated words (``--rules async sync``)."""
+    text = (f"{help}: one or more of {', '.join(names)}, space-separated "
+            f"(default {' '.join(default)})")
+    return parser.add_argument(flag, nargs="+", type=word, default=list(default),
+                               metavar=metavar, help=text)
 
 
 def grid(**values) -> list[dict]:

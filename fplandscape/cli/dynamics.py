@@ -8,7 +8,6 @@ J_D for several N and algorithms, with the 50 % thresholds and their extrapolati
 """
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 
@@ -19,6 +18,9 @@ from ..sim import accessibility as acc
 from ..sim.dynamics import anneal, run_dynamics
 from . import common
 from .common import Output, add_output_options, require
+
+#: algorithms named in the --rules help (the built-in ones; plugged-in ones work too)
+RULE_NAMES = ("async", "sync", "anneal", "fbp")
 
 
 def register(subparsers) -> None:
@@ -38,8 +40,7 @@ def register(subparsers) -> None:
                         "fplandscape.sim.bp.focusing_bp; one iteration counts as one sweep)")
     p.add_argument("--runs", type=int, default=10, metavar="R",
                    help="number of runs from uniform random initial states (default 10)")
-    p.add_argument("--seed", type=int, required=True, metavar="S",
-                   help="non-negative integer seed (network and runs)")
+    common.add_seed(p, "the network and the runs")
     p.add_argument("--max-sweeps", type=int, default=1000, metavar="T",
                    help="at most T sweeps per run (sync: steps; anneal: schedule length); "
                         "default 1000")
@@ -67,8 +68,7 @@ def register(subparsers) -> None:
                    help="self-coupling J_D (required with --n; overrides the file's diagonal)")
     b.add_argument("--eta", type=common._float, default=0.0, metavar="E",
                    help="--n: reciprocity eta in [-1, 1] (default 0)")
-    b.add_argument("--seed", type=int, default=0, metavar="S",
-                   help="seed of the random network (--n) and of the BP initialisation")
+    common.add_seed(b, "the random network (--n) and the BP initialisation")
     b.add_argument("--damping", type=common._float, default=0.5, metavar="D",
                    help="damping in [0, 1) (default 0.5)")
     b.add_argument("--max-iter", type=int, default=1000, metavar="T",
@@ -80,24 +80,23 @@ def register(subparsers) -> None:
             "several N and algorithms, finite-size 50-percent thresholds J_50(N) (logistic fit) and "
             "their extrapolation J_50(inf) [fplandscape.sim.accessibility.accessibility_scan]")
     q = subparsers.add_parser("accessibility", help=text, description=text + ".",
-                              epilog="--n and --jd take comma- or space-separated lists; "
-                                     "--jd also takes START:STOP:STEP (STEP with a decimal "
-                                     "point, e.g. 0.3:1.0:0.05) or START:STOP:NUM (an integer "
-                                     "NUM: numpy.linspace, as in the other commands). --csv "
-                                     "writes the cell rows (kind = cell) then the threshold "
-                                     "rows (kind = finite_n / extrapolated).")
-    q.add_argument("--n", nargs="+", type=_n_token, action=common._Flatten, required=True,
-                   metavar="N", help="numbers of neurons, e.g. 200,400,800")
-    q.add_argument("--jd", nargs="+", type=_jd_token, action=common._Flatten, required=True,
-                   metavar="X", help="self-couplings J_D: list or START:STOP:STEP")
-    q.add_argument("--rules", default="async,sync", metavar="R1,R2",
-                   help="algorithms, comma-separated (async, sync, anneal; default async,sync)")
+                              epilog="--n, --jd and --rules take space-separated lists; --n "
+                                     "and --jd also the range START:STOP:NUM (numpy.linspace, "
+                                     "NUM points, as in every command). --csv writes the cell "
+                                     "rows (kind = cell) then the threshold rows (kind = "
+                                     "finite_n / extrapolated).")
+    common.add_values(q, "--n", kind=common.int_values, required=True, metavar="N",
+                      help="numbers of neurons N >= 1, e.g. 200 400 800")
+    common.add_values(q, "--jd", required=True, metavar="X",
+                      help="self-couplings J_D, e.g. 0.3:1.0:15 or 0.3 0.5 0.7")
+    common.add_words(q, "--rules", default=("async", "sync"), names=RULE_NAMES, metavar="RULE",
+                     help="algorithms (fbp = focusing BP, fplandscape.sim.bp.focusing_bp)")
     q.add_argument("--runs", type=int, default=20, metavar="R",
                    help="runs per network and cell (default 20)")
     q.add_argument("--networks", type=int, default=1, metavar="K",
                    help="random networks per (N, J_D) (default 1; the same networks for every "
                         "J_D and algorithm)")
-    q.add_argument("--seed", type=int, required=True, metavar="S", help="non-negative seed")
+    common.add_seed(q, "the networks and the runs")
     q.add_argument("--max-sweeps", type=int, default=1000, metavar="T",
                    help="sweep budget per run (default 1000)")
     q.add_argument("--eta", type=common._float, default=0.0, metavar="E",
@@ -118,63 +117,12 @@ def register(subparsers) -> None:
 # value parsing
 
 
-def _split(token: str) -> list:
-    parts = [t for t in token.replace(",", " ").split() if t]
-    if not parts:
-        raise argparse.ArgumentTypeError(f"empty value list {token!r}")
-    return parts
-
-
-def _n_token(token: str) -> list:
-    out = []
-    for t in _split(token):
-        try:
-            v = common.integer(t)
-        except argparse.ArgumentTypeError:
-            raise argparse.ArgumentTypeError(f"not an integer number of neurons: {t!r}") from None
-        if v < 1:
-            raise argparse.ArgumentTypeError(f"N must be a positive integer, got {v}")
-        out.append(v)
-    return out
-
-
-_n_token.__name__ = "N"
-
-
-def _jd_token(token: str) -> list:
-    out = []
-    for t in _split(token):
-        if ":" not in t:
-            out.append(common._float(t))
-            continue
-        parts = t.split(":")
-        if len(parts) != 3:
-            raise argparse.ArgumentTypeError(f"range {t!r} must be START:STOP:STEP or "
-                                             "START:STOP:NUM")
-        third = parts[2].strip()
-        if third.lstrip("+").isdigit():  # an integer: NUM points (the CLI-wide convention)
-            out += common.parse_values(t)
-            continue
-        start, stop, step = (common._float(v) for v in parts)
-        if step <= 0:
-            raise argparse.ArgumentTypeError(f"range {t!r}: STEP must be positive")
-        if stop < start:
-            raise argparse.ArgumentTypeError(f"range {t!r}: STOP must be >= START")
-        count = np.floor((stop - start) / step + 1e-9) + 1  # a float: may be huge or inf
-        if not count <= MAX_GRID_POINTS:
-            raise argparse.ArgumentTypeError(f"range {t!r} has too many points "
-                                             f"({count:.6g}; at most {MAX_GRID_POINTS})")
-        count = int(count)
-        out += [float(round(start + i * step, 12)) for i in range(count)]
-    return out
-
-
-_jd_token.__name__ = "J_D"
-
-
-def _rules(text: str) -> list:
-    rules = [r.strip() for r in text.split(",") if r.strip()]
+def _rules(rules) -> list:
+    rules = [r.strip() for r in rules if r.strip()]
     require(bool(rules), "--rules must name at least one algorithm")
+    require(len(set(rules)) == len(rules), f"--rules has repeated values: {' '.join(rules)}")
+    for r in rules:
+        acc.get_algorithm(r)  # unknown names: InputError listing the available ones
     return rules
 
 
@@ -246,6 +194,8 @@ def run_accessibility_cmd(args) -> Output:
     require(args.max_sweeps >= 0, f"--max-sweeps must be >= 0, got {args.max_sweeps}")
     require(args.bootstrap >= 0, f"--bootstrap must be >= 0, got {args.bootstrap}")
     require(-1.0 <= args.eta <= 1.0, f"--eta must lie in [-1, 1], got {args.eta}")
+    for n in args.n:
+        require(n >= 1, f"N must be a positive integer, got {n}")
     require(len(set(args.n)) == len(args.n), f"--n has repeated values: {args.n}")
     require(len(set(args.jd)) == len(args.jd), f"--jd has repeated values: {args.jd}")
     rules = _rules(args.rules)

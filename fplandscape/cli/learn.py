@@ -10,11 +10,13 @@ from ..learn import baselines, data as data_mod
 from ..learn.network import FEEDBACK_CODES, INPUT_TO, MODES, Architecture
 from ..learn.rule import LR_SCALES, Plasticity
 from ..learn.train import Schedule, train
-from ..errors import MAX_NEURONS
+from ..errors import MAX_NEURONS, InputError
 from . import common
 from .common import Output, add_output_options, require
 
 _DEFAULTS_RULE = Plasticity()
+#: epochs of the reference protocol (paper_notes §10: ``--hidden 400 --epochs 30 --seed 0``)
+REFERENCE_EPOCHS = 30
 _DEFAULTS_SCHEDULE = Schedule()
 
 
@@ -28,7 +30,7 @@ def register(subparsers) -> None:
         "(J_D = 0.5, lambda_in = 5, lambda_back = 0.9, kappa_h = 0.9 on top of J_D, "
         "kappa_out = 3, lr_J = 0.005, lr_in = 0.03, lr_out = 0.1 in units of each block's "
         "typical initial weight (--lr-scale), weight decay 0.005, "
-        "batch 16, 5 + 5 sweeps).",
+        f"batch 16, 5 + 5 sweeps, {REFERENCE_EPOCHS} epochs, seed 0).",
         epilog="--json prints train_accuracy, test_accuracy (final epoch), epochs, "
                "seconds_per_epoch (training only), samples_per_second and the parameters; "
                "--csv writes one row per epoch. Nothing is downloaded: emnist5k needs "
@@ -55,12 +57,16 @@ def register(subparsers) -> None:
                         f"{MAX_NEURONS} units in all)")
     a.add_argument("--jd", type=common._float, default=0.5, metavar="X",
                    help="self-coupling J_D (default 0.5)")
-    a.add_argument("--lambda", dest="lam", type=common._float, default=0.0, metavar="L",
+    a.add_argument("--lam", dest="lam", type=common._float, default=0.0, metavar="LAMBDA",
                    help="one-to-one inter-module coupling lambda >= 0 (default 0)")
-    a.add_argument("--lambda-in", dest="lam_in", type=common._float, default=5.0, metavar="X",
-                   help="input strength (default 5)")
-    a.add_argument("--lambda-back", dest="lam_back", type=common._float, default=0.9,
-                   metavar="X", help="feedback strength (default 0.9)")
+    a.add_argument("--lam-in", dest="lam_in", type=common._float, default=5.0, metavar="X",
+                   help="input strength lambda_in (default 5)")
+    a.add_argument("--lam-back", dest="lam_back", type=common._float, default=0.9,
+                   metavar="X", help="feedback strength lambda_back (default 0.9)")
+    for old, dest in (("--lambda", "lam"), ("--lambda-in", "lam_in"),
+                      ("--lambda-back", "lam_back")):  # deprecated spellings, not in --help
+        a.add_argument(old, dest=dest, type=common._float, default=argparse.SUPPRESS,
+                       help=argparse.SUPPRESS)
     a.add_argument("--inter", action="store_true",
                    help="learnable fully connected couplings between neighbouring modules")
     a.add_argument("--input-to", dest="input_to", choices=INPUT_TO, default="all",
@@ -96,17 +102,21 @@ def register(subparsers) -> None:
                    help="synchronous (default) or asynchronous random-order updates")
     r.add_argument("--update-prob", type=common._float, default=1.0, metavar="P",
                    help="synchronous mode: per-unit update probability in (0, 1] (default 1)")
-    p.add_argument("--epochs", type=int, required=True, metavar="E", help="training epochs")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
-                   help="non-negative seed of couplings and training order (default 0)")
+    p.add_argument("--epochs", type=int, default=REFERENCE_EPOCHS, metavar="E",
+                   help=f"training epochs (default {REFERENCE_EPOCHS}, the reference protocol's)")
+    common.add_seed(p, "the couplings and the training order")
     p.add_argument("--baseline", choices=baselines.BASELINES, default=None,
                    help="train only a readout on fixed features instead")
     c = p.add_argument_group("checkpoints and progress")
     c.add_argument("--checkpoint", metavar="DIR", default=None,
-                   help="save the couplings and RNG state in DIR after every epoch")
+                   help="journal the run in DIR (couplings, RNG state and history after every "
+                        "epoch) and keep it (default: an automatic directory under "
+                        "~/.cache/fplandscape/checkpoints, or $FPLANDSCAPE_CHECKPOINTS, removed "
+                        "after success)")
     c.add_argument("--resume", action="store_true",
-                   help="continue the run saved in --checkpoint DIR (same result as an "
-                        "uninterrupted run; --epochs may be larger)")
+                   help="finish an interrupted run of the same command from its checkpoint "
+                        "(the result is exactly that of an uninterrupted run; --epochs may be "
+                        "larger)")
     c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: when stderr is a terminal)")
     add_output_options(p, csv_help="also write one row per epoch as CSV to PATH")
@@ -125,18 +135,22 @@ def run_learn(args) -> Output:
     require(args.sweeps >= 0, f"--sweeps must be a non-negative integer, got {args.sweeps}")
     require(args.eval_sweeps is None or args.eval_sweeps >= 0,
             f"--eval-sweeps must be a non-negative integer, got {args.eval_sweeps}")
-    require(args.lam >= 0, f"--lambda must be >= 0, got {args.lam}")
+    require(args.lam >= 0, f"--lam must be >= 0, got {args.lam}")
     require(0 < args.update_prob <= 1, f"--update-prob must lie in (0, 1], got {args.update_prob}")
-    require(not args.resume or args.checkpoint is not None, "--resume needs --checkpoint DIR")
-    require(args.baseline is None or args.checkpoint is None,
-            "--checkpoint applies to the learning rule, not to --baseline")
+    require(args.baseline is None or (args.checkpoint is None and not args.resume),
+            "--checkpoint and --resume apply to the learning rule, not to --baseline")
     synth = {k: v for k, v in (("noise", args.noise), ("n_train", args.train_size),
                                ("n_test", args.test_size)) if v is not None}
     if args.dataset == "synthetic":
         synth.setdefault("seed", args.seed)
     else:
         require(not synth, "--noise, --train-size and --test-size apply to --dataset synthetic")
-    data = data_mod.load_dataset(args.dataset, args.data_path, **synth)
+    try:
+        data = data_mod.load_dataset(args.dataset, args.data_path, **synth)
+    except InputError as exc:
+        if "--data-path" in str(exc) or args.data_path is not None:
+            raise
+        raise InputError(f"{exc} (--data-path PATH)") from None
     arch = Architecture(n_in=data.n_in, hidden=args.hidden, classes=data.classes,
                         layers=args.layers, jd=args.jd, lam=args.lam, lam_in=args.lam_in,
                         lam_back=args.lam_back, inter=args.inter, skip=args.skip,
@@ -152,8 +166,7 @@ def run_learn(args) -> Output:
         res = baselines.run_baseline(args.baseline, data, arch, rule, schedule,
                                      epochs=args.epochs, seed=args.seed)
     else:
-        res = train(data, arch, rule, schedule, epochs=args.epochs, seed=args.seed,
-                    checkpoint=args.checkpoint, resume=args.resume, progress=args.progress)
+        res = _train_checkpointed(args, data, arch, rule, schedule)
     obj = res.summary()
     obj["baseline"] = args.baseline
     obj.update({k: v for k, v in arch.as_dict().items() if k not in obj})
@@ -171,3 +184,34 @@ def run_learn(args) -> Output:
              f"{common.format_value(res.test_accuracy)}; "
              f"{common.format_value(res.seconds_per_epoch)} s per epoch")
     return Output(json=obj, rows=res.history, text=text)
+
+
+def _train_checkpointed(args, data, arch, rule, schedule):
+    """Train with the checkpoint rule of every command: ``--checkpoint DIR`` is kept; without
+    it an automatic directory (:func:`fplandscape.parallel.default_checkpoint_dir` of the run's
+    inputs, so that rerunning the same command with ``--resume`` finds it) is used and removed
+    after success. A leftover automatic directory is discarded unless ``--resume``; if the
+    automatic directory cannot be made, the run goes on without one (a warning)."""
+    import shutil
+    import warnings
+
+    from ..learn.train import _manifest_params
+    from ..parallel import default_checkpoint_dir
+
+    kw = dict(epochs=args.epochs, seed=args.seed, progress=args.progress)
+    if args.checkpoint is not None:
+        return train(data, arch, rule, schedule, checkpoint=args.checkpoint, resume=args.resume,
+                     **kw)
+    path = default_checkpoint_dir("learn", _manifest_params(arch, rule, schedule, args.seed,
+                                                            data))
+    try:
+        if path.exists() and not args.resume:
+            shutil.rmtree(path)
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        warnings.warn(f"running without a checkpoint: cannot use {path} ({exc})",
+                      RuntimeWarning, stacklevel=2)
+        return train(data, arch, rule, schedule, **kw)
+    res = train(data, arch, rule, schedule, checkpoint=path, resume=args.resume, **kw)
+    shutil.rmtree(path, ignore_errors=True)
+    return res

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 from .. import tables
 from . import common
@@ -12,9 +13,10 @@ from .common import Output, require
 def _shared(p, *, what):
     p.add_argument("--quick", action="store_true",
                    help="coarse grids and few networks (minutes instead of the full run)")
-    p.add_argument("--out", default="figures", metavar="DIR",
+    p.add_argument("--out", default=None, metavar="DIR",
                    help="output directory: figures in DIR, data tables in DIR/data "
-                        "(default: figures)")
+                        "(default: figures, the committed gallery, for the full run; "
+                        "figures-quick with --quick, so a quick run never overwrites it)")
     p.add_argument("--seed", type=int, default=0, metavar="S",
                    help="seed of every random network and run (default 0)")
     common.add_parallel_options(
@@ -55,6 +57,9 @@ def register(subparsers) -> None:
 
 
 def _check(args):
+    from ..figures import default_out_dir
+
+    args.out = str(default_out_dir(args.quick, args.out))
     require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
     common.check_workers(args)
     tables.check_dir_writable(args.out, "--out directory")
@@ -78,6 +83,9 @@ def run(args) -> int:
 def run_figures(args):
     from ..figures import FIGURES, make_figure
 
+    from ..learn.data import DataFallbackWarning
+    from ..validate.reproduce import data_warnings
+
     if args.list:
         rows = [{"name": n, "title": m.TITLE} for n, m in FIGURES.items()]
         return Output(json={"figures": rows}, rows=rows, text=common.format_table(rows))
@@ -97,11 +105,21 @@ def run_figures(args):
         return Output(json={"figures": rows}, rows=rows,
                       text=common.format_table(rows, ["name", "png", "seconds"]))
     for n in names:
-        res = make_figure(n, args.out, quick=args.quick, seed=args.seed, resume=args.resume,
-                          workers=args.workers, scheduler=args.scheduler, checkpoint=True,
-                          progress=args.progress)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataFallbackWarning)
+            res = make_figure(n, args.out, quick=args.quick, seed=args.seed,
+                              resume=args.resume, workers=args.workers,
+                              scheduler=args.scheduler, checkpoint=True, progress=args.progress)
+        notes = []
+        for w in caught:
+            if issubclass(w.category, DataFallbackWarning):
+                notes.append(str(w.message))
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         rows.append({"name": n, **res.paths, "seconds": res.seconds, "reused": res.reused})
         print(f"{'kept' if res.reused else 'wrote'} {res.paths['png']} ({res.seconds:.1f} s)",
               file=sys.stderr)
+        for note in dict.fromkeys(notes or data_warnings(n, res.rows)):
+            print(f"warning: {note}", file=sys.stderr)
     return Output(json={"figures": rows, "seed": args.seed, "quick": args.quick},
                   rows=rows, text=common.format_table(rows, ["name", "png", "seconds"]))

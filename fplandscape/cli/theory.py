@@ -154,8 +154,9 @@ def _local_entropy(sub):
     p = _command(sub, "local-entropy", "fplandscape.theory.local_entropy",
                  "local entropy phi(d) of fixed points at distance d*N from a reference fixed "
                  "point: annealed (E5), Franz-Parisi (E6) or large deviations (E7)")
-    p.add_argument("--jd", type=common._float, required=True, metavar="X",
-                   help="self-coupling J_D (one value)")
+    add_values(p, "--jd", required=True,
+               help="self-coupling J_D (one curve per value; with kappa = 'jd' each curve "
+                    "uses kappa = its own J_D)")
     p.add_argument("--kind", choices=theory.KINDS, default="franz-parisi",
                    help="annealed (typical references, closed form), franz-parisi (RS, "
                         "references with margin kappa) or large-deviation (tilt y); "
@@ -175,9 +176,27 @@ def _local_entropy(sub):
 
 
 def run_local_entropy(args) -> Output:
-    kappa = args.jd if args.kappa == "jd" else args.kappa
+    """One curve per --jd value: a single value prints the curve's object (as before), several
+    print ``{"curves": [...], "version": ...}``; the rows (table, CSV) are one per point."""
+    curves, rows, texts = [], [], []
+    for jd in args.jd:
+        obj, curve_rows, text = _local_entropy_curve(args, jd)
+        curves.append(obj)
+        rows += curve_rows
+        texts.append(text)
+    if len(curves) == 1:
+        obj = curves[0]
+    else:
+        from .._version import __version__
+
+        obj = {"curves": curves, "version": __version__}
+    return Output(json=obj, rows=rows, text="\n\n".join(texts))
+
+
+def _local_entropy_curve(args, jd):
+    kappa = jd if args.kappa == "jd" else args.kappa
     with Stopwatch() as sw:
-        curve = theory.local_entropy(args.jd, args.kind, d=args.d, kappa=kappa, y=args.y)
+        curve = theory.local_entropy(jd, args.kind, d=args.d, kappa=kappa, y=args.y)
     obj = run_info(jd=curve.jd, kind=curve.kind, kappa=curve.kappa, y=args.y,
                    d=np.asarray(curve.d).tolist(),
                    local_entropy=np.asarray(curve.local_entropy).tolist(),
@@ -192,7 +211,7 @@ def run_local_entropy(args) -> Output:
              f"kappa = {common.format_value(curve.kappa)}"
              + (f", y = {common.format_value(args.y)}" if args.y is not None else "")
              + (f"  ({n_bad} point(s) NOT converged)" if n_bad else ""))
-    return Output(json=obj, rows=rows, text=title + "\n" + common.format_table(rows, cols))
+    return obj, rows, title + "\n" + common.format_table(rows, cols)
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,7 +285,7 @@ def run_rs_entropy(args) -> Output:
 def _isolation_radius(sub):
     p = _command(sub, "isolation-radius", "fplandscape.theory.isolation_radius",
                  "isolation radius d0(J_D): smallest d > 0 where the annealed local entropy "
-                 "(E5) returns to 0 (nan/null for J_D <= 0)")
+                 "(E5) returns to 0: 1/2 at J_D = 0, nan (JSON null) for J_D < 0")
     add_values(p, "--jd", required=True, help="self-coupling J_D")
     add_output_options(p)
     p.set_defaults(handler=run_isolation_radius)

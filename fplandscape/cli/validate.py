@@ -13,41 +13,49 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("validate", help=text, description=text + ".")
     sub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
 
-    c = sub.add_parser("counts", help="mean and typical ln #FP from exact enumeration vs (E1)/(E2) "
-                                      "[fplandscape.validate.counts.validate_counts]")
+    text = ("mean and typical ln #FP from exact enumeration vs (E1)/(E2) "
+            "[fplandscape.validate.counts.validate_counts]")
+    c = sub.add_parser("counts", help=text, description=text + ".")
     add_values(c, "--n", kind=common.int_values, required=True, metavar="N",
                help="neurons per module")
     add_values(c, "--jd", required=True, metavar="X", help="self-couplings J_D")
     c.add_argument("--samples", type=int, default=200, metavar="M",
                    help="random networks per (N, J_D) (default 200)")
-    c.add_argument("--seed", type=int, default=0, metavar="S")
-    c.add_argument("--eta", type=common._float, default=0.0, metavar="E")
-    c.add_argument("--dilution", type=common._float, default=1.0, metavar="C")
-    c.add_argument("--layers", type=int, default=1, metavar="L")
-    c.add_argument("--lam", type=common._float, default=0.0, metavar="LAMBDA")
+    common.add_seed(c, "the random networks", "network i uses SeedSequence(S).spawn(M)[i]")
+    c.add_argument("--eta", type=common._float, default=0.0, metavar="E",
+                   help="reciprocity eta in [-1, 1] (default 0)")
+    c.add_argument("--dilution", type=common._float, default=1.0, metavar="C",
+                   help="fraction c in (0, 1] of kept couplings (default 1)")
+    c.add_argument("--layers", type=int, default=1, metavar="L",
+                   help="number of modules of the modular chain (default 1)")
+    c.add_argument("--lam", type=common._float, default=0.0, metavar="LAMBDA",
+                   help="inter-module coupling lambda >= 0 (default 0)")
     common.add_parallel_options(c, what="samples")
     add_output_options(c)
     c.set_defaults(handler=run_counts)
 
-    q = sub.add_parser("pairs", help="pair-distance histograms from enumeration vs (E4), with "
-                                     "S2(q) [fplandscape.validate.pairs.validate_pairs]")
-    q.add_argument("--n", type=int, required=True, metavar="N")
+    text = ("pair-distance histograms from enumeration vs (E4), with S2(q) "
+            "[fplandscape.validate.pairs.validate_pairs]")
+    q = sub.add_parser("pairs", help=text, description=text + ".")
+    q.add_argument("--n", type=int, required=True, metavar="N",
+                   help="number of neurons N (1..64; exact enumeration)")
     add_values(q, "--jd", required=True, metavar="X", help="self-couplings J_D")
-    q.add_argument("--samples", type=int, default=200, metavar="M")
-    q.add_argument("--seed", type=int, default=0, metavar="S")
+    q.add_argument("--samples", type=int, default=200, metavar="M",
+                   help="random networks per J_D (default 200)")
+    common.add_seed(q, "the random networks", "network i uses SeedSequence(S).spawn(M)[i]")
     common.add_parallel_options(q, what="samples")
     add_output_options(q)
     q.set_defaults(handler=run_pairs)
 
-    k = sub.add_parser("critical", help="critical self-couplings: theory vs finite-N estimators "
-                                        "from enumerated fixed points, extrapolated in 1/N "
-                                        "[fplandscape.validate.critical.finite_size_critical]")
+    text = ("critical self-couplings: theory vs finite-N estimators from enumerated fixed "
+            "points, extrapolated in 1/N [fplandscape.validate.critical.finite_size_critical]")
+    k = sub.add_parser("critical", help=text, description=text + ".")
     add_values(k, "--n", kind=common.int_values, default=[12, 16, 20], metavar="N",
                help="sizes (default 12 16 20)")
     add_values(k, "--jd", default=None, metavar="X", help="J_D grid (default 0:0.3:11)")
     k.add_argument("--samples", type=int, default=100, metavar="M",
                    help="networks per (N, J_D) (default 100)")
-    k.add_argument("--seed", type=int, default=0, metavar="S")
+    common.add_seed(k, "the random networks")
     k.add_argument("--bootstrap", type=int, default=200, metavar="B",
                    help="bootstrap resamples over networks (default 200)")
     common.add_parallel_options(k, what="networks")
@@ -55,19 +63,23 @@ def register(subparsers) -> None:
                                    "CSV to PATH")
     k.set_defaults(handler=run_critical)
 
-    a = sub.add_parser("accessibility", help="algorithmic thresholds J_50(N) and J_50(inf) "
-                                             "against the theory's critical self-couplings "
-                                             "[fplandscape.sim.accessibility_scan]")
+    text = ("algorithmic thresholds J_50(N) and J_50(inf) against the theory's critical "
+            "self-couplings [fplandscape.sim.accessibility_scan]")
+    a = sub.add_parser("accessibility", help=text, description=text + ".")
     add_values(a, "--n", kind=common.int_values, default=[200, 400], metavar="N",
                help="sizes (default 200 400)")
     add_values(a, "--jd", default=None, metavar="X", help="J_D grid (default 0.1:1.0:19)")
-    a.add_argument("--rules", default="async,sync", metavar="R1,R2",
-                   help="algorithms (async, sync, anneal, fbp; default async,sync)")
-    a.add_argument("--runs", type=int, default=20, metavar="R")
-    a.add_argument("--max-sweeps", type=int, default=1000, metavar="T")
-    a.add_argument("--seed", type=int, default=0, metavar="S")
-    a.add_argument("--criteria", default="gap,energetic", metavar="C1,C2",
-                   help="theory criteria to compare with (default gap,energetic)")
+    from .dynamics import RULE_NAMES
+
+    common.add_words(a, "--rules", default=("async", "sync"), names=RULE_NAMES, metavar="RULE",
+                     help="algorithms (fbp = focusing BP)")
+    a.add_argument("--runs", type=int, default=20, metavar="R",
+                   help="runs per network and cell (default 20)")
+    a.add_argument("--max-sweeps", type=int, default=1000, metavar="T",
+                   help="sweep budget per run (default 1000)")
+    common.add_seed(a, "the networks and the runs")
+    common.add_words(a, "--criteria", default=("gap", "energetic"), names=theory.CRITERIA,
+                     metavar="C", help="theory criteria to compare with")
     common.add_parallel_options(a, what="cells")
     add_output_options(a)
     a.set_defaults(handler=run_accessibility)
@@ -124,8 +136,10 @@ def run_accessibility(args) -> Output:
     from ..sim.accessibility import accessibility_scan
 
     _common_checks(args)
-    rules = tuple(r.strip() for r in args.rules.split(",") if r.strip())
-    criteria = [c.strip() for c in args.criteria.split(",") if c.strip()]
+    from .dynamics import _rules
+
+    rules = tuple(_rules(args.rules))
+    criteria = list(args.criteria)
     for c in criteria:
         require(c in theory.CRITERIA, f"unknown criterion {c!r}; choose from "
                                       f"{', '.join(theory.CRITERIA)}")

@@ -1,4 +1,4 @@
-"""Figures of the study (spec §6), rendered into ``figures/``.
+"""Figures of the study (spec §6), rendered into ``figures/`` (quick runs: ``figures-quick/``).
 
 Each figure is a module with ``NAME``, ``TITLE``, ``parameters(quick)`` (the grids, recorded
 with the data), ``compute(quick, seed, **options) -> rows`` (tidy rows, one per plotted point)
@@ -19,7 +19,22 @@ from .._version import __version__
 from ..errors import InputError
 from ..provenance import environment
 
-__all__ = ["FIGURES", "FigureResult", "make_figure", "figure_names", "replot_figure"]
+__all__ = ["FIGURES", "FigureResult", "make_figure", "figure_names", "replot_figure",
+           "default_out_dir", "FULL_OUT_DIR", "QUICK_OUT_DIR"]
+
+# Default output folders, relative to the current directory. The full run writes the gallery
+# (the figures committed in ``figures/``); quick runs get their own folder so that they never
+# overwrite it (``figures-quick/`` is git-ignored). An explicit output directory always wins.
+FULL_OUT_DIR = "figures"
+QUICK_OUT_DIR = "figures-quick"
+
+
+def default_out_dir(quick: bool = False, out_dir=None) -> Path:
+    """``out_dir`` when given, else :data:`QUICK_OUT_DIR` for quick runs and
+    :data:`FULL_OUT_DIR` for full ones."""
+    if out_dir is not None:
+        return Path(out_dir)
+    return Path(QUICK_OUT_DIR if quick else FULL_OUT_DIR)
 
 
 def _modules() -> dict:
@@ -36,6 +51,8 @@ def _modules() -> dict:
     mods.append(learning.LEARNING)
     from . import attractors
     mods.append(attractors)
+    from . import fep
+    mods.append(fep)
     return {m.NAME: m for m in mods}
 
 
@@ -60,9 +77,10 @@ class FigureResult:
     reused: bool = False
 
 
-def make_figure(name: str, out_dir="figures", *, quick: bool = False, seed: int = 0,
+def make_figure(name: str, out_dir=None, *, quick: bool = False, seed: int = 0,
                 resume: bool = False, params=None, **options) -> FigureResult:
-    """Compute and render figure ``name`` into ``out_dir`` (data into ``out_dir/data``).
+    """Compute and render figure ``name`` into ``out_dir`` (data into ``out_dir/data``; default
+    :func:`default_out_dir`: ``figures``, or ``figures-quick`` with ``quick``).
 
     With ``resume=True`` a figure already written by this version with the same parameters
     and seed (its JSON sidecar says so) is kept as is, and the simulations of an unfinished
@@ -74,7 +92,7 @@ def make_figure(name: str, out_dir="figures", *, quick: bool = False, seed: int 
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     mod = FIGURES[name]
-    out = tables.ensure_dir(out_dir)
+    out = tables.ensure_dir(default_out_dir(quick, out_dir))
     tables.ensure_dir(out / "data")
     params = params or mod.parameters(quick)
     sidecar = out / "data" / f"{name}.json"
@@ -102,14 +120,15 @@ def make_figure(name: str, out_dir="figures", *, quick: bool = False, seed: int 
     return FigureResult(name, paths, rows, seconds)
 
 
-def replot_figure(name: str, out_dir="figures") -> FigureResult:
+def replot_figure(name: str, out_dir=None, *, quick: bool = False) -> FigureResult:
     """Redraw figure ``name`` from its data already in ``out_dir/data`` (``<name>.csv`` and the
-    JSON sidecar), without recomputing anything: for style changes. The sidecar is kept."""
+    JSON sidecar), without recomputing anything: for style changes. The sidecar is kept.
+    Default ``out_dir``: :func:`default_out_dir` (``figures``, or ``figures-quick``)."""
     from .style import save_figure
 
     if name not in FIGURES:
         raise InputError(f"unknown figure {name!r}; choose from {', '.join(FIGURES)}")
-    out = Path(out_dir)
+    out = default_out_dir(quick, out_dir)
     sidecar = out / "data" / f"{name}.json"
     csv_path = out / "data" / f"{name}.csv"
     if not (sidecar.exists() and csv_path.exists()):

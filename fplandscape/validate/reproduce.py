@@ -1,6 +1,8 @@
 """The one-command reproduction of the study (``fplandscape reproduce [--quick]``).
 
-:func:`reproduce` computes, under ``out_dir`` (default ``figures/``):
+:func:`reproduce` computes, under ``out_dir`` (default ``figures/`` for the full run, whose
+figures are the committed gallery, and ``figures-quick/`` for ``quick=True``, so that a quick
+run never overwrites the gallery; :func:`fplandscape.figures.default_out_dir`):
 
 1. the named critical self-couplings of spec §3 from the theory, with the curve that decides
    each (``data/critical.csv``, ``data/critical_evidence.csv``);
@@ -9,7 +11,9 @@
    data (``<name>.png``, ``<name>.pdf``, ``data/<name>.csv``, ``data/<name>.json``);
 3. a summary (``data/summary.json`` and a printed table): critical values from theory, the
    validation z-scores of the simulations against the exact finite-N formulas, the algorithmic
-   thresholds where the dynamics study ran, wall times.
+   thresholds where the dynamics study ran, wall times, and ``warnings`` — e.g. the learning
+   figure fell back to synthetic data because the 5k MNIST subset is not installed
+   (:func:`fplandscape.learn.data.learning_data`); each is also printed on stderr at once.
 
 ``quick=True`` uses coarse grids and few networks (under three minutes on 2 cores); the full run
 uses the grids of the study (:data:`EXPECTED_FULL_MINUTES` on 2 cores), all local cores or a Dask
@@ -23,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -125,10 +130,34 @@ def validation_summary(results: dict) -> list:
     return rows
 
 
-def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=None,
+def data_warnings(name: str, rows) -> list:
+    """Notes that figure ``name`` was not drawn from the data it promises: the learning figure
+    on synthetic data (its rows say ``data = synthetic``). Empty when all is as promised."""
+    if name != "learning" or not rows:
+        return []
+    from ..learn.data import fallback_note, mnist5k_missing
+
+    if any(r.get("data") == "synthetic" for r in rows):
+        return [fallback_note(mnist5k_missing() or "the 5k MNIST subset was not used")]
+    return []
+
+
+def _warn(note: str, notes: list, say_stream=None) -> None:
+    """Record ``note`` once and print it on stderr (and on the progress stream if different)."""
+    if note in notes:
+        return
+    notes.append(note)
+    print(f"warning: {note}", file=sys.stderr, flush=True)
+    if say_stream is not None and say_stream is not sys.stderr:
+        print(f"[reproduce]   WARNING: {note}", file=say_stream, flush=True)
+
+
+def reproduce(out_dir=None, quick: bool = False, *, seed: int = 0, figures=None,
               workers=None, scheduler=None, resume: bool = False, progress=None,
               verbose: bool = True, stream=None) -> dict:
     """Regenerate the study into ``out_dir`` and return the summary dict (module docstring).
+
+    ``out_dir``: default ``figures`` (full run) or ``figures-quick`` (``quick=True``).
 
     ``figures``: names of the figures to make (default all). ``workers``/``scheduler``: local
     cores (default all) or a Dask cluster for the simulations and theory grids; ``resume``:
@@ -137,9 +166,11 @@ def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=
     progress and the final summary table to ``stream`` (default stdout). A failing step is
     recorded in ``failures`` and the other results are still written.
     """
-    from ..figures import FIGURES, make_figure
+    from ..figures import FIGURES, default_out_dir, make_figure
+    from ..learn.data import DataFallbackWarning, fallback_note, mnist5k_missing
 
     stream = stream or sys.stdout
+    out_dir = default_out_dir(quick, out_dir)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     data = _prepare(out_dir, figures)
@@ -156,6 +187,10 @@ def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=
     timings: dict = {}
     failures: list = []
     results: dict = {}
+    notes: list = []
+    say_stream = stream if verbose else None
+    if "learning" in names and mnist5k_missing() is not None:   # say so at the start
+        _warn(fallback_note(mnist5k_missing()), notes, say_stream)
     with Stopwatch() as total:
         critical_rows, evidence_rows, found = _critical(params["criteria"], say, timings,
                                                         failures)
@@ -180,9 +215,16 @@ def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=
             say(f"[reproduce] figure {name}: {FIGURES[name].TITLE} ...")
             with Stopwatch() as sw:
                 try:
-                    res = make_figure(name, out_dir, quick=quick, seed=seed, resume=resume,
-                                      workers=workers, scheduler=scheduler, checkpoint=True,
-                                      progress=progress)
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always", DataFallbackWarning)
+                        res = make_figure(name, out_dir, quick=quick, seed=seed, resume=resume,
+                                          workers=workers, scheduler=scheduler,
+                                          checkpoint=True, progress=progress)
+                    for w in caught:
+                        if issubclass(w.category, DataFallbackWarning):
+                            _warn(str(w.message), notes, say_stream)
+                        else:
+                            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
                 except InputError:
                     raise
                 except (ConvergenceError, ValueError, RuntimeError, OSError) as exc:
@@ -191,6 +233,9 @@ def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=
                     continue
             timings[f"figure:{name}"] = sw.seconds
             results[name] = res.rows if res.rows is not None else tables.read_csv(res.paths["csv"])
+            if not any(n.startswith("learning figure: synthetic") for n in notes):
+                for note in data_warnings(name, results[name]):
+                    _warn(note, notes, say_stream)
             written.append(res.paths)
             say(f"[reproduce]   {'kept' if res.reused else 'wrote'} {res.paths['png']} "
                 f"({sw.seconds:.1f} s)")
@@ -208,6 +253,7 @@ def reproduce(out_dir="figures", quick: bool = False, *, seed: int = 0, figures=
         validation=validation_summary(results),
         thresholds=_thresholds(results, found),
         learning=_learning(results),
+        warnings=notes,
         failures=failures,
         seconds=timings,
         wall_time=total.seconds,
@@ -278,6 +324,8 @@ def summary_table(summary: dict) -> str:
     if summary.get("learning"):
         lines += ["", "learning by steering the dynamics (final test accuracy; 5k-subset numbers "
                       "are not comparable with 60k):", format_table(summary["learning"])]
+    for note in summary.get("warnings", ()):
+        lines.append(f"WARNING {note}")
     for f in summary["failures"]:
         lines.append(f"FAILED {f['step']}: {f['error']}")
     lines.append(f"figures and data written to {summary['out_dir']} "
@@ -285,5 +333,5 @@ def summary_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["reproduce", "parameters", "summary_table", "validation_summary",
+__all__ = ["reproduce", "parameters", "summary_table", "validation_summary", "data_warnings",
            "EXPECTED_FULL_MINUTES", "Z_BOUND"]

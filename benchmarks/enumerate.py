@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/enumerate.py [--samples M] [--seed S] [--order greedy|index] [--quick]
                                    [--workers W] [--csv PATH]
+    python benchmarks/enumerate.py --memory [--workers W]
 
 What it measures (``time.perf_counter``, wall clock, count only, ``--workers`` local worker
 threads over the prefix tasks, default 1 = one core; ``--workers 2`` uses both cores of this
@@ -24,6 +25,17 @@ second, and the effective brute-force rate 2^N / seconds (for scale: a Gray-code
 (:func:`fplandscape.sim.enumerate.default_order`), to measure what the heuristic buys.
 ``--quick`` runs one sample of the three target rows only.
 
+``--memory`` instead measures the peak memory (``ru_maxrss`` of the ``getrusage`` record of a
+fresh ``python -m fplandscape enumerate`` process, from ``os.wait4``) of big listing runs that
+the command line accepts with its default ``--max-states`` (10⁶), against the promise of a
+peak under 1 GB:
+
+* ``--couplings J`` (N = 34, J_D = 1.0, ≈ 5.6·10⁷ fixed points, 128 prefix tasks)
+  ``--save-states``: a seeded sample of 10⁶ written, the tasks' codes merged as they finish;
+* ``--n 27 --jd 0.9 --pairs`` (E1 ≈ 6.4·10⁵ fixed points, the whole-cube pair histogram, 512 MB);
+* ``--couplings J`` (N = 31, J_D = 0.9, ≈ 4.6·10⁶ fixed points) ``--pairs``: refused as soon as
+  a task shows more than 10⁶ (time and memory until then).
+
 Speed goals live here, not in the test suite: timings depend on the machine and its load (the
 header prints ``nproc`` and the load average), so a FAIL row is information, not an error. The
 exit status is 0 whatever the timings; only a command-line error exits with status 2.
@@ -31,7 +43,11 @@ exit status is 0 whatever the timings; only a command-line error exits with stat
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+import tempfile
+import time
 
 import numpy as np
 
@@ -100,6 +116,8 @@ def _fmt(col: str, v) -> str:
         return "-"
     if col in ("seconds", "median s", "max s"):
         return f"{v:.3f}"
+    if col == "peak MB":
+        return f"{v:.0f}"
     if col in ("nodes/s", "2^N/s"):
         return f"{v:.3g}"
     if col == "J_D":
@@ -120,6 +138,55 @@ def header(order: str, workers: int = 1) -> str:
                             f"spin order {order} | workers {workers}")
 
 
+MEMORY_LIMIT_MB = 1024.0
+
+
+def _peak_child(argv, env=None):
+    """Run ``python -m fplandscape enumerate ARGV`` and return (exit status, seconds, peak RSS
+    of that child in MB from its own ``getrusage`` record (``os.wait4``), last stderr line)."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "fplandscape", "enumerate", *argv,
+                                 "--no-progress"], stdout=subprocess.DEVNULL, stderr=err,
+                                env=env)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        last = (err.read().strip().splitlines() or [""])[-1]
+    seconds = time.perf_counter() - t0
+    return proc.returncode, seconds, usage.ru_maxrss / 1024.0, last  # KiB → MiB
+
+
+def memory(workers: int = 2, seed: int = 0, echo=print):
+    """Peak RSS of the listing runs of the module docstring, each in a fresh process."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, FPLANDSCAPE_CHECKPOINTS=os.path.join(tmp, "ck"))
+        j31 = os.path.join(tmp, "J31.npy")
+        j34 = os.path.join(tmp, "J34.npy")
+        np.save(j31, _matrix(31, 0.9, seed, 0))
+        np.save(j34, _matrix(34, 1.0, seed, 0))
+        runs = [("N=31 J_D=0.9 --pairs (refused early)",
+                 ["--couplings", j31, "--pairs", "--workers", str(workers)], 2),
+                ("N=27 J_D=0.9 --n --pairs (cube)",
+                 ["--n", "27", "--jd", "0.9", "--seed", str(seed), "--pairs",
+                  "--workers", str(workers)], 0),
+                ("N=34 J_D=1.0 --save-states",
+                 ["--couplings", j34, "--save-states", os.path.join(tmp, "fp.npy"),
+                  "--workers", str(workers)], 0)]
+        for what, argv, want in runs:
+            rc, secs, peak, last = _peak_child(argv, env)
+            status = "PASS" if rc == want and peak < MEMORY_LIMIT_MB else "FAIL"
+            rows.append({"run": what, "exit": rc, "seconds": secs, "peak MB": peak,
+                         "target": f"< {MEMORY_LIMIT_MB:g} MB", "status": status})
+            echo(f"  done: {what}: exit {rc}, {secs:.1f} s, peak {peak:.0f} MB"
+                 + (f" ({last[:100]})" if rc else ""), file=sys.stderr, flush=True)
+    return rows
+
+
+MEMORY_COLUMNS = ("run", "exit", "seconds", "peak MB", "target", "status")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--samples", type=int, default=3, help="matrices per row (default 3)")
@@ -130,6 +197,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=1,
                     help="local worker threads over the prefix tasks (default 1)")
     ap.add_argument("--csv", metavar="PATH", help="also write the per-sample rows as CSV")
+    ap.add_argument("--memory", action="store_true",
+                    help="peak memory of big accepted listing runs instead of the timings")
     args = ap.parse_args(argv)
     if args.samples < 1:
         ap.error("--samples must be at least 1")
@@ -142,6 +211,16 @@ def main(argv=None) -> int:
             check_writable(args.csv)
         except InputError as exc:
             ap.error(str(exc))
+    if args.memory:
+        workers = args.workers if args.workers != 1 else 2
+        print(benchmark_header("fplandscape enumeration benchmark: peak memory of listing runs",
+                               f"workers {workers}"), flush=True)
+        rows = memory(workers=workers, seed=args.seed)
+        print()
+        print(format_table(rows, MEMORY_COLUMNS))
+        if args.csv:
+            print(f"\nwrote {write_csv(args.csv, rows)}")
+        return 0
     print(header(args.order, args.workers), flush=True)
     rows, summary = run(samples=1 if args.quick else args.samples, seed=args.seed,
                         order=args.order, quick=args.quick, workers=args.workers)

@@ -12,10 +12,25 @@ Conventions (imported everywhere else, never re-implemented):
   constant diagonal ``J_D``, optional dilution ``c`` (entry kept with probability c, variance
   rescaled to 1/(cN)); modular chain of L modules with one-to-one couplings λ.
 
-All arithmetic is float64; ties are never rounded towards stability.
+Exact means exact on the stored numbers. Every fixed-point (and update-sign) decision is the
+sign of the *exact* sum of the stored float64 terms ``J_ij s_j`` (exact products, since
+``s_j = ±1``), in every kernel and in this module alike. Fields are summed in float64 (fast);
+a sum of n exact terms in any order (BLAS, blocked, pairwise, FMA) is within
+``γ_{n−1} Σ_j |J_ij|`` of the exact sum, ``γ_k = k u / (1 − k u)``, ``u = 2^-53`` (an addition
+whose result is subnormal is exact, so no absolute term is needed). Where a computed field is
+within its band (:func:`field_bands`, ≥ 2 γ_n Σ_j |J_ij|) of zero, its sign is decided by an
+exact summation of the stored terms (:func:`exact_sign`: ``math.fsum``, correctly rounded, so
+its sign is exact; exact integer arithmetic after an intermediate overflow). An exact tie is
+therefore never counted as stable, and a small term lost to rounding is never ignored.
+Stability and margin *values* stay float64 (their sign can differ from the exact decision only
+inside the band). Inputs that float64 cannot hold exactly (integers beyond 2^53, long double,
+complex) are refused rather than rounded.
 """
 from __future__ import annotations
 
+import math
+import warnings
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,20 +44,58 @@ MAX_PACKED_N = 64
 # validation
 
 
+_EXACT_INT = 2**53  # integers of larger magnitude are not all representable in float64
+
+
+def check_float64_exact(arr: np.ndarray, name: str) -> None:
+    """Refuse (InputError naming ``name``) an array that float64 cannot hold exactly: complex,
+    extended precision (long double / float128), integers beyond 2^53 in magnitude, or
+    non-numeric dtypes. Booleans, (u)int up to 2^53 and float16/32/64 pass."""
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise InputError(f"{name} must be real, got a complex array (dtype {arr.dtype})")
+    if kind == "O" and arr.size and all(isinstance(x, (int, np.integer)) and
+                                        not isinstance(x, bool) for x in arr.flat):
+        big = [abs(int(x)) > _EXACT_INT for x in arr.flat]
+        if any(big):
+            raise InputError(
+                f"{name} has integer entries beyond 2^53 in magnitude (first at flat index "
+                f"{big.index(True)}): float64 cannot represent them exactly; convert them "
+                "deliberately (e.g. np.asarray(..., dtype=np.float64)) if rounding is intended")
+    if kind not in "biuf":
+        raise InputError(f"{name} must be real numeric, got dtype {arr.dtype}")
+    if kind == "f" and arr.dtype.itemsize > 8:
+        raise InputError(
+            f"{name} has extended precision (dtype {arr.dtype}); the model computes on float64 "
+            "and would round it: convert it deliberately with .astype(np.float64)")
+    if kind in "iu" and arr.size and arr.dtype.itemsize >= 8:
+        bad = (arr > _EXACT_INT) if kind == "u" else ((arr > _EXACT_INT) | (arr < -_EXACT_INT))
+        if np.any(bad):
+            pos = np.argwhere(bad)[0]
+            raise InputError(
+                f"{name} has integer entries beyond 2^53 in magnitude (first at index "
+                f"{tuple(int(p) for p in pos)}: {arr[tuple(pos)]}): float64 cannot represent "
+                "them exactly; convert them deliberately if rounding is intended")
+
+
 def as_couplings(J, *, name: str = "J", max_n: int | None = None, copy: bool = False) -> np.ndarray:
     """Validate a coupling matrix and return it as a C-contiguous float64 array.
 
     Raises :class:`InputError` unless ``J`` is a real, finite, square 2-D matrix with N ≥ 1
-    (and N ≤ ``max_n`` when given).
+    (and N ≤ ``max_n`` when given) whose entries float64 holds exactly
+    (:func:`check_float64_exact`: no complex, long double, or integers beyond 2^53).
     """
     try:
-        arr = np.array(J, dtype=np.float64, copy=True) if copy else np.asarray(J)
+        arr = np.asarray(J)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{name} must be a real numeric matrix ({exc})") from None
     if arr.dtype.kind == "c":
         raise InputError(f"{name} must be real, got a complex matrix")
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in "biufO":
         raise InputError(f"{name} must be a real numeric matrix, got dtype {arr.dtype}")
+    check_float64_exact(arr, name)
+    if copy:
+        arr = np.array(arr, dtype=np.float64, copy=True)
     if arr.ndim != 2:
         raise InputError(f"{name} must be a 2-D N×N matrix, got an array of shape {arr.shape}")
     if arr.shape[0] != arr.shape[1]:
@@ -63,7 +116,9 @@ def as_couplings(J, *, name: str = "J", max_n: int | None = None, copy: bool = F
 def with_self_coupling(J, jd) -> np.ndarray:
     """Copy of ``J`` with its diagonal set to ``jd`` (a scalar or a length-N vector)."""
     J = as_couplings(J, copy=True)
-    jd = np.asarray(jd, dtype=np.float64)
+    jd = np.asarray(jd)
+    check_float64_exact(jd, "self-coupling")
+    jd = jd.astype(np.float64)
     if jd.ndim > 1 or (jd.ndim == 1 and jd.shape[0] != J.shape[0]):
         raise InputError(f"self-coupling must be a scalar or a length-{J.shape[0]} vector")
     if not np.all(np.isfinite(jd)):
@@ -96,22 +151,128 @@ def local_fields(J, s) -> np.ndarray:
 
 
 def stabilities(J, s) -> np.ndarray:
-    """Stabilities ``Δ_i = s_i h_i`` (float64); a state is a fixed point iff all are > 0."""
+    """Stabilities ``Δ_i = s_i h_i`` (float64 values, fields summed in float64). Their sign is
+    the exact one except within the rounding band of 0 (:func:`field_bands`): decide stability
+    with :func:`stable_mask` / :func:`is_fixed_point`, which are exact."""
     J = as_couplings(J)
     s = as_states(s, J.shape[0])
     return s * local_fields(J, s)
 
 
+def field_bands(J, bias=None) -> np.ndarray:
+    """Per-row half-width ``β_i`` of the band around 0 inside which the float64 value of
+    ``h_i = Σ_j J_ij s_j (+ b_i)`` does not certify its sign.
+
+    For any ±1 state and any summation order (BLAS, blocked, FMA) the computed field is within
+    ``γ_{n−1} A_i`` of the exact sum of the stored terms (``n`` terms, ``A_i = Σ_j |J_ij|
+    (+ |b_i|)``, ``γ_k = k u/(1 − k u)``, ``u = 2^-53``); ``β_i = 2 (n + 1) u fl(A_i) +
+    (n + 1)·2^-1074`` exceeds that (the factor 2 and the floor absorb the rounding of fl(A_i)
+    and of β_i itself). ``β_i = 0`` for rows whose every partial sum is representable (all terms
+    multiples of ``2^e`` and ``A_i < 2^(52+e)``, e.g. integer couplings): their float sums are
+    exact in any order. ``β_i = ∞`` for rows with ``A_i > 1e300`` (a partial sum could
+    overflow), so every decision on them is exact.
+    """
+    J = np.asarray(J, dtype=np.float64)
+    T = J if bias is None else np.column_stack([J, np.asarray(bias, dtype=np.float64)])
+    n = T.shape[1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        A = np.abs(T).sum(axis=1)
+        bands = 2.0 * (n + 1) * 2.0**-53 * A + (n + 1) * 2.0**-1074
+    bands[~(A <= 1e300)] = np.inf
+    # rows whose float sums are exact whatever the order: every |term| a multiple of 2^e_i
+    # (e_i = exponent of the lowest set bit over the row) and A_i < 2^(52 + e_i)
+    m, e = np.frexp(T)
+    mant = np.abs(np.ldexp(m, 53)).astype(np.int64)       # exact integers < 2^53
+    nz = mant != 0
+    if np.any(nz):
+        low = np.where(nz, mant & -mant, 1)
+        elow = np.where(nz, e - 54 + np.frexp(low.astype(np.float64))[1], 4096)
+        emin = elow.min(axis=1)
+        with np.errstate(over="ignore"):
+            limit = np.ldexp(1.0, np.minimum(52 + emin, 1100).astype(np.int32))
+        bands[(A < limit) & (A <= 1e300)] = 0.0
+    bands[A == 0] = 0.0
+    return bands
+
+
+def exact_sign(terms) -> int:
+    """Exact sign (−1, 0 or +1) of the sum of finite float64 numbers ``terms``.
+
+    ``math.fsum`` returns the correctly rounded sum, whose sign is exactly that of the true sum
+    (the true sum is a multiple of 2^-1074, so it never rounds to 0 unless it is 0); if fsum hits
+    an intermediate overflow the sum is done in exact integer arithmetic in units of 2^-1074."""
+    return _exact_sign_list(np.asarray(terms, dtype=np.float64).ravel().tolist())
+
+
+def _exact_sign_list(vals: list) -> int:
+    try:
+        v = math.fsum(vals)
+    except OverflowError:
+        total = 0
+        for x in vals:
+            p, q = x.as_integer_ratio()          # q = 2^k, k ≤ 1074
+            total += p << (1075 - q.bit_length())
+        return (total > 0) - (total < 0)
+    return (v > 0) - (v < 0)
+
+
+def field_signs(J, S, H=None, *, bias=None, bands=None) -> np.ndarray:
+    """Exact signs (int8 −1, 0, +1) of the fields ``h = S Jᵀ (+ b)`` of ±1 states ``S``.
+
+    ``S``: (M, N) or (N,) ±1 (any numeric dtype); ``H``: their float64 fields computed in any
+    order (computed here when None); ``bias``: optional length-N vector ``b`` (one more term per
+    row); ``bands``: :func:`field_bands` of (J, bias), to reuse across calls. Entries with
+    ``|H| > band`` take the float sign (certain); the others are summed exactly
+    (:func:`exact_sign` of the stored terms ``J_ij s_j`` and ``b_i``). Trusts its inputs
+    (validated ±1 states, finite J) — the public predicates validate.
+    """
+    J = np.asarray(J, dtype=np.float64)
+    S = np.asarray(S)
+    single = S.ndim == 1
+    S2 = np.atleast_2d(S)
+    b = None if bias is None else np.broadcast_to(np.asarray(bias, dtype=np.float64),
+                                                  (J.shape[0],))
+    if H is None:
+        with np.errstate(over="ignore", invalid="ignore"):   # overflowed rows are decided exactly
+            H = S2.astype(np.float64) @ J.T
+            if b is not None:
+                H = H + b
+    H = np.atleast_2d(np.asarray(H, dtype=np.float64))
+    if bands is None:
+        bands = field_bands(J, b)
+    sig = (H > 0).astype(np.int8) - (H < 0).astype(np.int8)
+    with np.errstate(invalid="ignore"):
+        close = (bands > 0) & ~(np.abs(H) > bands)
+    if close.any():
+        ms, rows = np.nonzero(close)
+        terms = J[rows] * S2[ms].astype(np.float64)         # the exact terms J_ij s_j
+        if b is not None:
+            terms = np.column_stack([terms, b[rows]])
+        sig[ms, rows] = [_exact_sign_list(t) for t in terms.tolist()]
+    return sig[0] if single else sig
+
+
+def stable_mask(J, s) -> np.ndarray:
+    """Exact per-neuron strict stability ``s_i h_i > 0`` (bool, same shape as ``s``), decided
+    on the stored numbers (:func:`field_signs`)."""
+    J = as_couplings(J)
+    s = as_states(s, J.shape[0])
+    ok = (np.atleast_2d(s) * field_signs(J, np.atleast_2d(s))) > 0
+    return ok[0] if s.ndim == 1 else ok
+
+
 def is_fixed_point(J, s):
-    """Strict fixed-point predicate: ``s_i h_i > 0`` for every i (a zero field is unstable).
+    """Strict fixed-point predicate: ``s_i h_i > 0`` for every i (a zero field is unstable),
+    decided exactly on the stored float64 numbers (module docstring).
 
     Returns a bool for one state, a bool array for an (M, N) batch.
     """
-    return np.all(stabilities(J, s) > 0, axis=-1)
+    return np.all(stable_mask(J, s), axis=-1)
 
 
 def margin(J, s):
-    """Margin ``κ(s) = min_i s_i h_i`` (positive iff s is a fixed point)."""
+    """Margin ``κ(s) = min_i s_i h_i`` (float64 value; positive iff s is a fixed point, except
+    within the rounding band of 0, where :func:`is_fixed_point` decides exactly)."""
     return np.min(stabilities(J, s), axis=-1)
 
 
@@ -314,21 +475,32 @@ def load_couplings(path, *, key: str = "J", max_n: int | None = None) -> np.ndar
         if suffix == ".npy":
             arr = np.load(p, allow_pickle=False)
         elif suffix == ".npz":
-            with np.load(p, allow_pickle=False) as data:
+            if not zipfile.is_zipfile(p):
+                raise InputError(f"{str(p)!r} is not a valid .npz archive (not a zip file)")
+            try:
+                data = np.load(p, allow_pickle=False)
+            except zipfile.BadZipFile as exc:
+                raise InputError(f"{str(p)!r} is not a valid .npz archive ({exc})") from None
+            with data:
                 if key not in data.files:
                     raise InputError(
                         f"{str(p)!r} has no array named {key!r} (it has: {', '.join(data.files) or 'none'})"
                     )
                 arr = data[key]
         elif suffix in (".txt", ".csv"):
-            arr = np.loadtxt(p, delimiter="," if suffix == ".csv" else None, dtype=np.float64, ndmin=2)
+            with warnings.catch_warnings():   # an empty file is reported below, not warned
+                warnings.filterwarnings("ignore", message="loadtxt: input contained no data")
+                arr = np.loadtxt(p, delimiter="," if suffix == ".csv" else None,
+                                 dtype=np.float64, ndmin=2)
+            if arr.size == 0:
+                raise InputError(f"coupling file {str(p)!r} is empty (no numbers in it)")
         else:
             raise InputError(
                 f"unknown coupling file type {suffix!r} for {str(p)!r}: use .npy, .npz, .txt or .csv"
             )
     except InputError:
         raise
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"cannot read coupling matrix from {str(p)!r}: {exc}") from None
     return as_couplings(arr, name=f"coupling matrix in {p.name}", max_n=max_n)
 

@@ -27,16 +27,43 @@ to ``task-<i>-<key>.npy`` files written atomically before their journal line). A
 interrupted (Ctrl-C, a killed process, a crashed machine up to the last flushed line) loses at
 most the tasks that were running; a rerun with ``resume=True`` skips the journalled tasks and
 gives exactly the result of an uninterrupted run. Resuming with different inputs is refused.
+Every journal line carries a SHA-256 checksum over its canonical JSON, the checksums of its
+``.npy`` files and the run's input fingerprint: an entry that does not verify (edited, torn,
+not UTF-8, a replaced task file, another run's line) is never trusted: its task is recomputed,
+with ``warning: checkpoint entry N ... damaged (...); recomputing`` on stderr.
+
+Memory. A task's result is referenced only until it is journalled and handed to the caller's
+``on_result`` (which keeps what it returns, e.g. the result without its large arrays once
+merged); journalled results are read back from disk one at a time on resume.
+
+Dask. ``scheduler`` is an address (checked at once by :func:`check_scheduler`:
+``tcp://HOST:PORT``, ``HOST:PORT``, ``tls://``, ``ws://``, ``wss://``, ``ucx://``, ``inproc://``)
+or a ``distributed.Client``. Before connecting, the address is asked who it is (the Dask
+``identity`` call, :data:`DASK_CONNECT_TIMEOUT` seconds): nothing there, or a server that is not
+a Dask scheduler, is an :class:`~fplandscape.errors.InputError` at once. A scheduler lost during
+the run raises :class:`SchedulerLost` (a ``ConnectionError``; the command line prints one
+``error:`` line and exits with status 1), saying where the finished tasks are journalled and
+that ``--resume`` (``resume=True``) finishes the run, on this machine too. A cluster on this
+machine only (the dashboard on the loopback interface as well)::
+
+    dask scheduler --host 127.0.0.1 --port 8786 --dashboard-address 127.0.0.1 &
+    dask worker tcp://127.0.0.1:8786 --nthreads 2 &
+    fplandscape enumerate --couplings J.npy --scheduler tcp://127.0.0.1:8786
+
+or in Python ``distributed.LocalCluster(dashboard_address="127.0.0.1:0")``.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
+import re
 import shutil
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -46,7 +73,8 @@ from ._version import __version__
 from .errors import InputError, Interrupted
 
 __all__ = ["run_tasks", "Checkpoint", "open_checkpoint", "default_workers",
-           "default_checkpoint_dir", "fingerprint", "array_digest"]
+           "default_checkpoint_dir", "fingerprint", "array_digest", "check_scheduler",
+           "SchedulerLost", "DamagedEntry"]
 
 _MANIFEST = "manifest.json"
 _JOURNAL = "journal.jsonl"
@@ -117,6 +145,56 @@ def _jsonable(value, arrays: dict, prefix: str):
     return value
 
 
+class DamagedEntry(Exception):
+    """A checkpoint entry (journal line or task file) that fails its integrity check."""
+
+
+def _canonical(obj) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _entry_check(run_key: str, task: int, result, files: dict) -> str:
+    """Checksum of one journal entry: SHA-256 of the canonical JSON of the run's key (the
+    fingerprint of its inputs), the task index, the JSON result and the SHA-256 of each of its
+    ``.npy`` files."""
+    return hashlib.sha256(_canonical({"run": run_key, "task": task, "result": result,
+                                      "files": files})).hexdigest()
+
+
+def _file_digest(fh) -> str:
+    """SHA-256 of an open binary file from its current position, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+class _Done(Mapping):
+    """``Checkpoint.done``: task index → result, read from disk (and checked) on access, so
+    that finished results are never all held in memory."""
+
+    def __init__(self, ck):
+        self._ck = ck
+
+    def __getitem__(self, index):
+        if index not in self._ck._index:
+            raise KeyError(index)
+        return self._ck.load(index)
+
+    def __contains__(self, index):
+        return index in self._ck._index
+
+    def __iter__(self):
+        return iter(sorted(self._ck._index))
+
+    def __len__(self):
+        return len(self._ck._index)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
 class Checkpoint:
     """Journal of finished tasks in a directory (module docstring).
 
@@ -124,7 +202,17 @@ class Checkpoint:
     input that determines the results (it is stored and compared on resume). An existing
     checkpoint with finished tasks is only continued with ``resume=True`` (otherwise
     :class:`~fplandscape.errors.InputError`, so finished work is never silently discarded);
-    ``resume=True`` without a checkpoint starts a fresh one. ``done`` maps task index → result.
+    ``resume=True`` without a checkpoint starts a fresh one. ``done`` maps task index → result
+    (a read-only mapping that loads each result from disk when it is asked for: results are
+    not kept in memory once journalled).
+
+    Integrity: every journal line carries ``check``, the SHA-256 of the canonical JSON of the
+    run's key (:func:`fingerprint` of ``params`` and ``n_tasks``), the task index, the result
+    and the SHA-256 of each of its ``.npy`` files. On resume an entry that does not verify (a
+    hand edit, a torn or non-UTF-8 line, a replaced, truncated or missing task file, a line of
+    another run) is reported on stderr (``warning: checkpoint entry N ... damaged ...;
+    recomputing``), dropped from the journal and its task is run again: a damaged entry is
+    never trusted.
     """
 
     def __init__(self, path, params: dict, n_tasks: int, *, resume: bool = False,
@@ -133,38 +221,71 @@ class Checkpoint:
         self.auto = bool(auto)
         self.params = json.loads(json.dumps(params, default=str))
         self.n_tasks = int(n_tasks)
-        self.done: dict = {}
+        self.run_key = fingerprint({"params": self.params, "n_tasks": self.n_tasks})
+        self._index: dict = {}  # task → (offset, length) of its journal line
+        self.done = _Done(self)
         manifest = self.path / _MANIFEST
-        if manifest.exists():
+        journal = self.path / _JOURNAL
+        if manifest.exists() or journal.exists():
+            old, bad_manifest = None, "missing"
             try:
-                old = json.loads(manifest.read_text())
+                if manifest.exists():
+                    old = json.loads(manifest.read_bytes().decode("utf-8"))
+                    if not isinstance(old, dict):
+                        old, bad_manifest = None, "not a JSON object"
             except (OSError, ValueError) as exc:
-                raise InputError(f"checkpoint {self.path} is unreadable ({exc}); "
-                                 "delete it to start over") from None
-            done = self._read_journal()
-            if done and not resume:
-                raise InputError(
-                    f"checkpoint {self.path} already holds {len(done)} of "
-                    f"{old.get('n_tasks', '?')} finished tasks: pass resume=True (--resume) "
-                    "to finish that run, or delete the directory to start over")
-            if resume and (old.get("params") != self.params or old.get("n_tasks") != self.n_tasks):
-                diff = sorted(k for k in set(old.get("params", {})) | set(self.params)
-                              if old.get("params", {}).get(k) != self.params.get(k))
+                old, bad_manifest = None, " ".join(str(exc).split())
+            if resume and old is not None and \
+                    (old.get("params") != self.params or old.get("n_tasks") != self.n_tasks):
+                oldp = old.get("params") if isinstance(old.get("params"), dict) else {}
+                diff = sorted(k for k in set(oldp) | set(self.params)
+                              if oldp.get(k) != self.params.get(k))
                 raise InputError(
                     f"checkpoint {self.path} was written for different inputs "
                     f"(differing: {', '.join(diff) or 'number of tasks'}); cannot resume")
-            self.done = done if resume else {}
-            if not resume:
+            damaged = self._scan()
+            if self._index and not resume:
+                total = old.get("n_tasks", "?") if old is not None else "?"
+                raise InputError(
+                    f"checkpoint {self.path} already holds {len(self._index)} of {total} "
+                    "finished tasks: pass resume=True (--resume) to finish that run, or delete "
+                    "the directory to start over")
+            if resume:
+                self._report(damaged)
+                if old is None:
+                    _warn(f"checkpoint {self.path}: manifest damaged ({bad_manifest}); "
+                          "rewriting it (the journal entries are checked on their own)")
+                    self._write_manifest()
+                if damaged:
+                    self._compact()
+            else:
                 self._reset()
         else:
             self._reset()
-        journal = self.path / _JOURNAL
-        torn = journal.exists() and journal.stat().st_size > 0 and \
-            journal.read_bytes()[-1:] != b"\n"
-        self._fh = open(journal, "a", encoding="utf-8")
+        try:
+            size = journal.stat().st_size
+            torn = size > 0 and self._tail_byte(journal) != b"\n"
+            self._fh = open(journal, "ab")
+        except OSError as exc:
+            raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
         if torn:  # end a torn last line so that the next record starts on its own line
-            self._fh.write("\n")
+            self._fh.write(b"\n")
+            size += 1
+        self._size = size
         self._last_sync = time.monotonic()
+
+    @staticmethod
+    def _tail_byte(journal) -> bytes:
+        with open(journal, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1)
+
+    def _write_manifest(self):
+        tmp = self.path / (_MANIFEST + ".tmp")
+        tmp.write_text(json.dumps({"version": __version__, "n_tasks": self.n_tasks,
+                                   "run_key": self.run_key, "params": self.params},
+                                  indent=1, sort_keys=True))
+        os.replace(tmp, self.path / _MANIFEST)
 
     def _reset(self):
         try:
@@ -172,51 +293,175 @@ class Checkpoint:
             for f in self.path.glob("task-*.npy"):
                 f.unlink()
             (self.path / _JOURNAL).write_text("")
-            tmp = self.path / (_MANIFEST + ".tmp")
-            tmp.write_text(json.dumps({"version": __version__, "n_tasks": self.n_tasks,
-                                       "params": self.params}, indent=1, sort_keys=True))
-            os.replace(tmp, self.path / _MANIFEST)
+            self._write_manifest()
         except OSError as exc:
             raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
+        self._index = {}
 
-    def _read_journal(self) -> dict:
-        done = {}
+    # -- reading and checking ----------------------------------------------------------------
+
+    def _parse(self, raw: bytes):
+        """(task, result JSON, files) of one journal line; DamagedEntry unless it verifies."""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DamagedEntry("not UTF-8") from None
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            raise DamagedEntry("not valid JSON (an incomplete or edited line)") from None
+        if not isinstance(entry, dict) or set(entry) != {"task", "result", "files", "check"}:
+            raise DamagedEntry("not a journal entry of this version")
+        task, files, check = entry["task"], entry["files"], entry["check"]
+        if type(task) is not int or not 0 <= task < self.n_tasks:
+            raise DamagedEntry(f"task index {task!r} out of range")
+        if not isinstance(files, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and
+                re.fullmatch(rf"task-{task}-\d+\.npy", k) for k, v in files.items()):
+            raise DamagedEntry("bad list of task files")
+        if not isinstance(check, str) or not hmac.compare_digest(
+                check, _entry_check(self.run_key, task, entry["result"], files)):
+            raise DamagedEntry("checksum mismatch: edited, or written for other inputs")
+        return task, entry["result"], files
+
+    def _open_file(self, name: str, digest: str):
+        """An open task file whose SHA-256 is ``digest`` (positioned at its start)."""
+        try:
+            fh = open(self.path / name, "rb")
+        except OSError as exc:
+            raise DamagedEntry(f"task file {name}: {exc.strerror or exc}") from None
+        try:
+            if not hmac.compare_digest(_file_digest(fh), digest):
+                raise DamagedEntry(f"task file {name} changed (checksum mismatch)")
+            fh.seek(0)
+        except BaseException:
+            fh.close()
+            raise
+        return fh
+
+    def _scan(self) -> list:
+        """Index the verified journal entries (first one per task); return the damaged ones
+        as (line number, task or None, reason)."""
+        self._index = {}
+        damaged = []
         journal = self.path / _JOURNAL
         if not journal.exists():
-            return done
-        for line in journal.read_text(encoding="utf-8").splitlines():
-            try:
-                entry = json.loads(line)
-                done[int(entry["task"])] = self._load(entry["result"])
-            except (ValueError, KeyError, TypeError, OSError):
-                continue  # a torn last line (killed mid-write) or a missing array: redo the task
-        return done
+            return damaged
+        try:
+            fh = open(journal, "rb")
+        except OSError as exc:
+            raise InputError(f"checkpoint {self.path} is unreadable ({exc})") from None
+        with fh:
+            offset = 0
+            for lineno, raw in enumerate(fh, start=1):
+                if raw.strip():
+                    try:
+                        task, _result, files = self._parse(raw)
+                        for name, digest in files.items():
+                            self._open_file(name, digest).close()
+                        self._index.setdefault(task, (offset, len(raw)))
+                    except DamagedEntry as exc:
+                        damaged.append((lineno, str(exc)))
+                offset += len(raw)
+        return damaged
 
-    def _load(self, value):
+    def _report(self, damaged: list, show: int = 5) -> None:
+        for lineno, reason in damaged[:show]:
+            _warn(f"checkpoint entry {lineno} of {self.path / _JOURNAL} damaged ({reason}); "
+                  "recomputing")
+        if len(damaged) > show:
+            _warn(f"... and {len(damaged) - show} more damaged checkpoint entries; recomputing")
+
+    def _compact(self) -> None:
+        """Rewrite the journal with the verified entries only (atomically)."""
+        journal = self.path / _JOURNAL
+        tmp = self.path / (_JOURNAL + ".tmp")
+        index = {}
+        try:
+            with open(journal, "rb") as src, open(tmp, "wb") as dst:
+                pos = 0
+                for task, (offset, length) in sorted(self._index.items(), key=lambda t: t[1]):
+                    src.seek(offset)
+                    raw = src.read(length)
+                    if not raw.endswith(b"\n"):
+                        raw += b"\n"
+                    dst.write(raw)
+                    index[task] = (pos, len(raw))
+                    pos += len(raw)
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.replace(tmp, journal)
+        except OSError as exc:
+            raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
+        self._index = index
+
+    def load(self, index: int):
+        """The journalled result of task ``index``, read from disk and checked again
+        (:class:`DamagedEntry` if it no longer verifies)."""
+        offset, length = self._index[index]
+        try:
+            with open(self.path / _JOURNAL, "rb") as fh:
+                fh.seek(offset)
+                raw = fh.read(length)
+        except OSError as exc:
+            raise DamagedEntry(f"journal unreadable: {exc}") from None
+        task, result, files = self._parse(raw)
+        if task != index:
+            raise DamagedEntry("journal changed while running")
+        arrays = {}
+        for name, digest in files.items():
+            with self._open_file(name, digest) as fh:
+                try:
+                    arrays[name] = np.load(fh, allow_pickle=False)
+                except (OSError, ValueError) as exc:
+                    raise DamagedEntry(f"task file {name}: {exc}") from None
+        return self._restore(result, arrays)
+
+    def forget(self, index: int) -> None:
+        """Drop a (damaged) entry from the index: its task will be run again."""
+        self._index.pop(index, None)
+
+    def _restore(self, value, arrays):
         if isinstance(value, dict):
             if set(value) == {"__npy__"}:
-                return np.load(self.path / value["__npy__"], allow_pickle=False)
-            return {k: self._load(v) for k, v in value.items()}
+                try:
+                    return arrays[value["__npy__"]]
+                except (KeyError, TypeError):
+                    raise DamagedEntry(f"missing task file {value['__npy__']!r}") from None
+            return {k: self._restore(v, arrays) for k, v in value.items()}
         if isinstance(value, list):
-            return [self._load(v) for v in value]
+            return [self._restore(v, arrays) for v in value]
         return value
 
+    # -- writing -----------------------------------------------------------------------------
+
     def record(self, index: int, result) -> None:
-        """Journal one finished task (arrays first, atomically, then the flushed JSON line)."""
+        """Journal one finished task (arrays first, atomically, then the flushed JSON line with
+        its checksum). The result is not kept: :attr:`done` reads it back from disk."""
+        index = int(index)
         arrays: dict = {}
         obj = _jsonable(result, arrays, f"task-{index}")
+        files = {}
         for name, arr in arrays.items():
             tmp = self.path / (name + ".tmp")
-            with open(tmp, "wb") as fh:
+            with open(tmp, "w+b") as fh:
                 np.save(fh, arr, allow_pickle=False)
+                fh.flush()
+                fh.seek(0)
+                files[name] = _file_digest(fh)
             os.replace(tmp, self.path / name)
-        self._fh.write(json.dumps({"task": int(index), "result": obj}) + "\n")
+        obj = json.loads(json.dumps(obj))  # the form it is read back in (checksummed as such)
+        entry = {"task": index, "result": obj, "files": files,
+                 "check": _entry_check(self.run_key, index, obj, files)}
+        line = (json.dumps(entry, sort_keys=True) + "\n").encode()
+        self._fh.write(line)
         self._fh.flush()
+        self._index[index] = (self._size, len(line))
+        self._size += len(line)
         now = time.monotonic()
         if now - self._last_sync >= _FSYNC_EVERY:
             os.fsync(self._fh.fileno())
             self._last_sync = now
-        self.done[int(index)] = result
 
     def close(self) -> None:
         if not self._fh.closed:
@@ -272,11 +517,53 @@ def _progress_bar(total, initial, desc, progress):
                 file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
 
 
+class SchedulerLost(ConnectionError):
+    """The Dask scheduler went away during a run (the message says what was saved and how to
+    resume; the command line reports it as ``error: ...`` with exit status 1)."""
+
+
+_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+_ADDRESS_FORMS = ("tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786), HOST:PORT, tls://, ws://, "
+                  "wss:// or ucx://HOST:PORT, or inproc://...")
+
+
+def check_scheduler(scheduler):
+    """Validate a ``scheduler`` argument before any work: None, a ``distributed.Client``, or
+    a Dask scheduler address of a form ``distributed`` accepts (``tcp://HOST:PORT``, plain
+    ``HOST:PORT`` meaning tcp, ``tls://``, ``ws://``, ``wss://``, ``ucx://HOST:PORT`` with a port
+    in 1..65535, ``inproc://...``). Returns it (an address stripped of surrounding blanks);
+    InputError for anything else, or when ``dask.distributed`` is not installed."""
+    if scheduler is None:
+        return None
+    if not isinstance(scheduler, str):
+        dist = sys.modules.get("distributed")  # a Client exists only once it is imported
+        if dist is not None and isinstance(scheduler, dist.Client):
+            return scheduler
+        raise InputError("scheduler must be a Dask scheduler address or a distributed.Client, "
+                         f"got {type(scheduler).__name__}")
+    import importlib.util
+
+    if importlib.util.find_spec("distributed") is None:
+        raise InputError("a Dask scheduler was given but dask.distributed is not installed: "
+                         "pip install 'fplandscape[dask]'")
+    address = scheduler.strip()
+    m = re.fullmatch(r"(?:([A-Za-z][A-Za-z0-9+.-]*)://)?(.*)", address, flags=re.S)
+    scheme, location = (m.group(1) or "tcp").lower(), m.group(2)
+    if scheme == "inproc" and location and not location.isspace():
+        return address
+    if scheme in _SCHEMES:
+        hp = re.fullmatch(r"(\[[0-9A-Fa-f:.%]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)"
+                          r":([0-9]{1,5})", location)
+        if hp and 1 <= int(hp.group(2)) <= 65535:
+            return address
+    raise InputError(f"not a Dask scheduler address: {scheduler!r} (expected {_ADDRESS_FORMS})")
+
+
 def run_tasks(func: Callable, tasks: Sequence[tuple], *, workers: Optional[int] = None,
               scheduler=None, progress: Optional[bool] = None, desc: str = "tasks",
               checkpoint: Optional[Checkpoint] = None,
               on_result: Optional[Callable] = None, backend: str = "processes",
-              cancel: Optional[Callable] = None) -> list:
+              cancel: Optional[Callable] = None, reduce: Optional[Callable] = None) -> list:
     """Run ``func(*tasks[i])`` for every i and return the results in task order.
 
     Parameters
@@ -285,43 +572,68 @@ def run_tasks(func: Callable, tasks: Sequence[tuple], *, workers: Optional[int] 
     tasks : argument tuples, one per task. Each task must be self-contained (its own seed).
     workers : local processes (default: all usable cores); ``1`` runs in this process. With a
         single pending task nothing is started.
-    scheduler : Dask scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``;
-        then the tasks run on that cluster and ``workers`` is ignored.
+    scheduler : Dask scheduler address (``"tcp://host:8786"``, checked by
+        :func:`check_scheduler` before anything runs) or a ``distributed.Client``; then the
+        tasks run on that cluster and ``workers`` is ignored.
     progress : show a tqdm progress bar with ETA on stderr (None: only if stderr is a terminal).
     checkpoint : a :class:`Checkpoint`; its finished tasks are not rerun, and every task that
         finishes is journalled at once.
     on_result : optional ``on_result(i, result) -> kept``: called in the parent as each task
         finishes (in completion order); the list returned holds what it returns (to reduce
-        memory, e.g. drop large arrays after merging them). Journalled tasks pass through it too.
+        memory, e.g. drop large arrays after merging them). Journalled tasks pass through it too,
+        read back from disk one at a time. It may raise to stop the run (the pending tasks are
+        cancelled, the finished ones stay journalled).
+    reduce : optional ``reduce(i, result) -> result`` applied first, before the result is
+        journalled and passed to ``on_result`` (e.g. to drop parts that can no longer matter;
+        journalled results are not reduced again).
     backend : ``"processes"`` or ``"threads"`` for local work (module docstring).
     cancel : called on Ctrl-C to make running thread tasks stop early (compiled kernels poll a
         stop flag; threads other than the main one never see the signal themselves).
 
+    Memory: a result is referenced only until it has been journalled and handed to
+    ``on_result``; what stays is what ``on_result`` returns.
+
     Ctrl-C (or any exception) cancels the pending tasks and stops the local workers; finished
     tasks stay in the checkpoint, and :class:`~fplandscape.errors.Interrupted` (a
-    ``KeyboardInterrupt``) says how to resume.
+    ``KeyboardInterrupt``) says how to resume. A Dask scheduler that goes away raises
+    :class:`SchedulerLost` (a ``ConnectionError``) saying the same.
     """
     workers = check_workers(workers)
     if backend not in ("processes", "threads"):
         raise InputError(f"backend must be 'processes' or 'threads', got {backend!r}")
+    scheduler = check_scheduler(scheduler)
     n = len(tasks)
     results: list = [None] * n
     have = [False] * n
     keep = on_result if on_result is not None else (lambda i, r: r)
     if checkpoint is not None:
-        for i, r in sorted(checkpoint.done.items()):
+        for i in list(checkpoint.done):
             if 0 <= i < n:
+                try:
+                    r = checkpoint.load(i)
+                except DamagedEntry as exc:
+                    _warn(f"checkpoint entry of task {i} in {checkpoint.path} damaged ({exc}); "
+                          "recomputing")
+                    checkpoint.forget(i)
+                    continue
                 results[i] = keep(i, r)
                 have[i] = True
+                del r
     pending = [i for i in range(n) if not have[i]]
     bar = _progress_bar(n, n - len(pending), desc, progress)
 
     def finish(i, r):
+        if reduce is not None:
+            r = reduce(i, r)
         if checkpoint is not None:
             checkpoint.record(i, r)
         results[i] = keep(i, r)
         have[i] = True
         bar.update(1)
+
+    def saved():
+        return (f"; the finished ones are saved in {checkpoint.path}: rerun the same command "
+                "with --resume (resume=True) to finish") if checkpoint is not None else ""
 
     try:
         if not pending:
@@ -335,10 +647,12 @@ def run_tasks(func: Callable, tasks: Sequence[tuple], *, workers: Optional[int] 
             _run_local(func, tasks, pending, workers or default_workers(), finish, backend,
                        cancel)
     except KeyboardInterrupt:
-        done = sum(have)
-        where = (f"; the finished ones are saved in {checkpoint.path}: rerun the same command "
-                 "with --resume (resume=True) to finish") if checkpoint is not None else ""
-        raise Interrupted(f"interrupted after {done} of {n} tasks{where}") from None
+        raise Interrupted(f"interrupted after {sum(have)} of {n} tasks{saved()}") from None
+    except SchedulerLost as exc:
+        where = saved()
+        if where:
+            where += " on this machine (without --scheduler) or on a new cluster"
+        raise SchedulerLost(f"{exc} after {sum(have)} of {n} tasks{where}") from None
     finally:
         bar.close()
         if checkpoint is not None:
@@ -390,7 +704,7 @@ def _run_local(func, tasks, pending, workers, finish, backend, cancel):
         ex = ProcessPoolExecutor(max_workers=nw, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_ignore_sigint)
     ok = False
-    futures: dict = {}
+    futures: dict = {}  # the unfinished ones only: a result is released once handed on
     sigint = _DeferredSigint()
     try:
         with sigint:
@@ -400,7 +714,10 @@ def _run_local(func, tasks, pending, workers, finish, backend, cancel):
             with sigint:
                 done, remaining = wait(remaining, timeout=0.25, return_when=FIRST_COMPLETED)
             sigint.check()
-            for fut in sorted(done, key=futures.get):
+            batch = sorted(done, key=futures.get, reverse=True)
+            done = None
+            while batch:
+                fut = batch.pop()  # no reference left to a merged task's future
                 try:
                     r = fut.result()
                 except BrokenProcessPool:
@@ -409,7 +726,8 @@ def _run_local(func, tasks, pending, workers, finish, backend, cancel):
                         "fplandscape from a script, put the call under "
                         "'if __name__ == \"__main__\":' (spawned workers re-import the "
                         "script), or pass workers=1") from None
-                finish(futures[fut], r)
+                finish(futures.pop(fut), r)
+                r = fut = None
         ok = True
     finally:
         if not ok:
@@ -422,30 +740,106 @@ def _run_local(func, tasks, pending, workers, finish, backend, cancel):
         ex.shutdown(wait=True, cancel_futures=not ok)
 
 
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Ask the server at ``address`` who it is (the Dask ``identity`` call) within ``timeout``
+    seconds: a listener that is not a Dask scheduler (or a wrong port) fails here at once
+    instead of hanging ``distributed.Client`` in its handshake."""
+    import asyncio
+    import threading
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    out: dict = {}
+
+    async def ask():
+        comm = await connect(address, timeout=timeout,
+                             **Security().get_connection_args("client"))
+        try:
+            await comm.write({"op": "identity"})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    def run():
+        try:
+            out["reply"] = asyncio.run(asyncio.wait_for(ask(), timeout))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            out["error"] = exc
+
+    t = threading.Thread(target=run, name="fplandscape-dask-probe", daemon=True)
+    t.start()
+    t.join(timeout + 2.0)
+    err = out.get("error")
+    if t.is_alive() or isinstance(err, (asyncio.TimeoutError, TimeoutError)):
+        raise InputError(f"cannot connect to the Dask scheduler {address!r}: nothing answered "
+                         f"as a Dask server within {timeout:g} s (is a Dask scheduler "
+                         "listening at this address?)")
+    if err is not None:
+        text = " ".join(str(err).split()) or type(err).__name__
+        raise InputError(f"cannot connect to the Dask scheduler {address!r}: {text}")
+    reply = out.get("reply")
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        raise InputError(f"cannot connect to the Dask scheduler {address!r}: the server there "
+                         f"is not a Dask scheduler{f' (it is a Dask {kind})' if kind else ''}")
+
+
+def _lost(scheduler, exc) -> SchedulerLost:
+    where = scheduler if isinstance(scheduler, str) else getattr(scheduler, "scheduler", None)
+    where = getattr(where, "address", where)
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return SchedulerLost(f"lost the Dask scheduler {where} ({type(exc).__name__}: {reason})")
+
+
 def _run_dask(func, tasks, pending, scheduler, finish):
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise InputError("a Dask scheduler was given but dask.distributed is not installed: "
-                         "pip install 'fplandscape[dask]'") from None
+    import contextlib
+    import logging
+
+    from distributed import Client, as_completed
+
     own = not isinstance(scheduler, Client)
-    try:
-        client = Client(scheduler, set_as_default=False, timeout=DASK_CONNECT_TIMEOUT) \
-            if own else scheduler
-    except (OSError, ValueError, TypeError) as exc:
-        raise InputError(f"cannot connect to the Dask scheduler {scheduler!r}: {exc}") from None
-    futures = []
-    try:
-        index = {}
-        for i in pending:
-            fut = client.submit(func, *tasks[i], pure=False)
-            index[fut.key] = i
-            futures.append(fut)
-        for fut in as_completed(futures, loop=client.loop):
-            finish(index[fut.key], fut.result())
-    finally:
-        unfinished = [f for f in futures if not f.done()]
-        if unfinished:
-            client.cancel(unfinished)
+    with contextlib.ExitStack() as stack:
         if own:
-            client.close()
+            _probe_scheduler(scheduler, DASK_CONNECT_TIMEOUT)
+            try:
+                client = Client(scheduler, set_as_default=False, timeout=DASK_CONNECT_TIMEOUT)
+            except (OSError, ValueError, TypeError) as exc:
+                raise InputError(f"cannot connect to the Dask scheduler {scheduler!r}: "
+                                 f"{' '.join(str(exc).split())}") from None
+            stack.callback(client.close)
+            # our client logs a lost connection as a traceback: the error says it once
+            log = logging.getLogger("distributed.client")
+            stack.callback(log.setLevel, log.level)
+            log.setLevel(logging.CRITICAL)
+        else:
+            client = scheduler
+        futures: dict = {}  # key → (task index, future), the unfinished ones only
+        try:
+            for i in pending:
+                fut = client.submit(func, *tasks[i], pure=False)
+                futures[fut.key] = (i, fut)
+            ac = as_completed([f for _, f in futures.values()], loop=client.loop)
+            fut = None
+            while True:
+                try:
+                    fut = next(ac)
+                except StopIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001 - the cluster failed, not a task
+                    raise _lost(scheduler, exc) from None
+                try:
+                    r = fut.result()
+                except Exception as exc:
+                    if fut.status == "error":  # the task's own exception, re-raised here
+                        raise
+                    raise _lost(scheduler, exc) from None
+                i, _ = futures.pop(fut.key)
+                fut.release()  # the cluster may drop it: the result is ours now
+                fut = None
+                finish(i, r)
+                del r
+        finally:
+            if futures:
+                with contextlib.suppress(Exception):
+                    client.cancel([f for _, f in futures.values()])

@@ -182,6 +182,17 @@ def test_focusing_large_n_below_dynamics_threshold():
     assert solved >= 2
 
 
+@pytest.mark.parametrize("n, jd", [(200, 0.9), (400, 1.0)])
+def test_focusing_solves_at_large_self_coupling(n, jd):
+    """Fixed points are most abundant at large J_D, so focusing BP must find one there: with
+    the old damping 0.5 its messages froze on non-solutions once γ reached 1 (0 of 3 runs at
+    N = 200, J_D = 0.9; the dips in the accessibility figure); 4 runs must all succeed."""
+    J = model.gaussian_couplings(n, jd, rng=1)
+    for seed in range(4):
+        res = focusing_bp(J, max_iter=4000, seed=seed)
+        assert res.solved and ordered_fp(J, res.state), (seed, res.iterations, res.unsatisfied)
+
+
 def test_focusing_unsolved_is_reported():
     J = network(300, 0.0, 2)
     res = focusing_bp(J, max_iter=3, seed=0)

@@ -33,7 +33,13 @@ def test_mean_count_matches_E1(jd):
     positive = counts[counts > 0]
     assert s["zero_samples"] == int(np.sum(counts == 0))
     assert s["mean_ln_count"] == pytest.approx(np.log(positive).mean())
-    assert s["typical_entropy"] == pytest.approx(np.log(positive).mean() / 10)
+    assert s["conditional_typical_entropy"] == pytest.approx(np.log(positive).mean() / 10)
+    assert s["p_zero"] == s["zero_samples"] / 2000
+    # the typical entropy is <ln #>/N over all networks: -inf (None) when one has no FP
+    if s["zero_samples"]:
+        assert s["typical_entropy"] is None
+    else:
+        assert s["typical_entropy"] == pytest.approx(np.log(counts).mean() / 10)
     for r in res.rows:
         assert r["ln_count"] is None if r["count"] == 0 else r["ln_count"] == pytest.approx(
             math.log(r["count"]))
@@ -46,7 +52,7 @@ def test_modular_mean_matches_formula():
     assert s["log_expected_count"] == pytest.approx(
         theory.log_expected_count_modular(5, 0.3, 0.5, 2))
     assert abs(s["z_count"]) < Z_BOUND, s
-    assert s["typical_entropy"] == pytest.approx(s["mean_ln_count"] / 10)
+    assert s["conditional_typical_entropy"] == pytest.approx(s["mean_ln_count"] / 10)
 
 
 @pytest.mark.parametrize("jd", [0.0, 0.5])

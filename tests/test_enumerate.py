@@ -3,7 +3,11 @@
 The reference is written here, independently of the package: all 2^N states, fields from
 scratch with NumPy, the strict predicate ``s_i h_i > 0`` for every i. Every DFS result must give
 exactly the same *set* of packed states (bit i set iff s_i = +1), not only the same count.
+Where float64 rounding could matter, the reference sums the stored numbers exactly (Fractions
+scaled to Python integers): the predicate is exact on the stored values.
 """
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -43,6 +47,18 @@ def ref_fields_ordered(J, s):
 def ref_fixed_points_ordered(J):
     codes, s = ref_states(J.shape[0])
     return codes[np.all(s * ref_fields_ordered(J, s) > 0, axis=1)]
+
+
+def ref_fields_exact(J, s):
+    """Exact fields of the stored numbers, as Python ints in units of 2^-1074 (object array)."""
+    K = np.array([[int(Fraction(float(x)) * 2**1074) for x in row] for row in J], dtype=object)
+    return s.astype(np.int64).astype(object).dot(K.T)
+
+
+def ref_fixed_points_exact(J):
+    codes, s = ref_states(J.shape[0])
+    d = s.astype(np.int64).astype(object) * ref_fields_exact(J, s)
+    return codes[np.all(np.array(d > 0, dtype=bool), axis=1)]
 
 
 def dfs_states(J, **kw):
@@ -117,13 +133,13 @@ def test_gaussian_reference_orders_agree():
         np.testing.assert_array_equal(ref_fixed_points(J), ref_fixed_points_ordered(J))
 
 
-def test_rounding_level_ties_follow_canonical_order():
-    """Decimal couplings such as 0.1 + 0.2 - 0.3 give fields of ~1e-17 whose sign depends on
-    the summation order; the enumerator must agree with the canonical index-order sum (the
-    definition used by the brute force), whatever its own spin order."""
+def test_rounding_level_ties_follow_exact_sums():
+    """Decimal couplings such as 0.1 + 0.2 - 0.3 give fields of ~1e-17 whose float64 sign
+    depends on the summation order; the enumerator and the brute force must both agree with
+    the exact sum of the stored numbers, whatever the DFS spin order."""
     rng = np.random.default_rng(7)
     values = np.array([0.1, 0.2, 0.3, -0.1, -0.2, -0.3, 0.7, -0.7])
-    tiny = 0
+    tiny = differ = 0
     for trial in range(60):
         n = int(rng.integers(3, 13))
         J = rng.choice(values, size=(n, n))
@@ -131,12 +147,14 @@ def test_rounding_level_ties_follow_canonical_order():
         codes, s = ref_states(n)
         h = ref_fields_ordered(J, s)
         tiny += int(np.sum((np.abs(h) < 1e-12) & (h != 0)))
-        want = codes[np.all(s * h > 0, axis=1)]
+        want = ref_fixed_points_exact(J)
+        differ += not np.array_equal(want, codes[np.all(s * h > 0, axis=1)])
         for order in (None, np.arange(n)[::-1], rng.permutation(n)):
             np.testing.assert_array_equal(dfs_states(J, order=order), want)
         _, bf = count_fixed_points_bruteforce(J, return_states=True)
         np.testing.assert_array_equal(bf, want)
     assert tiny > 100  # rounding-level fields really occur
+    assert differ > 0  # and canonical float64 sums get some fixed-point sets wrong
 
 
 def test_zero_and_identity():
@@ -296,11 +314,11 @@ def test_bad_input():
 
 
 def test_huge_entries_do_not_break_exactness():
-    """Rows with Σ|J_ij| near DBL_MAX are never cut on and always recomputed at the leaf."""
+    """Rows with Σ|J_ij| near DBL_MAX are never cut on and always decided exactly at the leaf."""
     rng = np.random.default_rng(4)
     J = rng.integers(-2, 3, size=(8, 8)).astype(np.float64)
     np.fill_diagonal(J, 1.0)
     J[2] *= 1e307
-    np.testing.assert_array_equal(dfs_states(J), ref_fixed_points_ordered(J))
+    np.testing.assert_array_equal(dfs_states(J), ref_fixed_points_exact(J))
     J = model.gaussian_couplings(8, 0.5, rng=rng) * 1e-310  # subnormal couplings
-    np.testing.assert_array_equal(dfs_states(J), ref_fixed_points_ordered(J))
+    np.testing.assert_array_equal(dfs_states(J), ref_fixed_points_exact(J))

@@ -36,6 +36,12 @@ TINY = {
                             "directions": 2, "arrow": 0.3},
                    "census": {"n": 20, "gains": [0.5, 2.0], "networks": 2, "starts": 8,
                               "steps": 200, "transient": 100, "k": 2}},
+    "fep": {"sweep": {"learning_rates": [0.01], "betas": [0.1], "repeats": 1,
+                      "presentations": 100},
+            "digits": {"presentations": 200, "trials": 4},
+            "symmetry": {"seeds": 1, "presentations": 300, "checkpoints": 2},
+            "landscape": {"demo_seeds": 1, "census_starts": 0, "census_steps": 100,
+                          "census_transient": 50}},
 }
 
 
@@ -126,3 +132,49 @@ def test_replot_from_saved_data(tmp_path, capsys):
 
     rc, out, err = run(capsys, "figures", "entropy", "--replot", "--out", tmp_path)
     assert rc == 2 and "no data" in err
+
+
+def test_entropy_typical_points_honest_and_labelled():
+    # issue 13 item 4: a cell where some network has no FP must not get a typical square
+    # (ln 0 = -inf); it is marked on the lower edge and P(#FP = 0) is drawn in panel (c)
+    from fplandscape.figures import entropy
+
+    base = {"series": "enumeration", "panel": "jd", "n": 10, "samples": 30, "eta": 0.0,
+            "se_mean_entropy": 0.01, "se_typical_entropy": 0.01}
+    rows = [{"series": "theory", "panel": "jd", "n": None, "jd": 0.0, "eta": 0.0, "entropy": 0.0},
+            {**base, "jd": 0.0, "mean_entropy": 0.0125, "typical_entropy": 0.098,
+             "zero_samples": 18},  # data written before the fix: conditional mean
+            {**base, "jd": 1.0, "mean_entropy": 0.53, "typical_entropy": 0.52, "zero_samples": 0}]
+    assert entropy.honest_typical(rows[1]) == (None, None)
+    assert entropy.honest_typical(rows[2])[0] == 0.52
+    fig = entropy.plot(rows)
+    a, _, c = fig.axes[:3]
+    labels = [t.get_text() for t in a.get_legend().get_texts()]
+    assert any("all networks have a FP" in t for t in labels)
+    assert any("-\\infty" in t for t in labels)
+    squares = [line for line in a.get_lines() if line.get_marker() == "s" and len(line.get_xdata())]
+    assert [list(s.get_xdata()) for s in squares] == [[1.0]]
+    pz = [line for line in c.get_lines() if len(line.get_xdata())]
+    assert list(pz[0].get_ydata()) == [0.6, 0.0]
+
+
+def test_local_entropy_quick_has_every_legend_curve():
+    # issue 13 item 5: the quick run dropped the densest-reference (E7) curve
+    from fplandscape.figures import local_entropy as le
+
+    quick = le.parameters(quick=True)
+    assert "LD densest" in quick["curves"]
+    assert set(quick["curves"]) == set(le.LABELS)
+    assert quick["ld_jd_values"] and set(quick["ld_jd_values"]) <= set(quick["jd_values"])
+    rows = []
+    for label in le.LABELS:
+        for i, d in enumerate([0.01, 0.05, 0.2, 0.5]):
+            rows.append({"jd": 0.2, "curve": label, "d": d, "local_entropy": 0.1 * d - 0.01,
+                         "converged": not (label == "FP kappa=0" and i == 1), "jd_gap": 0.04})
+    fig = le.plot(rows)
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert set(le.LABELS.values()) <= set(texts)
+    assert "saddle point not converged (left out)" in texts
+    blue = [line for line in fig.axes[0].get_lines() if line.get_color() == "tab:blue"
+            and line.get_linestyle() == "-"]
+    assert sorted(len(line.get_xdata()) for line in blue) == [1, 2]  # broken at the failure

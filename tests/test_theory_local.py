@@ -187,3 +187,45 @@ def test_local_entropy_bad_input():
         local_entropy(0.3, "large-deviation", [0.1], y=-1.0)
     with pytest.raises(InputError):
         local_entropy(float("nan"), "annealed", [0.1])
+
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jd", [0.05, 0.2])
+def test_franz_parisi_curve_smooth_where_converged(jd):
+    # issue 13 item 5: at J_D = 0.05 a solution off the continued branch (phi = -0.089 at
+    # d = 0.0038, between -0.041 and -0.047; lambda_2 = 1393 against ~16-50 around it) was
+    # reported as converged and drawn as a spike. On a grid uniform in sqrt(d) over the small-d
+    # region (the spacing of the figure's grid), neighbouring converged points must differ
+    # little and bend little; failed points are allowed (they are flagged and left out).
+    d = np.linspace(np.sqrt(0.002), np.sqrt(0.05), 10) ** 2
+    curve = local_entropy(jd, "franz-parisi", d, kappa=0.0)
+    v, ok = curve.local_entropy, curve.converged
+    assert ok.sum() >= 6 and ok[-4:].all()
+    first = [abs(v[i + 1] - v[i]) for i in range(len(v) - 1) if ok[i] and ok[i + 1]]
+    second = [abs(v[i - 1] - 2 * v[i] + v[i + 1]) for i in range(1, len(v) - 1)
+              if ok[i - 1] and ok[i] and ok[i + 1]]
+    assert max(first) < 0.01 and max(second) < 0.003
+    assert np.all(v[ok] <= annealed_local_entropy(jd, d[ok]) + 1e-9)
+    bad = [p for p in curve.details if not p["converged"]]
+    assert all(p["message"] for p in bad)  # a failed point says why
+
+
+def test_branch_check_flags_the_committed_spike():
+    # the saddle points of the J_D = 0.05, kappa = 0 curve around the former spike (from the
+    # committed figure data): continuing from d = 0.0127, 0.0092, the solution found at
+    # d = 0.0038 (lambda_2 = 1393) is off the branch; a neighbour on it (d = 0.0085) is not
+    from fplandscape.theory.saddle import SaddlePoint, _check_branch
+
+    def pt(d, q, lam1, lam2):
+        return SaddlePoint(0.05, 0.0, 0.0, d, 1 - 2 * d, q, lam1, lam2, 0.0, 0.0, 0.0, 0.0,
+                           True, 0.0)
+
+    history = [pt(0.012691898388212665, 0.9813412551247769, 4.576059944460334, 6.930253000997784),
+               pt(0.009153530404972845, 0.9903012278046164, 7.29529982577873, 16.110210209846677)]
+    spike = pt(0.0038075812108665148, 0.9994689732197012, 80.43614532248804, 1393.256797707655)
+    _check_branch(spike, history, RSProblem(0.05, 0.0, 0.0, spike.p))
+    assert not spike.converged and "off the continued branch" in spike.message
+    near = pt(0.0085, 0.9917161204379682, 8.178327893324786, 19.815960616117664)
+    _check_branch(near, history, RSProblem(0.05, 0.0, 0.0, near.p))
+    assert near.converged and near.message == ""

@@ -9,10 +9,18 @@ import sys
 import numpy as np
 
 from .. import model, tables
+from ..errors import InputError
 from ..provenance import run_info
-from ..sim.enumerate import METHODS, enumerate_fixed_points
+from ..sim.enumerate import METHODS, TooManyStates, enumerate_fixed_points
 from . import common
 from .common import Output, add_output_options, require
+
+#: default --max-states: fixed points kept in memory per network by a listing run (--pairs,
+#: --save-states), about 16 MB per running task and 72 MB for the merged list
+MAX_STATES = 10**6
+#: memory allowed to the running tasks of a listing run on this machine (16 bytes per kept
+#: fixed point each): fewer local workers when many cores would need more
+LISTING_TASK_BUDGET = 512 * 2**20
 
 
 def register(subparsers) -> None:
@@ -24,7 +32,12 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("enumerate", help=text, description=text + ".",
                               epilog="--csv with --n writes one row per sample (kind = sample) "
                                      "followed by one summary row (kind = summary); with "
-                                     "--couplings one row.")
+                                     "--couplings one row. A Dask cluster on this machine: "
+                                     "'dask scheduler --host 127.0.0.1 --dashboard-address "
+                                     "127.0.0.1' and 'dask worker tcp://127.0.0.1:8786', then "
+                                     "--scheduler tcp://127.0.0.1:8786. A lost scheduler ends "
+                                     "the run with exit status 1 and keeps the checkpoint: "
+                                     "--resume finishes it (also without --scheduler).")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--couplings", metavar="FILE",
                      help="coupling matrix file (.npy, .npz with array J, .txt, .csv), N <= 64")
@@ -52,14 +65,21 @@ def register(subparsers) -> None:
                      help="number of modules of the modular chain (default 1)")
     ens.add_argument("--lam", type=common._float, default=None, metavar="LAMBDA",
                      help="inter-module coupling lambda >= 0 (default 0)")
-    ens.add_argument("--seed", type=int, default=None, metavar="S",
-                     help="non-negative integer seed (required with --n); sample i uses "
-                          "numpy.random.SeedSequence(S).spawn(M)[i]")
+    common.add_seed(ens, "the random networks",
+                    "sample i uses numpy.random.SeedSequence(S).spawn(M)[i]")
     ens.add_argument("--samples", type=int, default=None, metavar="M",
                      help="number of random networks M >= 1 (default 1)")
     p.add_argument("--save-states", metavar="PATH.npy",
                    help="with --couplings: write the fixed points as packed uint64 codes "
-                        "(bit i set iff s_i = +1, ascending) to PATH.npy")
+                        "(bit i set iff s_i = +1, ascending) to PATH.npy (at most "
+                        "--max-states of them: a seeded sample when there are more)")
+    p.add_argument("--max-states", type=int, default=MAX_STATES, metavar="K",
+                   help=f"most fixed points kept in memory per network (default {MAX_STATES}, "
+                        "which keeps a listing run under 1 GB): --pairs needs all of them and "
+                        "stops as soon as there are more (with --n: refused before any work "
+                        "when the expected count (E1) is above K); --save-states writes a "
+                        "sample of K. Memory about 16 bytes x K per running task + 72 bytes x K; "
+                        "a pair histogram takes time proportional to count^2")
     common.add_parallel_options(p, what="prefix tasks of the search (--couplings, N > 30) or "
                                        "the samples (--n)")
     add_output_options(p, csv_help="also write the rows as CSV to PATH (with --n: one per "
@@ -76,24 +96,36 @@ def run_enumerate(args) -> Output:
 
 def _run_couplings(args) -> Output:
     for flag in ("eta", "dilution", "layers", "lam", "seed", "samples"):
-        require(getattr(args, flag) is None,
+        unset = 0 if flag == "seed" else None  # --seed defaults to 0, as in every command
+        require(getattr(args, flag) == unset,
                 f"--{flag} applies to random networks (--n), not to --couplings")
     if args.save_states is not None:
         require(args.save_states.lower().endswith(".npy"),
                 f"--save-states must name a .npy file, got {args.save_states!r}")
+    max_states = _check_max_states(args)
     J = model.load_couplings(args.couplings, max_n=model.MAX_PACKED_N)
     if args.jd is not None:
         J = model.with_self_coupling(J, args.jd)
     n = J.shape[0]
     keep = args.pairs or args.save_states is not None
-    res = enumerate_fixed_points(J, method=args.method, return_states=keep,
-                                 local_radius=args.local, **common.parallel_kwargs(args))
+    kw = common.parallel_kwargs(args)
+    if keep:
+        kw["workers"] = listing_workers(kw["workers"], max_states, kw["scheduler"])
+    try:
+        res = enumerate_fixed_points(J, method=args.method, return_states=keep,
+                                     max_states=max_states, all_states=args.pairs,
+                                     local_radius=args.local, **kw)
+    except TooManyStates as exc:
+        where = f" after {exc.tasks_done} of {exc.tasks} tasks" if exc.tasks else ""
+        raise InputError(
+            f"--pairs needs every fixed point, and there are more than --max-states "
+            f"{max_states} (at least {exc.count} found{where}); raise --max-states (memory "
+            "about 16 bytes per fixed point and running task; the pair histogram takes time "
+            "proportional to count^2)") from None
     obj = run_info(couplings=str(args.couplings), jd=args.jd, n=n, count=res.count)
     if args.pairs:
-        require(not res.truncated, f"{res.count} fixed points are too many to keep for the pair "
-                                   "histogram")
-        from ..sim.clusters import pair_distance_histogram
-        obj["pair_distance_hist"] = np.asarray(pair_distance_histogram(res.states, n)).tolist()
+        from ..sim.disorder import pair_histogram
+        obj["pair_distance_hist"] = pair_histogram(res.states, n).tolist()
     obj.update(seconds=res.seconds, method=res.method, nodes_visited=res.nodes_visited,
                truncated=res.truncated, tasks=res.tasks)
     if res.local is not None:
@@ -125,7 +157,6 @@ def _run_ensemble(args) -> Output:
     require(args.save_states is None, "--save-states applies to --couplings only")
     require(args.local is None, "--local applies to --couplings only")
     require(args.jd is not None, "--jd is required with --n")
-    require(args.seed is not None, "--seed is required with --n")
     require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
     samples = 1 if args.samples is None else args.samples
     require(samples >= 1, f"--samples must be a positive integer, got {samples}")
@@ -137,8 +168,13 @@ def _run_ensemble(args) -> Output:
     require(ensemble.size <= model.MAX_PACKED_N,
             f"L*N = {ensemble.size} neurons is too many for exact enumeration "
             f"(at most {model.MAX_PACKED_N})")
+    max_states = _check_max_states(args)
+    kw = common.parallel_kwargs(args)
+    if args.pairs:
+        _refuse_expected(ensemble, max_states)
+        kw["workers"] = listing_workers(kw["workers"], max_states, kw["scheduler"])
     res = disorder_average(ensemble, samples, args.seed, pairs=args.pairs, method=args.method,
-                           **common.parallel_kwargs(args))
+                           max_states=max_states, **kw)
     sample_rows = [run_info(n=ensemble.n, size=ensemble.size, **row) for row in res.rows]
     obj = {**res.info, "size": ensemble.size, **res.summary, "num_samples": samples,
            "samples": sample_rows}
@@ -153,3 +189,62 @@ def _run_ensemble(args) -> Output:
         summ["max_abs_z_pairs"] = s["max_abs_z_pairs"]
     text += "\n\nsummary:\n" + common.format_table([summ])
     return Output(json=obj, rows=res.as_rows(), text=text)
+
+
+def _check_max_states(args) -> int:
+    require(args.max_states >= 1, f"--max-states must be a positive integer, got "
+                                  f"{args.max_states}")
+    require(args.max_states < 2**62, f"--max-states must be below 2^62, got {args.max_states}")
+    if args.max_states != MAX_STATES:
+        require(args.pairs or args.save_states is not None,
+                "--max-states applies to --pairs and --save-states (the runs that keep fixed "
+                "points)")
+    return int(args.max_states)
+
+
+def listing_workers(workers, max_states: int, scheduler):
+    """Local workers of a listing run: at most as many as keep the running tasks' kept fixed
+    points (16 bytes each) within :data:`LISTING_TASK_BUDGET` (a Dask run is not limited)."""
+    if scheduler is not None:
+        return workers
+    from ..parallel import default_workers
+
+    cap = max(1, LISTING_TASK_BUDGET // (16 * max_states))
+    return min(workers or default_workers(), cap)
+
+
+def expected_count(ensemble) -> float | None:
+    """E[#FP] of one network of the ensemble, (E1) and its exact extensions
+    (:func:`fplandscape.theory.log_expected_count`, or ``log_expected_count_modular`` for
+    several modules at η = 0 without dilution); None where no exact formula exists."""
+    import math
+
+    from .. import theory
+
+    try:
+        if ensemble.layers == 1:
+            log_e = theory.log_expected_count(ensemble.n, ensemble.jd, ensemble.eta,
+                                              ensemble.dilution)
+        elif ensemble.eta == 0.0 and ensemble.dilution == 1.0:
+            log_e = theory.log_expected_count_modular(ensemble.n, ensemble.jd, ensemble.lam,
+                                                      ensemble.layers)
+        else:
+            return None
+    except NotImplementedError:
+        return None
+    log_e = float(log_e)
+    return math.exp(log_e) if log_e < 700 else math.inf
+
+
+def _refuse_expected(ensemble, max_states: int) -> None:
+    """--pairs with --n keeps every fixed point of each network: refuse before any work when
+    the expected number (E1) is above --max-states."""
+    e = expected_count(ensemble)
+    if e is None or e <= max_states:
+        return
+    raise InputError(
+        f"--pairs keeps every fixed point of each network, and N = {ensemble.size} at "
+        f"J_D = {ensemble.jd:g} has {e:.3g} on average (E1), more than --max-states "
+        f"{max_states}; raise --max-states (memory about 16 bytes per fixed point and running "
+        "sample; the pair histogram takes time proportional to count^2) or use a smaller N or "
+        "J_D")

@@ -79,13 +79,15 @@ def accuracy_vs_lambda(data, lams, arch=None, rule=Plasticity(), schedule=Schedu
 def _stats(net: Network, x, S, labels, what: str, kappa_h: float) -> dict:
     y = one_vs_all(labels, net.arch.classes)
     Jf = full_couplings(net, feedback=False, readout="free")
-    st = model.stabilities(Jf, full_state(x, S, y).astype(np.int8))
+    full = full_state(x, S, y).astype(np.int8)
+    st = model.stabilities(Jf, full)
+    ok = model.stable_mask(Jf, full)   # exact strict stability (st holds the float values)
     n0 = net.arch.n_in + 1
     nh = net.arch.layers * net.arch.hidden
     hid, out = st[:, n0:n0 + nh], st[:, n0 + nh:]
     return {"states": what, "examples": int(x.shape[0]),
-            "fixed_point_hidden": float(np.mean(np.all(hid > 0, axis=1))),
-            "fixed_point_full": float(np.mean(np.all(st > 0, axis=1))),
+            "fixed_point_hidden": float(np.mean(np.all(ok[:, n0:n0 + nh], axis=1))),
+            "fixed_point_full": float(np.mean(np.all(ok, axis=1))),
             "hidden_margin_mean": float(np.mean(hid.min(axis=1) - net.arch.jd)),
             "hidden_margin_min": float(hid.min() - net.arch.jd),
             "readout_margin_mean": float(np.mean(out.min(axis=1))),

@@ -4,7 +4,8 @@ Conventions are those of :mod:`fplandscape.model` (never re-defined here):
 
 * ``J`` is an N×N float64 C-contiguous matrix, diagonal included (self-couplings), N ≤ 64.
 * Packed state: bit ``i`` of a ``uint64`` code is set iff ``s_i = +1``.
-* Fixed point iff ``s_i h_i > 0`` for every i (strict), ``h_i = Σ_j J_ij s_j``.
+* Fixed point iff ``s_i h_i > 0`` for every i (strict), ``h_i = Σ_j J_ij s_j``, decided
+  **exactly** on the stored float64 numbers (the predicate of :mod:`fplandscape.sim._stability`).
 
 Search. Spins are fixed in the order ``π`` (``order``): at depth t the spin ``s_{π_t}`` is set to
 ±1. Internally neurons are relabelled by their position in ``π`` (label k = neuron π_k), so the
@@ -16,24 +17,31 @@ for AVX2 and for the baseline ISA and chosen at load time, with the same IEEE op
 free-spin bounds ``R[t, k] = Σ_{m ≥ t} |J[π_k, π_m]|`` are fresh suffix sums computed once, in the
 order m = N−1 … t (no subtraction, so they never drift).
 
-Pruning. After fixing depth t the branch is cut iff some fixed label k ≤ t has
-``s_k H[t+1, k] + rt[t+1, k] < 0`` (evaluated in float64), where ``rt = fl(R + tol_k)``,
-``tol_k = 4 (N+2) ε S_k + (N+2)·2^-1074``, ``S_k = Σ_j |J_{π_k j}|``, ε = DBL_EPSILON = 2u.
-Rigour: the products ``J_ij s_j`` are exact and a float64 sum of at most N such terms, in any
-order, is within ``γ_N S_k ≈ N u S_k`` of the exact sum (additions are exact in the subnormal
-range, hence the tiny absolute floor in tol). Since rounding is monotone, the cut test holds iff
-``s_k H + rt < 0`` exactly, so ``s_k H^exact + R^exact < −tol_k + u (S_k + tol_k) + 2 γ_N S_k``;
-for every completion of the free spins the exact field obeys ``s_k h_k ≤ s_k H^exact + R^exact``,
-and the canonical float64 field (summed j = 0..N−1, the brute-force reference) is within another
-``γ_N S_k``: ``s_k h_k^canonical < −tol_k + (3N + 1) u S_k (1 + O(Nu)) < 0``. A cut therefore never
-discards a state that the from-scratch check would accept (it may keep a few hopeless ones).
-Rows with ``S_k > 1e300`` get ``tol_k = ∞``: never cut on, always recomputed at the leaf.
+Rounding bound. Every term ``J_ij s_j`` is exact (s_j = ±1), and a float64 sum of at most N such
+terms, in any order, is within ``γ_N S_k`` of the exact sum, ``S_k = Σ_j |J_{π_k j}|``,
+``γ_N = N u / (1 − N u)``, u = 2^-53 (an addition whose result is subnormal is exact, so no
+absolute term is needed for the sums; the floor in tol only covers the rounding of tol itself).
+Both the partial fields ``H`` (t + 1 terms along the path) and the suffix sums R obey this.
+``tol_k = 4 (N+2) ε S_k + (N+2)·2^-1074`` (ε = DBL_EPSILON = 2u, so tol_k ≥ 8 (N+2) u S_k;
+``fpl_row_tol`` of ``fplandscape/sim/_exact.pxd``).
 
-Leaf (all spins fixed): a label with ``|H[N, k]| > tol_k`` has the sign of its canonical field
-(both are within ``N ε S_k/2`` of the exact field); otherwise the field is recomputed from
-scratch in canonical order j = 0..N−1 exactly as :mod:`fplandscape.sim._stability` does, and the
-strict test ``s_k h_k > 0`` uses that value. The accepted set is therefore identical to the
-brute force's, exact ties (integer couplings) included.
+Pruning. After fixing depth t the branch is cut iff some fixed label k ≤ t has
+``s_k H[t+1, k] + rt[t+1, k] < 0`` (evaluated in float64), where ``rt = fl(R + tol_k)``.
+Rigour w.r.t. the exact predicate: rounding is monotone and fl(x) < 0 only if x < 0, so the
+cut test holds only if the real number ``s_k H + rt < 0``. With ``s_k H^exact ≤ s_k H + γ_N S_k``,
+``R^exact ≤ R + γ_N S_k``, ``R + tol_k ≤ rt (1 + u)`` and ``rt ≤ (1 + u)(S_k (1 + γ_N) + tol_k)``:
+``s_k H^exact + R^exact < −tol_k + 2 γ_N S_k + u (1 + u)(S_k (1 + γ_N) + tol_k) < 0``. For every
+completion of the free spins the exact stability obeys ``s_k h_k ≤ s_k H^exact + R^exact``, so
+it is **strictly negative** on the whole discarded subtree: a cut never discards a state the
+exact (or the brute-force) check accepts (it may keep a few hopeless ones).
+Rows with ``S_k > 1e300`` get ``tol_k = ∞``: never cut on, always decided exactly at the leaf.
+
+Leaf (all spins fixed): a label with ``|H[N, k]| > tol_k`` has the sign of its exact field
+(H is within ``γ_N S_k < tol_k`` of it); otherwise the sign of the exact sum of the stored terms
+``J_{π_k j} s_j`` is computed with the integer super-accumulator of ``_exact.pxd`` (no
+rounding), and the strict test uses it. The accepted set is therefore exactly the set of states
+with every exact stability > 0, the same as the brute force's, ties and lost small terms
+included.
 
 Global flip: ``s → −s`` maps fixed points to fixed points for every J (``s_i h_i`` is invariant,
 and float64 round-to-nearest is odd-symmetric, so also for the computed fields). The kernel fixes
@@ -57,11 +65,12 @@ The search runs without the GIL and polls for signals (Ctrl-C) every 2^22 nodes.
 import numpy as np
 
 cimport numpy as cnp
-from libc.float cimport DBL_EPSILON
-from libc.math cimport fabs, INFINITY
+from libc.math cimport fabs
 from libc.stdint cimport uint64_t, int64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memset
+
+from fplandscape.sim._exact cimport fpl_exact_sign_code, fpl_row_tol
 
 cnp.import_array()
 
@@ -133,10 +142,6 @@ cdef enum:
     _MAX_N = 64
     _SIGNAL_MASK = (1 << 22) - 1
 
-# rows whose Σ|J_ij| exceeds this get tol = inf: no pruning on them and an exact canonical
-# recomputation at the leaf (guards against overflow of the partial sums near DBL_MAX)
-cdef double _HUGE_ROW = 1e300
-
 cdef enum Status:
     ST_DONE = 0
     ST_OOM = 1
@@ -145,7 +150,7 @@ cdef enum Status:
 
 cdef struct Ctx:
     Py_ssize_t n
-    const double *J        # original matrix, row-major (canonical recomputation)
+    const double *J        # original matrix, row-major (exact leaf decisions)
     const Py_ssize_t *perm # label k -> neuron perm[k]
     double *col            # col[t*n + k] = J[perm[k], perm[t]]
     double *rt             # rt[t*n + k] = R[t, k] + tol[k], t = 0..n
@@ -181,21 +186,10 @@ cdef int _reraise() except -1:
     return -1
 
 
-cdef inline bint _canonical_stable(const Ctx *c, Py_ssize_t i, uint64_t code) noexcept nogil:
-    """Strict s_i h_i > 0 with h_i summed from scratch, j = 0..n-1 (as _stability.pyx)."""
-    cdef double h = 0.0
-    cdef Py_ssize_t j
-    cdef Py_ssize_t n = c.n
-    cdef const double *row = c.J + i * n
-    for j in range(n):
-        h += row[j] * (1.0 if (code >> <uint64_t>j) & <uint64_t>1 else -1.0)
-    cdef double si = 1.0 if (code >> <uint64_t>i) & <uint64_t>1 else -1.0
-    return si * h > 0.0
-
-
 cdef inline bint _leaf_accept(const Ctx *c, const double *Hl, uint64_t code) noexcept nogil:
+    """Exact strict predicate at a leaf: float sign outside the band |H| ≤ tol, exact inside."""
     cdef Py_ssize_t n = c.n
-    cdef Py_ssize_t k
+    cdef Py_ssize_t k, i
     cdef double x
     for k in range(n):
         x = c.sgn[k] * Hl[k]
@@ -203,7 +197,8 @@ cdef inline bint _leaf_accept(const Ctx *c, const double *Hl, uint64_t code) noe
             continue
         if x < -c.tol[k]:
             return False
-        if not _canonical_stable(c, c.perm[k], code):
+        i = c.perm[k]
+        if c.sgn[k] * fpl_exact_sign_code(c.J + i * n, 1, n, code) <= 0:
             return False
     return True
 
@@ -393,10 +388,7 @@ def dfs_enumerate(const double[:, ::1] J, const int64_t[::1] order, bint return_
             rowsum = 0.0
             for m in range(n):
                 rowsum += fabs(J[perm[k], m])
-            if rowsum > _HUGE_ROW:
-                c.tol[k] = INFINITY
-            else:
-                c.tol[k] = 4.0 * (n + 2) * DBL_EPSILON * rowsum + (n + 2) * 4.9406564584124654e-324
+            c.tol[k] = fpl_row_tol(rowsum, <double> n)   # infinite for rowsum > 1e300
             # suffix sums of |J| over the free labels, fresh in the order m = n-1 .. t
             r = 0.0
             c.rt[n * n + k] = r + c.tol[k]

@@ -3,23 +3,41 @@
 Conventions are those of :mod:`fplandscape.model` (never re-defined here):
 
 * ``h_i = Σ_j J_ij s_j`` (diagonal included), stability ``Δ_i = s_i h_i``; fixed point iff
-  ``Δ_i > 0`` for every i (strict: a zero field is not stable).
-* Update rule ``s_i ← sign(h_i)`` with ``sign(0) = +1``.
+  ``Δ_i > 0`` for every i (strict: a zero field is not stable), decided exactly on the stored
+  float64 numbers (as :mod:`fplandscape.sim._stability`).
+* Update rule ``s_i ← sign(h_i)`` with ``sign(0) = +1``, the sign of the exact field.
 
 Every kernel takes the **transposed** couplings ``JT = J.T`` (C-contiguous), so that column j of
 J, which a flip of spin j adds to all fields, is the contiguous row ``JT[j]``.
 
-Exact fields. ``_fields`` computes ``h = Σ_{j=0..N-1} s_j J[:, j]`` from scratch, looping over
-j in index order and adding ``s_j · JT[j, i]`` to every ``h_i``: for each i this is the same
-sequence of IEEE float64 operations ``((0 + J_i0 s_0) + J_i1 s_1) + …`` as the canonical
+Canonical fields. ``_fields`` computes ``h = Σ_{j=0..N-1} s_j J[:, j]`` from scratch, looping
+over j in index order and adding ``s_j · JT[j, i]`` to every ``h_i``: for each i this is the
+same sequence of IEEE float64 operations ``((0 + J_i0 s_0) + J_i1 s_1) + …`` as the canonical
 index-order sum of :mod:`fplandscape.sim._stability` (the products with ``s_j = ±1`` are exact;
 the loop over i vectorises without reordering any single sum; the build uses no FMA
-contraction), so fixed-point decisions agree bit for bit with the brute-force enumerator,
-exact ties included. Incrementally maintained fields (``h += 2 s_j' JT[j]`` after a flip)
-accumulate rounding (at most about k·2^-53·max|h| after k flips); they are replaced by exact
-fields every 4N flips (the refresh costs as much as N flips, so this bounds its overhead at
-25 % of the flip cost while keeping the drift below ~1e-11·max|h|), and every convergence,
-fixed-point or energy-zero decision is taken on exact fields.
+contraction), so reported stabilities agree bit for bit with the brute-force enumerator's.
+Incrementally maintained fields (``h += 2 s_j' JT[j]`` after a flip) accumulate rounding; they
+are replaced by canonical fields every 4N flips (the refresh costs as much as N flips, so this
+bounds its overhead at 25 % of the flip cost).
+
+Exact decisions. Every sign decision — the update ``sign(h_i)``, convergence, the strict
+fixed-point flag, the energy ``E`` of the annealer and its Metropolis proposals — is taken on the
+exact field of the stored numbers. Rounding bound: a from-scratch field carries at most N − 1
+roundings, each incremental update one more (``2 s_j' J_ij`` is exact), and a field sees at most
+4N updates before the next refresh (one more inside a proposal), so with ``u = 2^-53`` and
+``S_i = Σ_j |J_ij|`` the computed field is within ``(5N + 1) u S_i (1 + O(N u))`` of the exact
+one (an addition with a subnormal result is exact). The kernels use the band
+``tol_i = fpl_row_tol(S_i, 5N + 2) = 4 (5N + 4) ε S_i + (5N + 4)·2^-1074`` (ε = 2u; more than
+twice that bound; infinite for rows with ``S_i > 1e300``; 0 for rows whose float sums are exact
+whatever the order, ``fpl_row_exact``, e.g. integer couplings, whose incremental fields then
+stay exact too): outside it the float sign is the exact sign, inside it the field is summed
+again from scratch, exactly, by the integer super-accumulator of ``fplandscape/sim/_exact.pxd``
+(O(N), only for values within ~1e-13 S_i of zero, so the common case stays on the float path).
+The annealer's O(N) proposal loop also counts the values within ``max_i tol_i`` of zero (two
+counts, below −max tol and up to +max tol, instead of one) and, if there is any, re-evaluates
+that proposal with exact decisions (always, when some row's band is infinite; never, when every
+row sums exactly). Reported values (Δ profile, margin, mean) stay the canonical float64 ones;
+only their sign can disagree with the exact flags, and only inside the band.
 
 Randomness comes from NumPy bit generators (``bitgen_t``, one per run, owned by the caller and
 used by one run only): Fisher–Yates permutations and uniform neuron choices use Lemire's
@@ -34,11 +52,13 @@ import numpy as np
 
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
-from libc.math cimport exp
+from libc.math cimport exp, fabs, INFINITY
 from libc.stdint cimport int8_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 from numpy.random cimport bitgen_t
+
+from fplandscape.sim._exact cimport fpl_exact_sign_spins, fpl_row_exact, fpl_row_tol
 
 cnp.import_array()
 
@@ -82,6 +102,21 @@ cdef extern from *:
         for (i = 0; i < n; i++) cnt += (sd[i] * (h[i] + c * row[i]) <= 0.0);
         return cnt;
     }
+    /* the same values v_i: returns #{v_i < -tmax}; *unc = #{-tmax <= v_i <= tmax} (finite tmax:
+       no value is NaN) */
+    FPL_DYN_CLONES
+    static long fpl_dyn_count_after_band(const double *restrict sd, const double *restrict h,
+                                         const double *restrict row, double c, double tmax,
+                                         long n, long *unc) {
+        long i, lo = 0, hi = 0;
+        for (i = 0; i < n; i++) {
+            double v = sd[i] * (h[i] + c * row[i]);
+            lo += (v < -tmax);
+            hi += (v <= tmax);
+        }
+        *unc = hi - lo;
+        return lo;
+    }
     /* Fields of m runs at once on the columns [i0, i1): for j = 0..n-1 in index order and each
        run q, H[q][i] = H[q][i] + S[q][j] * JT[j][i]. The column tile keeps the m field tiles in
        L1; each H[q][i] receives exactly the canonical sequence of operations. */
@@ -104,6 +139,8 @@ cdef extern from *:
     void fpl_dyn_axpy(double *h, const double *row, double c, long n) noexcept nogil
     long fpl_dyn_count_after(const double *sd, const double *h, const double *row, double c,
                              long n) noexcept nogil
+    long fpl_dyn_count_after_band(const double *sd, const double *h, const double *row,
+                                  double c, double tmax, long n, long *unc) noexcept nogil
     void fpl_dyn_fields_tile(const double *JT, double **H, const double **S, long m, long n,
                              long i0, long i1) noexcept nogil
 
@@ -179,27 +216,105 @@ cdef inline void _axpy(double *h, const double *row, double c, Py_ssize_t n) noe
     fpl_dyn_axpy(h, row, c, n)
 
 
-cdef inline bint _sign_stable(const double *sd, const double *h, Py_ssize_t n) noexcept nogil:
-    """True iff s_i = sign(h_i) (sign(0) = +1) for every i: a full sweep would change nothing."""
+cdef double *_tolerances(const double *JT, Py_ssize_t n, double *tmax) noexcept nogil:
+    """tol[i] = fpl_row_tol(S_i, 5N + 2), S_i = Σ_j |J_ij| = Σ_j |JT[j, i]| (module docstring),
+    or 0 for rows whose float sums are exact (``fpl_row_exact``: every field value, canonical
+    or incremental, is then exact); tmax = the largest nonzero band, −1 if there is none. NULL
+    when out of memory (caller frees)."""
+    cdef double *tol = <double *> malloc(n * sizeof(double))
+    cdef Py_ssize_t i, j
+    if tol == NULL:
+        return NULL
+    for i in range(n):
+        tol[i] = 0.0
+    for j in range(n):
+        for i in range(n):
+            tol[i] += fabs(JT[j * n + i])
+    tmax[0] = -1.0
+    for i in range(n):
+        if fpl_row_exact(JT + i, n, n, 1):
+            tol[i] = 0.0
+            continue
+        tol[i] = fpl_row_tol(tol[i], 5.0 * n + 2.0)
+        if not (tol[i] <= tmax[0]):
+            tmax[0] = tol[i]
+    return tol
+
+
+cdef inline int _exact_sign(const double *JT, const double *sd, Py_ssize_t i, Py_ssize_t n,
+                            uint64_t *work) noexcept nogil:
+    """Exact sign (−1, 0, +1) of h_i = Σ_j J_ij s_j = Σ_j JT[j, i] s_j of the stored numbers
+    (O(N), counted in work for the Ctrl-C polls)."""
+    work[0] += <uint64_t> (4 * n)
+    return fpl_exact_sign_spins(JT + i, n, sd, n)
+
+
+cdef inline bint _up(const double *JT, const double *tol, const double *sd, const double *h,
+                     Py_ssize_t i, Py_ssize_t n, uint64_t *work) noexcept nogil:
+    """sign(h_i) = +1 (sign(0) = +1) for the exact field h_i of state sd (h = computed fields)."""
+    if fabs(h[i]) > tol[i]:
+        return h[i] >= 0.0
+    if tol[i] == 0.0:                # band 0: h_i is exact, and 0 here
+        return True
+    return _exact_sign(JT, sd, i, n, work) >= 0
+
+
+cdef inline bint _stable(const double *JT, const double *tol, const double *sd, const double *h,
+                         Py_ssize_t i, Py_ssize_t n, uint64_t *work) noexcept nogil:
+    """Exact strict stability s_i h_i > 0 of neuron i of state sd (h = computed fields)."""
+    cdef double d = sd[i] * h[i]
+    if d > tol[i]:
+        return True
+    if d < -tol[i] or tol[i] == 0.0:
+        return False
+    return sd[i] * _exact_sign(JT, sd, i, n, work) > 0
+
+
+cdef inline bint _sign_stable(const double *JT, const double *tol, const double *sd,
+                              const double *h, Py_ssize_t n, uint64_t *work) noexcept nogil:
+    """True iff s_i = sign(h_i) (sign(0) = +1, exact fields) for every i: a full sweep would
+    change nothing."""
     cdef Py_ssize_t i
     for i in range(n):
-        if (h[i] >= 0.0) != (sd[i] > 0.0):
+        if _up(JT, tol, sd, h, i, n, work) != (sd[i] > 0.0):
             return False
     return True
 
 
-cdef inline Py_ssize_t _unstable(const double *sd, const double *h, Py_ssize_t n) noexcept nogil:
-    """E = number of neurons with Δ_i = s_i h_i ≤ 0."""
+cdef inline Py_ssize_t _unstable(const double *JT, const double *tol, const double *sd,
+                                 const double *h, Py_ssize_t n, uint64_t *work) noexcept nogil:
+    """E = number of neurons with exact Δ_i = s_i h_i ≤ 0."""
     cdef Py_ssize_t i
     cdef Py_ssize_t e = 0
     for i in range(n):
-        e += (sd[i] * h[i] <= 0.0)
+        e += not _stable(JT, tol, sd, h, i, n, work)
     return e
 
 
-cdef inline void _profile(const double *sd, const double *h, Py_ssize_t n, double *delta,
-                          double *mn, double *mean, uint8_t *fp) noexcept nogil:
-    """Stabilities Δ_i = s_i h_i (into delta if not NULL), their min and mean, strict FP flag."""
+cdef Py_ssize_t _unstable_after(const double *JT, const double *tol, double *sd, const double *h,
+                                Py_ssize_t j, double c, Py_ssize_t n,
+                                uint64_t *work) noexcept nogil:
+    """Exact E of the state sd with spin j flipped, from the fields h of sd (h' = h + c JT[j])."""
+    cdef Py_ssize_t i
+    cdef Py_ssize_t e = 0
+    cdef const double *row = JT + j * n
+    cdef double d
+    sd[j] = -sd[j]
+    for i in range(n):
+        d = sd[i] * (h[i] + c * row[i])
+        if d > tol[i]:
+            continue
+        if d < -tol[i] or tol[i] == 0.0 or sd[i] * _exact_sign(JT, sd, i, n, work) <= 0:
+            e += 1
+    sd[j] = -sd[j]
+    return e
+
+
+cdef inline void _profile(const double *JT, const double *tol, const double *sd, const double *h,
+                          Py_ssize_t n, double *delta, double *mn, double *mean,
+                          uint8_t *fp, uint64_t *work) noexcept nogil:
+    """Stabilities Δ_i = s_i h_i (into delta if not NULL), their min and mean (float values),
+    and the exact strict fixed-point flag."""
     cdef Py_ssize_t i
     cdef double d
     cdef double lo = sd[0] * h[0]
@@ -211,7 +326,7 @@ cdef inline void _profile(const double *sd, const double *h, Py_ssize_t n, doubl
             delta[i] = d
         if d < lo:
             lo = d
-        if not (d > 0.0):
+        if ok and not _stable(JT, tol, sd, h, i, n, work):
             ok = False
         tot += d
     mn[0] = lo
@@ -268,12 +383,13 @@ def async_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, Py_ssize_t 
 
     A sweep visits every neuron once (a fresh Fisher–Yates permutation per sweep drawn from the
     run's bit generator ``gens[r]``, or index order 0..N-1 when ``random_order`` is false) and
-    sets ``s_i ← sign(h_i)``; a flip of j adds ``2 s_j' JT[j]`` to the fields (O(N)), a visit
-    without flip is O(1). Fields are replaced by exact ones after every 4N flips. When a sweep
-    flips nothing, the fields are made exact and the run has converged iff ``s_i = sign(h_i)``
-    holds for every i on them (otherwise the sweeps go on). At most ``max_sweeps`` sweeps.
-    Outputs per run: sweeps done, flips, converged, strict FP flag, min and mean of Δ (and the
-    full Δ profile into ``delta_out`` when given), all from exact fields of the final state.
+    sets ``s_i ← sign(h_i)`` (sign of the exact field, module docstring); a flip of j adds
+    ``2 s_j' JT[j]`` to the fields (O(N)), a visit without flip is O(1). Fields are replaced by
+    canonical ones after every 4N flips. When a sweep flips nothing, the fields are made
+    canonical and the run has converged iff ``s_i = sign(h_i)`` holds for every i (exact signs;
+    otherwise the sweeps go on). At most ``max_sweeps`` sweeps. Outputs per run: sweeps done,
+    flips, converged, exact strict FP flag, min and mean of Δ (and the full Δ profile into
+    ``delta_out`` when given), from canonical fields of the final state.
     """
     cdef Py_ssize_t n = _check(JT, S)
     cdef Py_ssize_t runs = S.shape[0]
@@ -289,12 +405,14 @@ def async_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, Py_ssize_t 
     cdef double *h = buf + n
     cdef const double *jt = &JT[0, 0]
     cdef double *dl = NULL
+    cdef double tmax, d
+    cdef double *tol = _tolerances(jt, n, &tmax)
     cdef Py_ssize_t r, i, k, sweep, nflip, since
     cdef int64_t flips
     cdef bint exact, conv, interrupted = False
     cdef uint64_t work = 0
-    if buf == NULL or perm == NULL:
-        free(buf); free(perm); free(bgs)
+    if buf == NULL or perm == NULL or tol == NULL:
+        free(buf); free(perm); free(bgs); free(tol)
         raise MemoryError()
     try:
         with nogil:
@@ -316,17 +434,22 @@ def async_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, Py_ssize_t 
                     nflip = 0
                     for k in range(n):
                         i = perm[k]
-                        if (h[i] >= 0.0) != (sd[i] > 0.0):
-                            sd[i] = -sd[i]
-                            _axpy(h, jt + i * n, 2.0 * sd[i], n)
-                            nflip += 1
-                            since += 1
-                            exact = False
-                            if since >= _REFRESH * n:
-                                _fields(jt, sd, h, n)
-                                work += <uint64_t>(n * n)
-                                exact = True
-                                since = 0
+                        d = sd[i] * h[i]
+                        if d > tol[i]:                # certainly sign(h_i) = s_i: no flip
+                            continue
+                        if not (d < -tol[i]) and \
+                                _up(jt, tol, sd, h, i, n, &work) == (sd[i] > 0.0):
+                            continue                  # in the band: the exact sign says stay
+                        sd[i] = -sd[i]
+                        _axpy(h, jt + i * n, 2.0 * sd[i], n)
+                        nflip += 1
+                        since += 1
+                        exact = False
+                        if since >= _REFRESH * n:
+                            _fields(jt, sd, h, n)
+                            work += <uint64_t>(n * n)
+                            exact = True
+                            since = 0
                     flips += nflip
                     work += <uint64_t>(n + nflip * n)
                     if nflip == 0:
@@ -335,7 +458,7 @@ def async_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, Py_ssize_t 
                             work += <uint64_t>(n * n)
                             exact = True
                             since = 0
-                        if _sign_stable(sd, h, n):
+                        if _sign_stable(jt, tol, sd, h, n, &work):
                             conv = True
                             break
                     if work >= _POLL_WORK:
@@ -352,7 +475,7 @@ def async_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, Py_ssize_t 
                     S[r, i] = 1 if sd[i] > 0.0 else -1
                 if delta_out is not None:
                     dl = &delta_out[r, 0]
-                _profile(sd, h, n, dl, &margin_out[r], &mean_out[r], &fp_out[r])
+                _profile(jt, tol, sd, h, n, dl, &margin_out[r], &mean_out[r], &fp_out[r], &work)
                 sweeps_out[r] = sweep
                 flips_out[r] = flips
                 conv_out[r] = 1 if conv else 0
@@ -368,6 +491,7 @@ def async_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, Py_ssize_t 
         free(buf)
         free(perm)
         free(bgs)
+        free(tol)
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,7 +504,8 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
               double[::1] mean_out, double[:, ::1] delta_out=None):
     """Synchronous dynamics ``s ← sign(J s)`` for each row of ``S`` (overwritten by final states).
 
-    Fields are exact (from scratch, canonical order) at every step. Runs are processed in
+    Fields are canonical (from scratch, index order) at every step and every sign is that of
+    the exact field (module docstring). Runs are processed in
     groups of ``block`` in lock step so that each row ``JT[j]`` is read once per step for the
     whole group (results do not depend on ``block``). A run stops when a step changes nothing
     (converged) or when the new state equals the state two steps back (a 2-cycle, ``cycle_out``;
@@ -394,17 +519,21 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
         raise ValueError("max_steps must be >= 0")
     if block < 1:
         block = 1
-    cdef double *sd = <double *> malloc(3 * block * n * sizeof(double))
+    cdef double *sd = <double *> malloc((3 * block + 1) * n * sizeof(double))
+    cdef double tmax
+    cdef double *tol = _tolerances(&JT[0, 0], n, &tmax)
     cdef Py_ssize_t *act = <Py_ssize_t *> malloc(block * sizeof(Py_ssize_t))
     cdef uint8_t *done = <uint8_t *> malloc(block * sizeof(uint8_t))
     cdef uint8_t *hexact = <uint8_t *> malloc(block * sizeof(uint8_t))
     cdef double **Hp = <double **> malloc(block * sizeof(double *))
     cdef const double **Sp = <const double **> malloc(block * sizeof(double *))
-    if sd == NULL or act == NULL or done == NULL or hexact == NULL or Hp == NULL or Sp == NULL:
-        free(sd); free(act); free(done); free(hexact); free(Hp); free(Sp)
+    if sd == NULL or act == NULL or done == NULL or hexact == NULL or Hp == NULL or Sp == NULL \
+            or tol == NULL:
+        free(sd); free(act); free(done); free(hexact); free(Hp); free(Sp); free(tol)
         raise MemoryError()
     cdef double *prev = sd + block * n
     cdef double *H = sd + 2 * block * n
+    cdef double *nxt = sd + 3 * block * n     # the new state of one run (exact signs)
     cdef const double *jt = &JT[0, 0]
     cdef double *ha
     cdef double *sa
@@ -461,7 +590,8 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
                         changes = 0
                         same_prev = True
                         for i in range(n):
-                            v = 1.0 if ha[i] >= 0.0 else -1.0
+                            v = 1.0 if _up(jt, tol, sa, ha, i, n, &work) else -1.0
+                            nxt[i] = v
                             if v != sa[i]:
                                 changes += 1
                             if v != pa[i]:
@@ -473,8 +603,7 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
                             continue
                         flips_out[b0 + a] += changes
                         memcpy(pa, sa, n * sizeof(double))
-                        for i in range(n):
-                            sa[i] = 1.0 if ha[i] >= 0.0 else -1.0
+                        memcpy(sa, nxt, n * sizeof(double))
                         if same_prev:
                             cycle_out[b0 + a] = 1
                             done[a] = 1
@@ -494,8 +623,8 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
                         S[b0 + a, i] = 1 if sa[i] > 0.0 else -1
                     if delta_out is not None:
                         dl = &delta_out[b0 + a, 0]
-                    _profile(sa, ha, n, dl, &margin_out[b0 + a], &mean_out[b0 + a],
-                             &fp_out[b0 + a])
+                    _profile(jt, tol, sa, ha, n, dl, &margin_out[b0 + a], &mean_out[b0 + a],
+                             &fp_out[b0 + a], &work)
                 b0 += nb
         if interrupted:
             _reraise()
@@ -506,6 +635,7 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
         free(hexact)
         free(Hp)
         free(Sp)
+        free(tol)
 
 
 # --------------------------------------------------------------------------------------------
@@ -521,11 +651,12 @@ def anneal_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, const doub
     Sweep t (t = 0 .. len(betas)-1) makes N proposals at inverse temperature ``betas[t]``: a
     uniformly random neuron j, the energy after flipping it computed in O(N) from the current
     fields and column j (``h_i' = h_i − 2 s_j JT[j, i]``), accepted with probability
-    ``min(1, exp(−β ΔE))``. Fields are made exact every 4N accepted flips (and E recounted). When
-    E reaches 0 the fields are made exact and E recounted: the run stops if it is still 0 (a
+    ``min(1, exp(−β ΔE))``. E and every proposal's E are counted with exact decisions (module
+    docstring). Fields are made canonical every 4N accepted flips (and E recounted). When E
+    reaches 0 the fields are made canonical and E recounted: the run stops if it is still 0 (a
     strict fixed point). A state with E = 0 from the start does no sweep. Outputs per run: sweeps
     done (a sweep cut short by success counts), accepted flips, final E, reached (E = 0), min and
-    mean of Δ (and the profile into ``delta_out``), all from exact fields of the final state.
+    mean of Δ (and the profile into ``delta_out``), from canonical fields of the final state.
     """
     cdef Py_ssize_t n = _check(JT, S)
     cdef Py_ssize_t runs = S.shape[0]
@@ -534,8 +665,10 @@ def anneal_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, const doub
     cdef Py_ssize_t nsweeps = betas.shape[0]
     cdef bitgen_t **bgs = _bitgens(gens, runs)
     cdef double *buf = <double *> malloc(2 * n * sizeof(double))
-    if buf == NULL:
-        free(bgs)
+    cdef double tmax
+    cdef double *tol = _tolerances(&JT[0, 0], n, &tmax)
+    if buf == NULL or tol == NULL:
+        free(bgs); free(buf); free(tol)
         raise MemoryError()
     cdef double *sd = buf
     cdef double *h = buf + n
@@ -545,6 +678,7 @@ def anneal_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, const doub
     cdef double *dl = NULL
     cdef double beta, c, hj
     cdef Py_ssize_t r, i, j, k, sweep, since, E, Enew, dE
+    cdef long unc
     cdef int64_t flips
     cdef bint accept, found, interrupted = False
     cdef uint64_t work = 0
@@ -557,7 +691,7 @@ def anneal_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, const doub
                     sd[i] = 1.0 if S[r, i] > 0 else -1.0
                 _fields(jt, sd, h, n)
                 work += <uint64_t>(n * n)
-                E = _unstable(sd, h, n)
+                E = _unstable(jt, tol, sd, h, n, &work)
                 found = E == 0
                 since = 0
                 flips = 0
@@ -569,9 +703,18 @@ def anneal_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, const doub
                         j = <Py_ssize_t>_bounded(bg, <uint32_t>n)
                         row = jt + j * n
                         c = -2.0 * sd[j]              # 2 s_j' with s_j' = -s_j
-                        Enew = fpl_dyn_count_after(sd, h, row, c, n)
+                        if tmax < 0.0:                # every row sums exactly: float = exact
+                            unc = 0
+                            Enew = fpl_dyn_count_after(sd, h, row, c, n)
+                        elif tmax == INFINITY:        # a row could overflow: always exact
+                            unc = 1
+                            Enew = 0
+                        else:
+                            Enew = fpl_dyn_count_after_band(sd, h, row, c, tmax, n, &unc)
                         hj = h[j] + c * row[j]        # neuron j itself also flips its spin
                         Enew += (-sd[j] * hj <= 0.0) - (sd[j] * hj <= 0.0)
+                        if unc:                       # a value near 0: decide them exactly
+                            Enew = _unstable_after(jt, tol, sd, h, j, c, n, &work)
                         dE = Enew - E
                         if dE <= 0:
                             accept = True
@@ -588,7 +731,7 @@ def anneal_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, const doub
                             _fields(jt, sd, h, n)
                             work += <uint64_t>(n * n)
                             since = 0
-                            E = _unstable(sd, h, n)
+                            E = _unstable(jt, tol, sd, h, n, &work)
                             if E == 0:
                                 found = True
                                 break
@@ -607,8 +750,9 @@ def anneal_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, const doub
                     S[r, i] = 1 if sd[i] > 0.0 else -1
                 if delta_out is not None:
                     dl = &delta_out[r, 0]
-                _profile(sd, h, n, dl, &margin_out[r], &mean_out[r], &reached_out[r])
-                energy_out[r] = _unstable(sd, h, n)
+                _profile(jt, tol, sd, h, n, dl, &margin_out[r], &mean_out[r], &reached_out[r],
+                         &work)
+                energy_out[r] = _unstable(jt, tol, sd, h, n, &work)
                 sweeps_out[r] = sweep
                 flips_out[r] = flips
                 work += <uint64_t>(4 * n)
@@ -622,3 +766,4 @@ def anneal_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, const doub
     finally:
         free(buf)
         free(bgs)
+        free(tol)

@@ -13,49 +13,44 @@ checked locally, without summing its fields from scratch:
 * flip j, k: ``Δ'_j = 2 J_jj − Δ_j + 2 s_j s_k J_jk`` (and j ↔ k),
   ``Δ'_i = Δ_i − 2 s_i s_j J_ij − 2 s_i s_k J_ik`` (i ∉ {j, k}).
 
-Exactness. Each computed ``Δ'_i`` is within ``(2N + 6) u S_i`` of the exact stability of the
-neighbour (``S_i = Σ_j |J_ij|``, u = 2^-53: the from-scratch Δ_i carries ``γ_N S_i``, the two
-or three updates a few ``u S_i``), and so is the neighbour's canonical from-scratch value.
-A neuron with ``|Δ'_i| ≤ tol_i = 4 (N+2) ε S_i`` (ε = 2u, the same slack as the DFS) is
-recomputed from scratch in canonical order before the strict test; outside that band the sign
-is certain. So a neighbour counts iff the brute-force check accepts it, ties included.
+Exactness (decisions on the stored float64 numbers, as :mod:`fplandscape.sim._stability`).
+Each computed ``Δ'_i`` is within ``(N + 16) u S_i`` of the exact stability of the neighbour
+(``S_i = Σ_j |J_ij|``, u = 2^-53: the from-scratch Δ_i carries ``γ_{N−1} S_i``; the updates —
+products by ±2 are exact — add at most three roundings of values below ``5 S_i``). A neuron with
+``|Δ'_i| ≤ tol_i = 4 (N+2) ε S_i + (N+2)·2^-1074`` (ε = 2u, the same band as the DFS,
+``fpl_row_tol`` of ``fplandscape/sim/_exact.pxd``; infinite for rows with ``S_i > 1e300``) is
+decided by the exact sign of the neighbour's field, summed without rounding by the integer
+super-accumulator of ``_exact.pxd``; outside that band the float sign is certain. Rows whose
+values here are all exact (``fpl_row_exact`` with room for 8 S_i: integer couplings, say) get
+band 0, so their ties cost nothing. So a
+neighbour counts iff every exact stability of it is > 0 (the brute-force check), ties included.
 """
 import numpy as np
 
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.float cimport DBL_EPSILON
 from libc.math cimport fabs, INFINITY
 from libc.stdint cimport uint64_t, int64_t
 from libc.stdlib cimport free, malloc
 
-cnp.import_array()
+from fplandscape.sim._exact cimport fpl_band_stable_code, fpl_row_exact, fpl_row_tol
 
-cdef double _HUGE_ROW = 1e300
+cnp.import_array()
 
 
 cdef inline double _spin(uint64_t code, Py_ssize_t j) noexcept nogil:
     return 1.0 if (code >> <uint64_t>j) & <uint64_t>1 else -1.0
 
 
-cdef inline bint _canonical(const double *J, Py_ssize_t n, Py_ssize_t i,
-                            uint64_t code) noexcept nogil:
-    """Strict s_i h_i > 0 with h_i summed from scratch, j = 0..n-1."""
-    cdef double h = 0.0
-    cdef Py_ssize_t j
-    for j in range(n):
-        h += J[i * n + j] * _spin(code, j)
-    return _spin(code, i) * h > 0.0
-
-
 cdef inline int _decide(double d, double tol, const double *J, Py_ssize_t n, Py_ssize_t i,
                         uint64_t code) noexcept nogil:
-    """1 if neuron i of state ``code`` is stable, 0 if not (d = computed stability)."""
+    """1 if neuron i of state ``code`` is stable, 0 if not (d = computed stability): the float
+    sign outside the band |d| ≤ tol, the exact sign of the stored terms inside it."""
     if d > tol:
         return 1
     if d < -tol:
         return 0
-    return 1 if _canonical(J, n, i, code) else 0
+    return fpl_band_stable_code(d, tol, J + i * n, n, code, i)   # in the band: out of line
 
 
 cdef void _one(const double *J, const double *tol, Py_ssize_t n, uint64_t code, int r,
@@ -132,11 +127,15 @@ def local_observables(const double[:, ::1] J, const uint64_t[::1] codes, int rad
         raise ValueError("J must be square with 1 <= N <= 64")
     if radius < 0 or radius > 2:
         raise ValueError("radius must be 0, 1 or 2")
+    if n_threads < 1:
+        raise ValueError("n_threads must be >= 1")
     margin = np.empty(m, dtype=np.float64)
     meanst = np.empty(m, dtype=np.float64)
     nbr = np.zeros((m, 2), dtype=np.int64)
+    failed = np.zeros(m, dtype=np.uint8)     # out of memory (a margin may itself be -inf)
     cdef double[::1] mv = margin, av = meanst
     cdef int64_t[:, ::1] nv = nbr
+    cdef unsigned char[::1] fv = failed
     cdef double *tol = <double *> malloc(n * sizeof(double))
     if tol == NULL:
         raise MemoryError()
@@ -145,10 +144,8 @@ def local_observables(const double[:, ::1] J, const uint64_t[::1] codes, int rad
         rowsum = 0.0
         for j in range(n):
             rowsum += fabs(J[i, j])
-        tol[i] = INFINITY if rowsum > _HUGE_ROW else \
-            4.0 * (n + 2) * DBL_EPSILON * rowsum + (n + 2) * 4.9406564584124654e-324
-    if n_threads < 1:
-        raise ValueError("n_threads must be >= 1")
+        # band 0 when every value computed here (< 8 S_i) is exact: integer couplings etc.
+        tol[i] = 0.0 if fpl_row_exact(&J[i, 0], 1, n, 4) else fpl_row_tol(rowsum, <double> n)
     cdef int nt = n_threads
     cdef double *work
     cdef const double *Jp = &J[0, 0]
@@ -161,9 +158,9 @@ def local_observables(const double[:, ::1] J, const uint64_t[::1] codes, int rad
                          &nv[a, 0], &nv[a, 1])
                     free(work)
                 else:
-                    mv[a] = -INFINITY  # flagged below
+                    fv[a] = 1
     finally:
         free(tol)
-    if m and np.isneginf(margin).any():
+    if m and failed.any():
         raise MemoryError("out of memory in local_observables")
     return margin, meanst, nbr

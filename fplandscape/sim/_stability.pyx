@@ -7,7 +7,18 @@ Conventions are those of :mod:`fplandscape.model` (never re-defined here):
 * Local field ``h_i = Σ_{j=0..N-1} J[i, j] s_j``, summed in float64 in index order j = 0, 1, …,
   from scratch for every state (no incremental updates, so no accumulated rounding drift).
 * Stability ``Δ_i = s_i h_i``; a state is a fixed point iff ``Δ_i > 0`` for every i
-  (strict: ``Δ_i == 0`` is *not* stable).
+  (strict: ``Δ_i == 0`` is *not* stable), decided **exactly** on the stored float64 numbers.
+
+Exact decisions (shared helper ``fplandscape/sim/_exact.pxd``). The canonical sum of the n
+exact terms ``J_ij s_j`` makes at most n − 1 roundings, so ``|fl(h_i) − h_i| ≤ γ_{n−1} S_i``
+with ``S_i = Σ_j |J_ij|``, ``γ_k = k u / (1 − k u)``, ``u = 2^-53`` (additions with subnormal
+results are exact). The predicate takes the float sign when ``|s_i fl(h_i)| > tol_i =
+fpl_row_tol(S_i, n)`` (≥ 2 γ_n S_i; infinite for rows with ``S_i > 1e300``; 0 for rows whose
+float sums are exact in any order, ``fpl_row_exact``, e.g. integer couplings), and otherwise the
+exact sign of the sum of the stored terms (integer super-accumulator, no rounding at all). So
+an exact tie is never counted as stable and a small term lost to rounding is never ignored.
+The values returned by :func:`stabilities_packed` stay the canonical float64 sums; their sign
+can disagree with the exact decision only inside that band.
 
 These kernels only check what they need for memory safety (square J, N range, no code bits
 at positions ≥ N) and raise plain ``ValueError``; user-facing validation with
@@ -17,7 +28,10 @@ import numpy as np
 
 cimport numpy as cnp
 from libc.stdint cimport uint64_t, uint8_t
+from libc.math cimport fabs
 from libc.stdlib cimport free, malloc, realloc
+
+from fplandscape.sim._exact cimport fpl_exact_sign_code, fpl_row_exact, fpl_row_tol
 
 cnp.import_array()
 
@@ -40,14 +54,38 @@ cdef inline double _field(const double[:, ::1] J, Py_ssize_t i, uint64_t code,
     return h
 
 
-cdef inline bint _is_fixed_point(const double[:, ::1] J, uint64_t code,
+cdef inline bint _is_fixed_point(const double[:, ::1] J, const double *tol, uint64_t code,
                                  Py_ssize_t n) noexcept nogil:
-    """Strict predicate: all s_i h_i > 0; returns at the first unstable neuron."""
+    """Exact strict predicate: all s_i h_i > 0; returns at the first unstable neuron. The
+    float value decides outside the band ``|Δ_i| ≤ tol[i]``, the exact sign inside it."""
     cdef Py_ssize_t i
+    cdef double d, si
     for i in range(n):
-        if not (_spin(code, i) * _field(J, i, code, n) > 0.0):
+        si = _spin(code, i)
+        d = si * _field(J, i, code, n)
+        if d > tol[i]:
+            continue
+        if d < -tol[i] or tol[i] == 0.0:      # band 0: the float value is exact (d = 0 here)
+            return False
+        if si * fpl_exact_sign_code(&J[i, 0], 1, n, code) <= 0:
             return False
     return True
+
+
+cdef double *_tolerances(const double[:, ::1] J, Py_ssize_t n) except NULL:
+    """tol[i] = fpl_row_tol(Σ_j |J_ij|, n), or 0 for rows whose float sums are exact
+    (fpl_row_exact, e.g. integer couplings) (caller frees)."""
+    cdef double *tol = <double *> malloc((n if n > 0 else 1) * sizeof(double))
+    if tol == NULL:
+        raise MemoryError()
+    cdef Py_ssize_t i, j
+    cdef double rowsum
+    for i in range(n):
+        rowsum = 0.0
+        for j in range(n):
+            rowsum += fabs(J[i, j])
+        tol[i] = 0.0 if fpl_row_exact(&J[i, 0], 1, n, 1) else fpl_row_tol(rowsum, <double> n)
+    return tol
 
 
 cdef Py_ssize_t _check_square(const double[:, ::1] J, Py_ssize_t max_n) except -1:
@@ -89,21 +127,26 @@ def stabilities_packed(const double[:, ::1] J, const uint64_t[::1] codes):
 
 
 def fixed_point_mask_packed(const double[:, ::1] J, const uint64_t[::1] codes):
-    """Boolean array (M,): True iff the packed state is a strict fixed point (all Δ_i > 0)."""
+    """Boolean array (M,): True iff the packed state is a strict fixed point (all Δ_i > 0,
+    decided exactly)."""
     cdef Py_ssize_t n = _check_square(J, 64)
     _check_codes(codes, n)
     cdef Py_ssize_t M = codes.shape[0]
     out = np.empty(M, dtype=np.bool_)
     cdef uint8_t[::1] o = out.view(np.uint8)
     cdef Py_ssize_t m
-    with nogil:
-        for m in range(M):
-            o[m] = 1 if _is_fixed_point(J, codes[m], n) else 0
+    cdef double *tol = _tolerances(J, n)
+    try:
+        with nogil:
+            for m in range(M):
+                o[m] = 1 if _is_fixed_point(J, tol, codes[m], n) else 0
+    finally:
+        free(tol)
     return out
 
 
 def count_fixed_points_bruteforce(const double[:, ::1] J, bint return_states=False):
-    """Enumerate all 2^N packed states (N ≤ 30) and count the strict fixed points.
+    """Enumerate all 2^N packed states (N ≤ 30) and count the strict fixed points (exact).
 
     Returns the count (a Python int), or ``(count, states)`` when ``return_states`` is true,
     with ``states`` a uint64 array of the fixed points' codes in increasing order.
@@ -122,17 +165,19 @@ def count_fixed_points_bruteforce(const double[:, ::1] J, bint return_states=Fal
     cdef bint oom = False
     cdef uint64_t[::1] st
     cdef Py_ssize_t k
+    cdef double *tol = _tolerances(J, n)
 
     if return_states:
         cap = 1024
         buf = <uint64_t *> malloc(cap * sizeof(uint64_t))
         if buf == NULL:
+            free(tol)
             raise MemoryError()
     try:
         with nogil:
             code = 0
             while code < total:
-                if _is_fixed_point(J, code, n):
+                if _is_fixed_point(J, tol, code, n):
                     if return_states:
                         if count == cap:
                             tmp = <uint64_t *> realloc(buf, 2 * cap * sizeof(uint64_t))
@@ -155,3 +200,4 @@ def count_fixed_points_bruteforce(const double[:, ::1] J, bint return_states=Fal
         return int(count), states
     finally:
         free(buf)
+        free(tol)

@@ -694,12 +694,16 @@ def _d1_neighbors_dense(J, S):
     S = np.atleast_2d(S)
     out = np.zeros(S.shape[0], dtype=np.int64)
     diag = np.diag(J)
+    # slack: 1e-9 absolute, or more than the rounding of Δ (field_bands) plus the one update
+    # (≤ 3 u Σ_j |J_ij|), so that no neighbour the exact predicate accepts is dropped here
+    slack = np.maximum(_NEIGHBOR_TOL, 2.0 * model.field_bands(J)
+                       + 8.0 * 2.0**-53 * np.abs(J).sum(axis=1))
     for q, s in enumerate(S):
         sf = s.astype(np.float64)
         delta = sf * (J @ sf)
         M = delta[:, None] - 2.0 * (sf[:, None] * J * sf[None, :])  # column j: flip j
         np.fill_diagonal(M, 2.0 * diag - delta)
-        cand = np.nonzero(np.all(M > -_NEIGHBOR_TOL, axis=0))[0]
+        cand = np.nonzero(np.all(M > -slack[:, None], axis=0))[0]
         for j in cand:
             t = s.copy()
             t[j] = -t[j]

@@ -10,6 +10,7 @@ Bad input raises :class:`fplandscape.errors.InputError`.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -19,12 +20,13 @@ from .. import model, parallel, theory
 from ..errors import InputError, check_count
 from ..provenance import run_info
 from . import stop
-from .enumerate import METHODS, enumerate_fixed_points
+from .enumerate import METHODS, TooManyStates, enumerate_fixed_points
 from .stability import stabilities_packed
 
+_MARGIN_CHUNK = 1 << 16  # states per block of the margins' stability matrix
 _PAIRS_ONE_THREAD = 4096  # below this many fixed points a sample's pair histogram runs on one thread
 
-__all__ = ["DisorderResult", "disorder_average", "child_seeds", "ordered_pairs"]
+__all__ = ["DisorderResult", "disorder_average", "child_seeds", "ordered_pairs", "typical_summary"]
 
 
 @dataclass(frozen=True)
@@ -93,29 +95,85 @@ def _z(mean, se, expected):
     return (mean - expected) / se
 
 
+#: the "cube" pair histogram needs 4·2^N bytes at once (1 GiB at N = 28): the sample tasks
+#: and the command line use it only up to this many bytes, and one at a time in a process
+PAIRS_CUBE_MAX_BYTES = 1 << 29
+_CUBE_LOCK = threading.Lock()
+
+
+def pair_histogram(states, n: int) -> np.ndarray:
+    """:func:`fplandscape.sim.clusters.pair_distance_histogram` (int64) in bounded memory: the
+    whole-cube method only where its 4·2^n bytes are at most :data:`PAIRS_CUBE_MAX_BYTES` and
+    one cube at a time in this process (it uses every core anyway), else the all-pairs method
+    (cache-blocked, no extra memory). Small lists run on one thread (thread start-up dominates
+    and contends with the other tasks). The histogram does not depend on the method."""
+    from . import clusters
+
+    states = np.ascontiguousarray(states, dtype=np.uint64)
+    m = int(states.size)
+    kw = {"n_threads": 1} if m < _PAIRS_ONE_THREAD else {}
+    if clusters._choose_method(m, n) == "cube" and 4 * (1 << n) <= PAIRS_CUBE_MAX_BYTES:
+        with _CUBE_LOCK:
+            hist = clusters.pair_distance_histogram(states, n, method="cube", **kw)
+    else:
+        hist = clusters.pair_distance_histogram(states, n, method="pairs", **kw)
+    return np.asarray(hist, dtype=np.int64)
+
+
+def typical_summary(counts, size: int) -> dict:
+    """The typical (quenched) entropy of a sample of exact counts, honest when some are 0.
+
+    The typical entropy is ⟨ln #FP⟩/size over *all* networks. A network without fixed points
+    has ln 0 = −∞, so whenever the sample holds one the typical entropy is −∞ at this N:
+    ``typical_entropy`` (and its SE) is then None, never the mean over the other networks.
+    Where it is defined it obeys Jensen's inequality on the sample itself,
+    ⟨ln #⟩ ≤ ln⟨#⟩, i.e. it never exceeds the mean entropy (1/size) ln⟨#⟩.
+
+    Returned keys: ``zero_samples`` and ``p_zero`` (the fraction of networks with no fixed
+    point), the raw ``mean_ln_count``, ``se_ln_count`` over the networks with # > 0,
+    ``conditional_typical_entropy`` = ⟨ln # | # > 0⟩/size and its SE (can exceed the mean
+    entropy: Jensen bounds it only by (1/size) ln(⟨#⟩/P(# > 0))), and ``typical_entropy``,
+    ``se_typical_entropy`` (ddof = 1; None for one sample or when some count is 0).
+    """
+    counts = np.asarray(counts, dtype=np.float64).ravel()
+    if counts.size == 0 or np.any(counts < 0) or not np.all(np.isfinite(counts)):
+        raise InputError("counts must be a non-empty list of finite non-negative numbers")
+    positive = counts[counts > 0]
+    zero = int(counts.size - positive.size)
+    mean_ln, se_ln = _mean_se(np.log(positive)) if positive.size else (None, None)
+    out = {"zero_samples": zero, "p_zero": zero / counts.size,
+           "mean_ln_count": mean_ln, "se_ln_count": se_ln,
+           "conditional_typical_entropy": None if mean_ln is None else mean_ln / size,
+           "se_conditional_typical_entropy": None if se_ln is None else se_ln / size}
+    full = zero == 0
+    out["typical_entropy"] = out["conditional_typical_entropy"] if full else None
+    out["se_typical_entropy"] = out["se_conditional_typical_entropy"] if full else None
+    return out
+
+
 def _sample_task(ensemble, child, i, method, pairs, margins, max_states):
     """One disorder sample (runs in a worker): draw, enumerate, per-sample statistics."""
     t0 = time.perf_counter()
     size = ensemble.size
     keep = bool(pairs or margins)
     J = ensemble.sample(np.random.default_rng(child))
-    res = enumerate_fixed_points(J, method=method, return_states=keep, max_states=max_states,
-                                 workers=1)
-    if keep and res.truncated:
-        raise InputError(f"sample {i} has {res.count} fixed points, more than max_states = "
-                         f"{max_states}: pair histograms and margins need the full list")
+    try:
+        res = enumerate_fixed_points(J, method=method, return_states=keep,
+                                     max_states=max_states, workers=1, all_states=keep)
+    except TooManyStates as exc:
+        raise InputError(f"sample {i} has more than max_states = {max_states} fixed points "
+                         f"(at least {exc.count}): pair histograms and margins need every one; "
+                         "raise max_states (--max-states; about 16 bytes per fixed point and "
+                         "running sample)") from None
     row = {"sample": i, "count": res.count,
            "ln_count": math.log(res.count) if res.count > 0 else None}
     if pairs:
-        from .clusters import pair_distance_histogram
-
-        # small lists: one thread (thread start-up dominates and contends with other work)
-        kw = {"n_threads": 1} if res.count < _PAIRS_ONE_THREAD else {}
-        hist = np.asarray(pair_distance_histogram(res.states, size, **kw), dtype=np.int64)
-        row["pair_distance_hist"] = hist.tolist()
+        row["pair_distance_hist"] = pair_histogram(res.states, size).tolist()
     if margins:
         if res.count:
-            kappa = stabilities_packed(J, res.states).min(axis=1)
+            kappa = np.concatenate([stabilities_packed(J, res.states[a:a + _MARGIN_CHUNK])
+                                    .min(axis=1)  # chunks: N floats per state at a time
+                                    for a in range(0, res.states.size, _MARGIN_CHUNK)])
             row["margin_min"] = float(kappa.min())
             row["margin_mean"] = float(kappa.mean())
         else:
@@ -145,7 +203,10 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
 
     * ``mean_count``, ``se_count`` (standard error, ddof = 1; None for one sample);
     * ``mean_ln_count``, ``se_ln_count`` over the samples with count > 0, ``zero_samples`` (how
-      many had no fixed point), ``typical_entropy`` = ⟨ln #⟩/(L·N) and ``se_typical_entropy``;
+      many had no fixed point) and ``p_zero``, ``conditional_typical_entropy`` = ⟨ln # | # > 0⟩
+      /(L·N), and the typical entropy ``typical_entropy`` = ⟨ln #⟩/(L·N) over all samples (None
+      when some sample has no fixed point: ln 0 = −∞) with ``se_typical_entropy``
+      (:func:`typical_summary`);
     * ``expected_count`` and ``log_expected_count``: the exact finite-N mean, (E1)
       :func:`fplandscape.theory.log_expected_count` for one module, or
       :func:`fplandscape.theory.log_expected_count_modular` for ``layers > 1``; ``z_count`` =
@@ -161,7 +222,9 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
 
     ``samples`` ≥ 1, L·N ≤ 64. ``max_states``: with ``pairs``/``margins`` the fixed points are
     listed; a sample with more than this many raises InputError (a pair histogram of a sample of
-    them would not be the exact one).
+    them would not be the exact one). Memory: each running sample holds at most about 16 bytes
+    × ``max_states`` (plus 8·L·N bytes per fixed point for ``margins``); pair histograms use
+    :func:`pair_histogram` (bounded); the rows kept are small.
 
     Parallel (:func:`fplandscape.parallel.run_tasks`): the samples are independent tasks on
     ``workers`` local threads (default all cores; the enumeration releases the GIL) or on a
@@ -181,6 +244,8 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
                          f"(at most {model.MAX_PACKED_N})")
     seed = model.check_seed(seed)
     workers = parallel.check_workers(workers)
+    scheduler = parallel.check_scheduler(scheduler)
+    max_states = check_count(max_states, "max_states")
 
     t_start = time.perf_counter()
     children = child_seeds(seed, samples)
@@ -207,12 +272,7 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
 
     summary = {"samples": samples}
     summary["mean_count"], summary["se_count"] = _mean_se(counts)
-    positive = counts[counts > 0]
-    summary["zero_samples"] = int(samples - positive.size)
-    mean_ln, se_ln = _mean_se(np.log(positive))
-    summary["mean_ln_count"], summary["se_ln_count"] = mean_ln, se_ln
-    summary["typical_entropy"] = None if mean_ln is None else mean_ln / size
-    summary["se_typical_entropy"] = None if se_ln is None else se_ln / size
+    summary.update(typical_summary(counts, size))
 
     exact = ensemble.eta == 0.0 and ensemble.dilution == 1.0
     log_e1 = None

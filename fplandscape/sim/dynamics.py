@@ -8,10 +8,12 @@ stability ``Δ_i = s_i h_i``, fixed point iff ``Δ_i > 0`` for every i (strict).
 Spec §1/§5: a run has *converged* when a full sweep changes nothing; it also reports whether
 the final state is a strict fixed point. The two differ only on ties: a neuron with
 ``h_i = 0`` and ``s_i = +1`` is left alone by the dynamics (sign(0) = +1) but is not stable, so
-such a run has ``converged = True`` and ``is_fixed_point = False``. Both flags, and every
-reported stability, are computed on fields summed from scratch in float64 in index order j =
-0..N−1 (the order of :mod:`fplandscape.sim.stability` and the exact enumerator), never on the
-incrementally updated fields used while running.
+such a run has ``converged = True`` and ``is_fixed_point = False``. Every sign decision (the
+updates, both flags, the annealer's energy) is that of the exact field of the stored numbers,
+as in :mod:`fplandscape.model` (float sign outside a rigorous rounding band, which covers the
+drift of the incrementally updated fields, an exact sum inside it; the bound is written out in
+:mod:`fplandscape.sim._dynamics`). Reported stabilities are the float64 fields summed from
+scratch in index order j = 0..N−1 (the order of :mod:`fplandscape.sim.stability`).
 
 Seeds. Run ``r`` (counted from ``first_run``) uses its own stream,
 ``np.random.default_rng(SeedSequence(seed).spawn(first_run + runs)[first_run + r])``
@@ -256,8 +258,8 @@ def run_dynamics(J, initial=None, *, rule: str = "async", runs: Optional[int] = 
     return_stability : also return the runs × N stability profiles (``margin`` and
         ``mean_stability`` are always returned).
 
-    A sweep without flips is confirmed on exact fields; if they disagree (a rounding effect of
-    the incremental fields near a tie) the sweeps simply continue. Flags: see
+    A sweep without flips is confirmed on fields summed from scratch, with exact signs (the
+    sweep's own decisions are exact too, so the two agree). Flags: see
     :class:`DynamicsResult` and the module docstring (converged vs strict fixed point on ties).
     Runs execute in compiled code without the GIL; Ctrl-C raises KeyboardInterrupt.
     """

@@ -19,7 +19,7 @@ from . import _dfs, stop
 from . import stability as _stab
 
 __all__ = ["EnumerationResult", "enumerate_fixed_points", "default_order", "default_split_depth",
-           "sample_keys", "METHODS"]
+           "sample_keys", "METHODS", "TooManyStates"]
 
 METHODS = ("auto", "dfs", "bruteforce")
 
@@ -72,6 +72,75 @@ def _bottom_k(codes: np.ndarray, k: int, seed: int) -> np.ndarray:
         return codes[:0]
     keys = sample_keys(codes, seed)
     return codes[np.argpartition(keys, k - 1)[:k]]
+
+
+class _Sample:
+    """The bottom-k sample (k smallest :func:`sample_keys`) of codes arriving task by task, in
+    bounded memory: at most 2k codes plus one task's are held, and once k are held a new
+    code is kept only if its key is below the largest kept key (:meth:`filter`: no other code
+    can be in the final sample, since the k kept ones precede it)."""
+
+    def __init__(self, k: int, seed: int):
+        self.k, self.seed = int(k), int(seed)
+        self.parts: list = []
+        self.size = 0
+        self.tau = None  # largest key of the k kept codes, once there are k
+
+    def filter(self, codes):
+        if codes is None or codes.size == 0:
+            return codes
+        if self.k == 0:
+            return codes[:0]
+        if self.tau is None:
+            return codes
+        return codes[sample_keys(codes, self.seed) < self.tau]
+
+    def add(self, codes):
+        codes = self.filter(codes)
+        if codes is None or codes.size == 0:
+            return
+        self.parts.append(codes)
+        self.size += codes.size
+        if self.size > 2 * self.k:  # amortised O(1) per code
+            self._compact()
+
+    def _compact(self):
+        codes = np.concatenate(self.parts)
+        self.parts = []
+        if codes.size > self.k:
+            keys = sample_keys(codes, self.seed)
+            idx = np.argpartition(keys, self.k - 1)[:self.k]
+            self.tau = keys[idx].max()
+            del keys
+            codes = codes[idx]
+            del idx
+        self.parts = [codes]
+        self.size = codes.size
+
+    def result(self) -> np.ndarray:
+        codes = np.concatenate(self.parts) if self.parts else np.empty(0, dtype=np.uint64)
+        self.parts = []
+        return np.sort(_bottom_k(codes, self.k, self.seed))
+
+
+#: the brute force lists every fixed point at once: with ``return_states`` or ``local_radius``
+#: it refuses sets larger than this (and than ``max_states``) after counting them first
+BRUTEFORCE_LIST_MAX = 1 << 22
+
+
+class TooManyStates(InputError):
+    """More fixed points than ``max_states`` where the complete list is needed
+    (``all_states=True``): ``count`` found so far, ``tasks_done`` / ``tasks`` (None for a single
+    search)."""
+
+    def __init__(self, count: int, max_states: int, progress=None):
+        self.count, self.max_states = int(count), int(max_states)
+        self.tasks_done, self.tasks = progress if progress else (None, None)
+        where = f" after {progress[0]} of {progress[1]} tasks" if progress else ""
+        super().__init__(
+            f"more than max_states = {max_states} fixed points (at least {count} found{where}) "
+            "where the complete list is needed; raise max_states (memory about 16 bytes per "
+            "fixed point and running task; a pair histogram takes time ∝ count²)")
 
 
 def default_split_depth(n: int) -> int:
@@ -152,12 +221,14 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
                            seed: int = 0, workers: Optional[int] = None, scheduler=None,
                            split_depth: Optional[int] = None, checkpoint=None,
                            resume: bool = False, progress: Optional[bool] = False,
-                           local_radius: Optional[int] = None) -> EnumerationResult:
+                           local_radius: Optional[int] = None,
+                           all_states: bool = False) -> EnumerationResult:
     """Count (and optionally list) every fixed point of the network ``J``, exactly.
 
     Predicate (spec §1): ``s ∈ {±1}^N`` is a fixed point iff ``s_i h_i > 0`` for every i, with
-    ``h_i = Σ_j J_ij s_j`` in float64 (diagonal = self-couplings included; a field of exactly 0
-    is *not* stable). The answer is identical to checking all 2^N states from scratch
+    ``h_i = Σ_j J_ij s_j`` (diagonal = self-couplings included; a field of exactly 0 is *not*
+    stable), decided exactly on the stored float64 numbers (:mod:`fplandscape.model`). The
+    answer is identical to checking all 2^N states from scratch
     (:func:`fplandscape.sim.stability.count_fixed_points_bruteforce`), exact ties included.
 
     Parameters
@@ -172,7 +243,13 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
     return_states : also return the packed codes (uint64, bit i set iff s_i = +1, ascending).
     max_states : keep at most this many codes; when there are more fixed points the count stays
         exact, ``states`` holds the ``max_states`` fixed points of smallest
-        :func:`sample_keys` (a seeded bottom-k sample), and ``truncated`` is True.
+        :func:`sample_keys` (a seeded bottom-k sample), and ``truncated`` is True. Memory of a
+        listing run: about 16 bytes × ``max_states`` for each running task plus 72 bytes ×
+        ``max_states`` for the merged sample (tasks' codes are merged into it as they finish
+        and then released; a checkpoint journals only the codes that can still be sampled).
+    all_states : the complete list is needed (e.g. for a pair histogram): instead of sampling,
+        raise :class:`~fplandscape.errors.InputError` as soon as more than ``max_states`` fixed
+        points are found (after the first task that shows it; the other tasks are cancelled).
     seed : seed of the sample (same seed → same sample, whatever the method, order, split or
         number of workers).
     workers : local workers for the prefix tasks (default None: all usable cores); ``1`` runs
@@ -203,9 +280,10 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
     neuron i satisfies, whatever the free spins,
     ``s_i h_i ≤ s_i H_i + R_i`` with ``R_i = Σ_{j free} |J_ij|``. The branch is cut when
     ``s_i H_i + R_i < −tol_i`` for some fixed i, with ``tol_i = 4 (N+2) ε Σ_j |J_ij|``
-    (ε = 2^-52), a rigorous bound on float64 rounding: a cut never loses a state the from-scratch
-    check accepts. At a leaf a field with ``|H_i| ≤ tol_i`` is recomputed from scratch in index
-    order before the strict test. The error analysis is written out in :mod:`fplandscape.sim._dfs`.
+    (ε = 2^-52), a rigorous bound on float64 rounding: a cut only discards states whose exact
+    stability is < 0 for that i, so it never loses a state the exact check accepts. At a leaf a
+    field with ``|H_i| ≤ tol_i`` gets the sign of the exact sum of its stored terms before the
+    strict test. The error analysis is written out in :mod:`fplandscape.sim._dfs`.
     ``nodes_visited`` counts the spin assignments generated (cut ones included).
 
     Ctrl-C stops the search (within about 0.1 s) with :class:`fplandscape.errors.Interrupted`;
@@ -226,6 +304,8 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
     if order is not None:
         order = _as_order(order, n)
     workers = parallel.check_workers(workers)
+    scheduler = parallel.check_scheduler(scheduler)
+    all_states = bool(all_states) and bool(return_states)
     if split_depth is not None:
         split_depth = check_count(split_depth, "split_depth")
         if not 1 <= split_depth <= min(n, 25):
@@ -242,8 +322,21 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
             )
         t0 = time.perf_counter()
         listing = bool(return_states) or local_radius is not None
+        limit = BRUTEFORCE_LIST_MAX if local_radius is not None else \
+            max(max_states, BRUTEFORCE_LIST_MAX)
+        if listing and (1 << n) > limit:
+            # the brute force lists every fixed point: count first, list only what fits
+            count = _stab.count_fixed_points_bruteforce(J)
+            if all_states and count > max_states:
+                raise TooManyStates(count, max_states, None)
+            if count > limit:
+                raise InputError(
+                    f"method='bruteforce' lists all {count} fixed points in memory (more than "
+                    f"{limit}); use method='dfs', which samples and streams in bounded memory")
         count, codes = _stab.count_fixed_points_bruteforce(J, return_states=True) if listing \
             else (_stab.count_fixed_points_bruteforce(J), None)
+        if all_states and count > max_states:
+            raise TooManyStates(count, max_states, None)
         local = None
         if local_radius is not None:
             from .local import finish_local_summary, local_stats, summarize_local
@@ -277,20 +370,33 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
     local_threads = 1 if ntasks > 1 else None
     tasks = [(J, order, keep_states, max_states, seed, depth, p, local_radius, local_threads)
              for p in range(ntasks)]
-    pool: list = []     # codes kept so far (merged lazily into a bottom-k sample)
+    sample = _Sample(max_states, seed) if keep_states else None
+    found = [0, 0]  # fixed points and tasks merged so far
+
+    def reduce(i, r):  # before journalling: drop the codes that can no longer be sampled
+        if r.get("states") is not None and sample.tau is not None:
+            r = {**r, "states": sample.filter(r["states"])}
+        return r
 
     def merge(i, r):
-        states = r.get("states")
-        if states is not None:
-            pool.append(states)
-            if sum(a.size for a in pool) > 2 * max(max_states, 1 << 16):
-                pool[:] = [_bottom_k(np.concatenate(pool), max_states, seed)]
+        found[0] += r["count"]
+        found[1] += 1
+        if all_states and found[0] > max_states:
+            raise TooManyStates(found[0], max_states, (found[1], ntasks))
+        if keep_states:
+            sample.add(r.get("states"))
         return {k: v for k, v in r.items() if k != "states"}
 
     stop.clear_stop()
-    rows = parallel.run_tasks(_prefix_task, tasks, workers=workers, scheduler=scheduler,
-                              progress=progress, desc=f"enumerate N={n}", checkpoint=ckpt,
-                              on_result=merge, backend="threads", cancel=stop.request_stop)
+    try:
+        rows = parallel.run_tasks(_prefix_task, tasks, workers=workers, scheduler=scheduler,
+                                  progress=progress, desc=f"enumerate N={n}", checkpoint=ckpt,
+                                  on_result=merge, reduce=reduce if keep_states else None,
+                                  backend="threads", cancel=stop.request_stop)
+    except TooManyStates:
+        if ckpt is not None and ckpt.auto:  # a refused run: nothing to resume
+            ckpt.remove()
+        raise
     count = sum(r["count"] for r in rows)
     nodes = sum(r["nodes"] for r in rows)
     local = None
@@ -303,9 +409,8 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
     codes = None
     truncated = False
     if keep_states:
-        codes = np.concatenate(pool) if pool else np.empty(0, dtype=np.uint64)
         truncated = count > max_states
-        codes = np.sort(_bottom_k(codes, max_states, seed))
+        codes = sample.result()
     if ckpt is not None:
         ckpt.finish()
     seconds = time.perf_counter() - t0

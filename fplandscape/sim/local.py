@@ -52,8 +52,9 @@ def local_stats(J, codes, *, radius: int = 1, n_threads=None) -> LocalStats:
     Flip j of σ: ``Δ'_j = 2 J_jj − Δ_j`` and ``Δ'_i = Δ_i − 2 σ_i σ_j J_ij``; flip j, k:
     ``Δ'_j = 2 J_jj − Δ_j + 2 σ_j σ_k J_jk`` and
     ``Δ'_i = Δ_i − 2 σ_i σ_j J_ij − 2 σ_i σ_k J_ik`` (module :mod:`fplandscape.sim._local`).
-    Values within the rounding band of 0 are recomputed from scratch, so a neighbour counts iff
-    the brute-force check accepts it (ties are not stable). Cost O(N²) per state for radius 1,
+    Values within the rounding band of 0 are decided by the exact sign of the neighbour's field
+    (stored numbers, no rounding), so a neighbour counts iff the exact brute-force check accepts
+    it (ties are not stable). Cost O(N²) per state for radius 1,
     O(N³) worst case for radius 2 (most pairs are rejected after two checks).
 
     ``codes``: packed uint64 states (bit i set iff σ_i = +1), any states, not only fixed

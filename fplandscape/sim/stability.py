@@ -2,7 +2,9 @@
 
 Conventions are those of :mod:`fplandscape.model`: packed state bit ``i`` set iff ``s_i = +1``;
 local field ``h_i = Σ_j J_ij s_j`` (diagonal included, summed from scratch in float64, j in
-index order); stability ``Δ_i = s_i h_i``; fixed point iff ``Δ_i > 0`` for all i (strict).
+index order); stability ``Δ_i = s_i h_i``; fixed point iff ``Δ_i > 0`` for all i (strict),
+decided exactly on the stored numbers (the float value outside its rounding band, an exact sum
+inside it: :mod:`fplandscape.sim._stability`). Stability values stay float64.
 Bad input raises :class:`fplandscape.errors.InputError`.
 """
 from __future__ import annotations

@@ -318,7 +318,9 @@ def solve_curve(jd, kappa, y, d_values, quad: Quadrature = Quadrature(),
     """Solve the saddle point at each requested d (any order). The solution is continued along
     decreasing d from d ≈ 1/2, with hidden intermediate points so that consecutive points differ
     by at most ``max_step`` in √d, each warm-started by linear extrapolation of
-    (logit q, λ₁, ln λ₂). Returns the requested points in input order."""
+    (logit q, λ₁, ln λ₂). A solution that jumps off the continued branch is reported as failed
+    (:func:`_check_branch`), so a curve is continuous wherever it is marked converged.
+    Returns the requested points in input order."""
     d_values = np.asarray(d_values, dtype=np.float64)
     wanted = {float(d): [] for d in d_values}
     for i, d in enumerate(d_values):
@@ -335,6 +337,8 @@ def solve_curve(jd, kappa, y, d_values, quad: Quadrature = Quadrature(),
         pt = None
         for guess in guesses:
             trial = prob.solve(guess)
+            if trial.converged and history:
+                _check_branch(trial, history, prob)
             if pt is None or trial.converged or trial.residual < pt.residual:
                 pt = trial
             if pt.converged:
@@ -344,6 +348,35 @@ def solve_curve(jd, kappa, y, d_values, quad: Quadrature = Quadrature(),
         for idx in wanted.get(d, []):
             out[idx] = pt
     return out  # type: ignore[return-value]
+
+
+#: largest deviation of a continued saddle point's ln(1 + λ₂) from the linear extrapolation
+#: of the branch, beyond the extrapolated change itself
+BRANCH_JUMP = 1.0
+
+
+def _check_branch(pt: SaddlePoint, history, prob: RSProblem) -> None:
+    """Mark ``pt`` failed (converged = False) when it is not on the branch being continued.
+
+    A continued solution moves smoothly: its ln(1 + λ₂) differs from the linear extrapolation
+    of the last two points by a second-order amount. A solution farther than
+    :data:`BRANCH_JUMP` plus the extrapolated change itself is another solution of the same
+    equations — in practice the one with λ₂ → ∞, q → 1 found past the end of the followed branch
+    (J_D = 0.05, κ = 0, d = 0.0038: λ₂ = 1393 after 7 and 16) — and is reported as failed instead
+    of drawn as data. ln(1 + λ₂) rather than ln λ₂: where λ₂ → 0 (robust references at small d,
+    d → 1/2) its logarithm runs off legitimately. Nothing is checked with fewer than two
+    previous points."""
+    if len(history) < 2 or not np.isfinite(pt.lam2):
+        return
+    prev, last = history[-2], history[-1]
+    t = (prob.p - last.p) / (last.p - prev.p) if last.p != prev.p else 0.0
+    t = float(np.clip(t, -2.0, 2.0))
+    a, b, x = (float(np.log1p(max(h.lam2, 0.0))) for h in (prev, last, pt))
+    change = t * (b - a)
+    if abs(x - (b + change)) > BRANCH_JUMP + abs(change):
+        pt.converged = False
+        pt.message = (f"off the continued branch: λ₂ = {pt.lam2:.4g}, expected near "
+                      f"{np.expm1(b + change):.4g} from λ₂ = {last.lam2:.4g} at d = {last.d:.4g}")
 
 
 def _nearest(last: SaddlePoint, prob: RSProblem):

@@ -8,7 +8,10 @@ For each (N, J_D) cell, ``samples`` random networks of the ensemble are enumerat
   z = (⟨#FP⟩ − E[#FP]) / SE;
 * the *mean* entropy (1/N) ln⟨#FP⟩ (SE by the delta method, SE/(N⟨#FP⟩)) next to
   (1/N) ln E[#FP] and the N → ∞ annealed entropy s(J_D) (E2, E2η, E2λ);
-* the *typical* entropy ⟨ln #FP⟩/N ± SE over samples with at least one FP (and how many had none).
+* the *typical* entropy ⟨ln #FP⟩/N ± SE over all samples, defined (not None) only when every
+  sample has a FP (ln 0 = −∞ otherwise); then it never exceeds the mean entropy (Jensen). The
+  fraction P(#FP = 0) and the conditional ⟨ln #FP | #FP > 0⟩/N are reported alongside
+  (:func:`fplandscape.sim.disorder.typical_summary`).
 
 Cell (i, j) of the grid (N index i, J_D index j) uses the seed
 ``SeedSequence(seed, spawn_key=(i, j))`` and its sample k the child ``spawn_key=(i, j, k)``:
@@ -97,7 +100,10 @@ def _counts_cell(args, task_checkpoint, *, samples, eta, dilution, layers, lam, 
         finite_n_entropy=None if log_e is None else log_e / size,
         asymptotic_entropy=asymptotic_entropy(jd, eta=eta, layers=layers, lam=lam),
         typical_entropy=s["typical_entropy"], se_typical_entropy=s["se_typical_entropy"],
-        zero_samples=s["zero_samples"], seconds=time.perf_counter() - t0)]
+        zero_samples=s["zero_samples"], p_zero=s["p_zero"],
+        conditional_typical_entropy=s["conditional_typical_entropy"],
+        se_conditional_typical_entropy=s["se_conditional_typical_entropy"],
+        seconds=time.perf_counter() - t0)]
 
 
 def validate_counts(n_values, jd_values, samples: int, seed: int = 0, *, eta: float = 0.0,
@@ -109,8 +115,9 @@ def validate_counts(n_values, jd_values, samples: int, seed: int = 0, *, eta: fl
     Columns: ``n``, ``size`` (L·N), ``jd``, ``eta``, ``dilution``, ``layers``, ``lam``,
     ``samples``, ``mean_count``, ``se_count``, ``expected_count``, ``z_count``,
     ``mean_entropy`` = ln⟨#⟩/(LN), ``se_mean_entropy``, ``finite_n_entropy`` = ln E[#]/(LN),
-    ``asymptotic_entropy`` (N → ∞), ``typical_entropy``, ``se_typical_entropy``,
-    ``zero_samples``, ``seconds`` and the run metadata (version, seed). Parallel options are
+    ``asymptotic_entropy`` (N → ∞), ``typical_entropy``, ``se_typical_entropy`` (None when
+    some sample has no FP), ``zero_samples``, ``p_zero``, ``conditional_typical_entropy``,
+    ``se_conditional_typical_entropy`` (over the samples with # > 0), ``seconds`` and the run metadata (version, seed). Parallel options are
     those of :func:`fplandscape.sim.disorder_average` (per cell).
 
     ``checkpoint`` covers the whole grid (:class:`fplandscape.validate._cells.CellCheckpoint`):

@@ -210,3 +210,17 @@ def test_json_of_journal_is_small(tmp_path):
     lines = (path / "journal.jsonl").read_text().splitlines()
     assert len(lines) == 128 and not list(path.glob("task-*.npy"))
     assert all(len(line) < 400 and json.loads(line)["files"] == {} for line in lines)
+
+
+def test_local_statistics_refuse_a_task_too_large_to_list(monkeypatch):
+    # --local lists each task's fixed points: a task beyond LOCAL_TASK_MAX is refused after a
+    # count-only search, before its list is built (memory stays bounded)
+    from fplandscape.sim import enumerate as enum_mod
+
+    J = model.gaussian_couplings(12, 2.0, rng=0)  # J_D = 2: most of the 4096 states are FPs
+    full = enum_mod.enumerate_fixed_points(J, local_radius=1)
+    assert full.local is not None and full.count > 100
+    monkeypatch.setattr(enum_mod, "LOCAL_TASK_MAX", 100)
+    with pytest.raises(InputError, match="local statistics list each task"):
+        enum_mod.enumerate_fixed_points(J, local_radius=1)
+    assert enum_mod.enumerate_fixed_points(J).count == full.count  # counting is unaffected

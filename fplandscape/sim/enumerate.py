@@ -123,6 +123,10 @@ class _Sample:
         return np.sort(_bottom_k(codes, self.k, self.seed))
 
 
+#: fixed points of one prefix task listed at once for the local statistics (``local_radius``):
+#: about 48 bytes each with their local arrays, so a task stays under about 400 MB
+LOCAL_TASK_MAX = 1 << 23
+
 #: the brute force lists every fixed point at once: with ``return_states`` or ``local_radius``
 #: it refuses sets larger than this (and than ``max_states``) after counting them first
 BRUTEFORCE_LIST_MAX = 1 << 22
@@ -158,6 +162,15 @@ def _prefix_task(J, order, return_states, max_states, seed, depth, prefix,
     dropped (or cut to the bottom-k sample), so memory is bounded by the largest task."""
     t0 = time.perf_counter()
     listing = bool(return_states) or local_radius is not None
+    if local_radius is not None:
+        # the local summary needs the task's whole list in memory: count first (a search
+        # without listing), refuse a task beyond LOCAL_TASK_MAX before listing it
+        first = int(_dfs.dfs_enumerate(J, order, False, 0, seed, depth, prefix)[0])
+        if first > LOCAL_TASK_MAX:
+            raise InputError(
+                f"local statistics list each task's fixed points in memory, and one task has "
+                f"{first} (more than {LOCAL_TASK_MAX}, about {LOCAL_TASK_MAX * 48 >> 20} MB); "
+                "use a smaller matrix or leave out the local statistics")
     count, codes, _trunc, nodes, _profile = _dfs.dfs_enumerate(
         J, order, listing, max_states if local_radius is None else 2**63, seed, depth, prefix)
     out = {"count": int(count), "nodes": int(nodes)}

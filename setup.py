@@ -51,7 +51,7 @@ setup(
     ),
     python_requires=">=3.9",
     install_requires=[
-        "numpy>=1.23",
+        "numpy>=2.0",
         "scipy>=1.10",
         "mpmath>=1.3",
         "sympy>=1.12",

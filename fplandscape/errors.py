@@ -68,6 +68,9 @@ COUNT_LIMITS = {
     "batch": MAX_EXAMPLES, "n_train": MAX_EXAMPLES, "n_test": MAX_EXAMPLES,
     "train_size": MAX_EXAMPLES, "test_size": MAX_EXAMPLES,
     "workers": MAX_WORKERS,
+    # the FEP network's studies and command line
+    "presentations": MAX_STEPS, "snapshots": MAX_STEPS, "census_starts": MAX_RUNS,
+    "census_steps": MAX_STEPS, "trials": MAX_RUNS, "repeats": MAX_RUNS,
 }
 
 

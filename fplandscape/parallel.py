@@ -606,7 +606,9 @@ def run_tasks(func: Callable, tasks: Sequence[tuple], *, workers: Optional[int] 
     results: list = [None] * n
     have = [False] * n
     keep = on_result if on_result is not None else (lambda i, r: r)
-    if checkpoint is not None:
+    bar = None
+
+    def replay():  # the journalled tasks of a resumed run, one result in memory at a time
         for i in list(checkpoint.done):
             if 0 <= i < n:
                 try:
@@ -619,8 +621,6 @@ def run_tasks(func: Callable, tasks: Sequence[tuple], *, workers: Optional[int] 
                 results[i] = keep(i, r)
                 have[i] = True
                 del r
-    pending = [i for i in range(n) if not have[i]]
-    bar = _progress_bar(n, n - len(pending), desc, progress)
 
     def finish(i, r):
         if reduce is not None:
@@ -635,7 +635,11 @@ def run_tasks(func: Callable, tasks: Sequence[tuple], *, workers: Optional[int] 
         return (f"; the finished ones are saved in {checkpoint.path}: rerun the same command "
                 "with --resume (resume=True) to finish") if checkpoint is not None else ""
 
-    try:
+    try:  # the replay too: an error or Ctrl-C there still closes the journal
+        if checkpoint is not None:
+            replay()
+        pending = [i for i in range(n) if not have[i]]
+        bar = _progress_bar(n, n - len(pending), desc, progress)
         if not pending:
             pass
         elif scheduler is not None:
@@ -654,7 +658,8 @@ def run_tasks(func: Callable, tasks: Sequence[tuple], *, workers: Optional[int] 
             where += " on this machine (without --scheduler) or on a new cluster"
         raise SchedulerLost(f"{exc} after {sum(have)} of {n} tasks{where}") from None
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         if checkpoint is not None:
             checkpoint.close()
     return results

@@ -253,7 +253,7 @@ def test_fixed_point_arguments_are_checked():
         find_fixed_points(np.eye(2))
 
 
-@pytest.mark.parametrize("phi", ["tanh", "relu", "hard_tanh", "logistic", "linear"])
+@pytest.mark.parametrize("phi", ["tanh", "hard_tanh", "logistic"])
 @pytest.mark.parametrize("cls", [RateMap, LeakyIntegrator])
 def test_single_precision_copy_computes_the_same_residual_in_float32(cls, phi):
     rng = np.random.default_rng(3)
@@ -267,6 +267,33 @@ def test_single_precision_copy_computes_the_same_residual_in_float32(cls, phi):
     assert np.abs(F - F64).max() < 1e-5 * scale and np.abs(g - g64).max() < 1e-5 * scale
     assert s.W.dtype == np.float64  # the copy leaves the original alone
     assert RateMap(np.eye(2), phi="langevin").single_precision() is None
+
+
+def test_single_precision_only_for_bounded_states_and_the_class_itself():
+    assert RateMap(np.eye(2), phi="relu").single_precision() is None  # unbounded states
+    assert LeakyIntegrator(np.eye(2), I=500.0).single_precision() is None  # box beyond ±100
+
+    class Mine(RateMap):
+        def residual_and_grad(self, X):
+            return super().residual_and_grad(X)
+
+    assert Mine(np.eye(2)).single_precision() is None  # a subclass keeps its own equations
+    assert RateMap(np.eye(2)).single_precision() is not None
+
+
+def test_deflation_starts_with_the_starts_that_found_no_root():
+    # 12 starts next to a root (merged into one representative) and 4 far away that cannot
+    # converge within 2 iterations: the 4 must be the deflated search's first picks
+    from fplandscape.attractors import fixed_points as fpm
+
+    s = RateMap(2.0 * np.eye(3))
+    x = _tanh_root(2.0)[-1]
+    X = np.vstack([x + 1e-9 * np.arange(12)[:, None] * np.ones(3), np.full((4, 3), 5.0)])
+    q = np.concatenate([np.zeros(12), np.ones(4)])
+    roots, _, used = fpm._roots_of(s, X, q, newton_q=1e-6, merge_tol=1e-3, root_tol=1e-10,
+                                   unique_tol=1e-7)
+    assert len(used) == 1  # one representative for the 12
+    assert list(fpm._near_roots(X, roots, 1e-3)) == list(range(12))
 
 
 def test_mixed_and_double_precision_find_the_same_fixed_points():

@@ -63,7 +63,7 @@ def test_demo_json_contract_and_claim(capsys):
 
 
 def test_sequence_json_contract_random_vs_sequential(capsys, digits_file):
-    seq = run_json(capsys, "sequence", "--digits-file", digits_file, "--checkpoints", 2)
+    seq = run_json(capsys, "sequence", "--digits-file", digits_file, "--snapshots", 2)
     assert list(seq)[:3] == ["eta", "asymmetry", "seconds"]
     assert seq["asymmetry"] > 0.9 and seq["eta"] < 0.7
     assert len(seq["trace"]) == 2 and seq["forward_fraction"] > 0.9

@@ -213,8 +213,8 @@ def test_json_of_journal_is_small(tmp_path):
 
 
 def test_local_statistics_refuse_a_task_too_large_to_list(monkeypatch):
-    # --local lists each task's fixed points: a task beyond LOCAL_TASK_MAX is refused after a
-    # count-only search, before its list is built (memory stays bounded)
+    # --local lists each task's fixed points: the list has room for LOCAL_TASK_MAX codes and a
+    # task with more is refused (memory stays bounded)
     from fplandscape.sim import enumerate as enum_mod
 
     J = model.gaussian_couplings(12, 2.0, rng=0)  # J_D = 2: most of the 4096 states are FPs

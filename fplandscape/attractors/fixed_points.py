@@ -17,10 +17,12 @@ for maps, the vector field for flows). From many starts we
    remove duplicates: two fixed points are the same when ``max_i |x_i − y_i| ≤
    unique_tol·(1 + max_i |x_i|)`` (default ``unique_tol = 1e-7``);
 4. search again by deflation (Farrell, Birkisson & Funke, SIAM J. Sci. Comput. 2015): from
-   ``deflation_starts`` of the starts (default a quarter of them: first those that found no
-   root, then the others, each group in start order), minimise ``q̃(x) = q(x) Π_k (1 + ρ²/|x − r_k|²)²`` over
+   ``deflation_starts`` of the starts (default a quarter of them: first those whose end
+   point is not within ``merge_tol`` of a root found, then the others, each group in start
+   order), minimise ``q̃(x) = q(x) Π_k (1 + ρ²/|x − r_k|²)²`` over
    the K roots r_k found so far (1 ≤ K ≤ 64), which has poles where q had those zeros, so the
-   search can only end on new roots; ρ is a quarter of the state space's length scale (the
+   search cannot converge to a known root (it keeps q's other minima, and may add stationary
+   points where ∇q = −q ∇ln M: their end points are simply not roots); ρ is a quarter of the state space's length scale (the
    RMS distance of a uniform point of the system's bounded box from its centre, else the
    RMS spread of the starts). Its end points go through steps 2–3 (with q, not q̃, and the Newton gate
    100 · newton_q: few of them end near a root, and those slowly). Many starts of large
@@ -407,8 +409,9 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
     deflation_starts : starts of the second, deflated search (module docstring, step 4;
         default a quarter of the starts, 0 turns it off).
     precision : ``"mixed"`` (default): the L-BFGS phase runs in float32 when the system offers
-        it (:class:`RateMap` and :class:`LeakyIntegrator` with tanh, relu, hard_tanh,
-        logistic or linear φ), about twice as fast; its end points are re-evaluated, merged,
+        it (:class:`RateMap` with tanh, hard_tanh or logistic φ, and :class:`LeakyIntegrator`
+        with one of them whose fixed points lie within ±100; unbounded states would put
+        float32's resolution above the Newton gate), about twice as fast; its end points are re-evaluated, merged,
         polished and classified in float64, so the fixed points and their residuals are
         float64 results either way. ``"double"``: float64 throughout.
     workers, scheduler, progress, checkpoint, resume : the starts are split into tasks of 256
@@ -437,7 +440,7 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
     params = {"n_starts": n_starts if starts is None else int(starts.shape[0]),
               "seed": seed_repr(seed), "certified": bool(certified), "max_iters": max_iters,
               "q_tol": q_tol, "root_tol": root_tol, "unique_tol": unique_tol,
-              "precision": precision, "deflation": deflation_starts}
+              "precision": precision}
     out = []
     for k, (u, sys_u) in enumerate(entries):
         rng = as_generator(input_seed(seed, k))
@@ -494,8 +497,8 @@ class _Deflated:
     """The deflated objective of a second search (Farrell, Birkisson & Funke 2015): the residual
     times the deflation operator ``Π_k (1 + ρ²/|x − r_k|²)`` of the known roots r_k, i.e.
     ``q̃(x) = q(x) · M(x)``, ``M = Π_k (1 + ρ²/|x − r_k|²)²``. Near a known root F is O(d), so
-    the deflated residual is O(1/d): a pole where q had a zero, so a minimiser of q̃ can only
-    converge to a root not yet known; far from all of them (d ≫ ρ) q̃ ≈ q.
+    the deflated residual is O(1/d): a pole where q had a zero, so a minimiser of q̃ cannot
+    converge to a known root; far from all of them (d ≫ ρ) q̃ ≈ q.
     ``∇q̃ = M (∇q + q ∇ln M)``, ``∇ln M = −4 Σ_k w_k/((1 + w_k) d_k²) · (x − r_k)``,
     ``w_k = ρ²/d_k²``. Only ``residual_and_grad`` (what the L-BFGS phase uses) is deflated; the
     returned F is the system's own."""
@@ -565,6 +568,17 @@ def _roots_of(system, X, q, *, newton_q, merge_tol, root_tol, unique_tol):
     return roots[keep], rres[keep], reps[is_root]
 
 
+def _near_roots(X, roots, tol):
+    """Indices of the rows of X within ``tol·(1 + max|x|)`` (max-norm) of one of ``roots``."""
+    if X.shape[0] == 0 or roots.shape[0] == 0:
+        return np.zeros(0, dtype=np.intp)
+    near = np.zeros(X.shape[0], dtype=bool)
+    scale = tol * (1.0 + np.abs(X).max(axis=1))
+    for r in roots:
+        near |= np.abs(X - r).max(axis=1) <= scale
+    return np.flatnonzero(near)
+
+
 def _end_points(res):
     X = np.concatenate([r[0] for r in res])
     q = np.concatenate([r[1] for r in res])
@@ -595,7 +609,7 @@ def _continuous(system, starts, n_starts, rng, u, params, *, certified, box, max
     # second search, from the starts that found no root first, on the objective deflated at
     # the roots found so far (so the starts cannot fall back onto them)
     rooted = np.zeros(X0.shape[0], dtype=bool)
-    rooted[start_of[used]] = True
+    rooted[start_of[_near_roots(X, roots, merge_tol)]] = True  # ended at (or by) a root
     picks = np.concatenate([np.flatnonzero(~rooted), np.flatnonzero(rooted)])[:deflation_starts]
     params = {**params, "deflation_starts": 0, "deflation_new_roots": 0}
     if picks.size and 0 < n_first <= DEFLATION_MAX_ROOTS:
@@ -628,7 +642,9 @@ def _continuous(system, starts, n_starts, rng, u, params, *, certified, box, max
 
 def _polish_and_classify(system, X, q, gnorm, finite, used, roots, rres, u, params, *,
                          certified, box, q_tol, merge_tol, newton_q):
-    far = np.setdiff1d(np.arange(q.size), used)
+    # slow points: not a representative that became a root, and not next to a root either (a
+    # float32 end point stalls at its noise floor near a root, where |∇q| is tiny too)
+    far = np.setdiff1d(np.arange(q.size), np.union1d(used, _near_roots(X, roots, merge_tol)))
     Fc = np.sqrt(2.0 * np.maximum(q[far], 0.0))
     slow_mask = (gnorm[far] <= 1e-6 * (1.0 + Fc)) & (q[far] > q_tol)
     slow = X[far][slow_mask]

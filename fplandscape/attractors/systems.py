@@ -335,7 +335,10 @@ class RateMap(_Base):
         return Z
 
     def single_precision(self):
-        if self.phi.name not in SINGLE_PRECISION_PHI:
+        # only the class's own equations with a built-in bounded φ (the state box [lo, hi]
+        # keeps float32's absolute resolution far below the Newton gate)
+        if type(self) is not RateMap or self.phi is not get_phi(self.phi.name) or \
+                self.phi.name not in SINGLE_PRECISION_PHI or not self.phi.bounded:
             return None
         low = object.__new__(RateMap)
         low.__dict__.update(self.__dict__)
@@ -434,7 +437,12 @@ class LeakyIntegrator(_Base):
         return F, 0.5 * np.einsum("ij,ij->i", F, F), (F @ self.W) * d - F
 
     def single_precision(self):
-        if self.phi.name not in SINGLE_PRECISION_PHI:
+        # only the class's own equations, a built-in bounded φ and fixed points within ±100
+        # (the box I ± Σ|W|): float32's absolute resolution there stays far below the gate
+        box = self.box()
+        if type(self) is not LeakyIntegrator or self.phi is not get_phi(self.phi.name) or \
+                self.phi.name not in SINGLE_PRECISION_PHI or box is None or \
+                max(np.abs(box[0]).max(), np.abs(box[1]).max()) > 100.0:
             return None
         low = object.__new__(LeakyIntegrator)
         low.__dict__.update(self.__dict__)

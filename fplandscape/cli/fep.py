@@ -89,8 +89,9 @@ def register(subparsers) -> None:
     training_options(s, SEQUENCE, order_choices=("sequential", "random"),
                      order_default="sequential")
     s.add_argument("--digits-file", metavar="FILE", default=None, help=_DIGITS_HELP)
-    s.add_argument("--checkpoints", type=int, default=0, metavar="C",
-                   help="also report eta and asymmetry at C equally spaced training times")
+    s.add_argument("--snapshots", type=int, default=0, metavar="C",
+                   help="also report eta and asymmetry at C equally spaced training times "
+                        "(default 0)")
     add_output_options(s, csv_help="also write the summary row as CSV to PATH")
     s.set_defaults(handler=run_sequence)
 
@@ -199,6 +200,13 @@ def _overrides(args) -> dict:
             "learning_rate": args.learning_rate, "beta": args.beta, "evidence": args.evidence}
 
 
+def _check_out(args) -> None:
+    """``--out`` names a .npz file: refused before any training otherwise."""
+    out = getattr(args, "out", None)
+    if out is not None and not str(out).lower().endswith(".npz"):
+        raise InputError(f"--out must name a .npz file, got {str(out)!r}")
+
+
 def _save(path, J) -> str:
     from ..tables import check_writable
 
@@ -224,6 +232,7 @@ def _summary_output(res: dict, first: tuple, out_path=None, J=None) -> Output:
 
 
 def run_demo(args) -> Output:
+    _check_out(args)
     from ..learn.fep import studies
 
     _check_training(args)
@@ -233,12 +242,13 @@ def run_demo(args) -> Output:
 
 
 def run_sequence(args) -> Output:
+    _check_out(args)
     from ..learn.fep import studies
 
     _check_training(args)
-    require(args.checkpoints >= 0, "--checkpoints must be a non-negative integer")
+    require(args.snapshots >= 0, "--snapshots must be a non-negative integer")
     res = studies.sequence(args.seed, args.order, digits_path=args.digits_file,
-                           checkpoints=args.checkpoints, progress=args.progress,
+                           checkpoints=args.snapshots, progress=args.progress,
                            **_overrides(args))
     return _summary_output(res, ("eta", "asymmetry", "seconds"), args.out)
 
@@ -257,6 +267,7 @@ def _patterns(args) -> np.ndarray:
 
 
 def run_train(args) -> Output:
+    _check_out(args)
     import time
 
     from ..learn.fep import FEPNetwork

@@ -205,8 +205,8 @@ def _train_checkpointed(args, data, arch, rule, schedule):
     path = default_checkpoint_dir("learn", _manifest_params(arch, rule, schedule, args.seed,
                                                             data))
     try:
-        if path.exists() and not args.resume:
-            shutil.rmtree(path)
+        # a leftover automatic checkpoint holds finished epochs: train() refuses to overwrite
+        # it without --resume (finished work is never silently discarded)
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         warnings.warn(f"running without a checkpoint: cannot use {path} ({exc})",

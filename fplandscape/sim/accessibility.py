@@ -703,7 +703,9 @@ def _d1_neighbors_dense(J, S):
         delta = sf * (J @ sf)
         M = delta[:, None] - 2.0 * (sf[:, None] * J * sf[None, :])  # column j: flip j
         np.fill_diagonal(M, 2.0 * diag - delta)
-        cand = np.nonzero(np.all(M > -slack[:, None], axis=0))[0]
+        # a candidate unless some value is certainly negative (NaN, e.g. inf − inf on rows with
+        # Σ|J| > 1e300, stays a candidate and goes to the exact check)
+        cand = np.nonzero(~np.any(M <= -slack[:, None], axis=0))[0]
         for j in cand:
             t = s.copy()
             t[j] = -t[j]

@@ -162,17 +162,16 @@ def _prefix_task(J, order, return_states, max_states, seed, depth, prefix,
     dropped (or cut to the bottom-k sample), so memory is bounded by the largest task."""
     t0 = time.perf_counter()
     listing = bool(return_states) or local_radius is not None
-    if local_radius is not None:
-        # the local summary needs the task's whole list in memory: count first (a search
-        # without listing), refuse a task beyond LOCAL_TASK_MAX before listing it
-        first = int(_dfs.dfs_enumerate(J, order, False, 0, seed, depth, prefix)[0])
-        if first > LOCAL_TASK_MAX:
-            raise InputError(
-                f"local statistics list each task's fixed points in memory, and one task has "
-                f"{first} (more than {LOCAL_TASK_MAX}, about {LOCAL_TASK_MAX * 48 >> 20} MB); "
-                "use a smaller matrix or leave out the local statistics")
-    count, codes, _trunc, nodes, _profile = _dfs.dfs_enumerate(
-        J, order, listing, max_states if local_radius is None else 2**63, seed, depth, prefix)
+    # the local summary needs the task's whole list: it is listed with room for at most
+    # LOCAL_TASK_MAX codes (the kernel keeps a bounded sample beyond), and refused if truncated
+    count, codes, trunc, nodes, _profile = _dfs.dfs_enumerate(
+        J, order, listing, max_states if local_radius is None else LOCAL_TASK_MAX, seed, depth,
+        prefix)
+    if local_radius is not None and trunc:
+        raise InputError(
+            f"local statistics list each task's fixed points in memory, and one task has "
+            f"{int(count)} (more than {LOCAL_TASK_MAX}, about {LOCAL_TASK_MAX * 48 >> 20} MB); "
+            "use a smaller matrix or leave out the local statistics")
     out = {"count": int(count), "nodes": int(nodes)}
     if local_radius is not None:
         from .local import local_stats, summarize_local

@@ -42,8 +42,7 @@ from .. import model, parallel, theory
 from ..errors import ConvergenceError, InputError, Interrupted, check_count
 from ..provenance import run_info
 from ..sim import stop
-from ..sim.clusters import pair_distance_histogram
-from ..sim.disorder import ordered_pairs
+from ..sim.disorder import ordered_pairs, pair_histogram
 from ..sim.enumerate import enumerate_fixed_points
 from ..sim.stability import stabilities_packed
 from .counts import _grid
@@ -78,13 +77,14 @@ ESTIMATORS = ("gap", "energetic")
 def _network_task(n, jd, seed_seq):
     """Per network: ordered pair histogram and the distance histogram from robust references."""
     J = model.gaussian_couplings(n, jd, rng=np.random.default_rng(seed_seq))
-    res = enumerate_fixed_points(J, return_states=True, workers=1)
+    # every fixed point is needed (pair and reference histograms): never a bottom-k sample
+    res = enumerate_fixed_points(J, return_states=True, all_states=True, workers=1)
     codes = res.states
     pairs = np.zeros(n + 1, dtype=np.int64)
     ref_hist = np.zeros(n + 1, dtype=np.int64)
     refs = 0
     if codes.size:
-        h = pair_distance_histogram(codes, n, n_threads=1)
+        h = pair_histogram(codes, n)  # bounded memory (no 4·2^N cube per thread at N = 30)
         pairs = ordered_pairs(h, codes.size).astype(np.int64)
         kappa = stabilities_packed(J, codes).min(axis=1)
         robust = codes[kappa >= jd]

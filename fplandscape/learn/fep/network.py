@@ -45,10 +45,15 @@ run, and the state carries over to the next presentation; afterwards the biases 
 
 Randomness: each network of a batch has its own NumPy Generator (``seed``: one seed for
 network 0 … B−1 via ``SeedSequence(seed, spawn_key=(k,))``, or one seed/Generator per network;
-a single network uses ``default_rng(seed)`` itself). Per stochastic step a network draws one
-uniform double per unit in unit order (``rng.random``), the stream the reference consumes with
+a single network uses ``default_rng(seed)`` itself, so network 0 of a batch is not the network
+of the same integer seed run alone). Per stochastic step a network draws one uniform double per
+unit in unit order (``rng.random``), the stream the reference consumes with
 ``rng.uniform(0, 1)`` per unit — so with the same Generator and order the stochastic run
-follows the reference's too (to rounding). ``order="random"`` draws all pattern indices first.
+follows the reference's too (to rounding), except where the reference departs from the exact
+sampler: it clips |β(b + h)| at 500 and draws a plain uniform for |β(b + h)| ≤ 1e-8 (our inverse
+CDF is exact there, ~1e-8 apart). A stochastic ``relax`` of M starts draws their uniforms
+interleaved, so a start's trajectory depends on how many start with it (the deterministic mode
+does not). ``order="random"`` draws all pattern indices first.
 """
 from __future__ import annotations
 
@@ -395,7 +400,7 @@ class FEPNetwork:
 
     def step(self, beta=1.0, *, stochastic: bool = True, learning_rate=0.0, b=None):
         """One update of every network (and learning when ``learning_rate`` > 0); returns the
-        new states. ``b``: biases for this step (default: the current ones, which it sets)."""
+        new states. ``b``: new biases, kept for later steps too (default: the current ones)."""
         beta = _per_network(beta, self.batch, "beta", positive=True)
         lr = _per_network(learning_rate, self.batch, "learning_rate", nonnegative=True)
         if b is not None:
@@ -652,7 +657,9 @@ class FEPNetwork:
                 else:
                     s = lang(z)
                 if learn:  # J += α (σ' − L(h)) σ'ᵀ: one BLAS rank-1 update in place
-                    dger(lr, s, s - lang(h), a=Jt, overwrite_a=1)
+                    r = dger(lr, s, s - lang(h), a=Jt, overwrite_a=1)
+                    if r is not Jt and not np.shares_memory(r, Jt):  # f2py made a copy
+                        Jt[...] = r
                     diag[...] = diag0  # self-couplings are not trained
                 t += 1
             if bar is not None:

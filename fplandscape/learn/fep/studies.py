@@ -12,7 +12,9 @@ dictionaries (used by ``fplandscape fep`` and the figure ``fep``).
   symmetry of J over training time and the spontaneous (zero-bias) activity afterwards.
 * :func:`digits` — notebook 04: one example of each digit class, retrieval of noisy training
   examples and reconstruction of noisy new ones (the reference's R² protocol,
-  ``evaluate_reconstruction_accuracy`` l. 167–224), attractors and their orthogonality.
+  ``evaluate_reconstruction_accuracy`` l. 167–224, except that every trial starts from σ = 0
+  where the reference carries the network's state over from the previous trial), attractors
+  and their orthogonality.
 * :func:`analyse` — a learned J through :mod:`fplandscape.attractors`: fixed points and census
   of x ← L(β (J x + b)), the symmetry diagnostics and, for N ≤ ``exact_max_n``, the exact
   number of fixed points of the sign version beside the random-matrix prediction at the same η̂.

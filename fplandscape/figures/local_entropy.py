@@ -3,8 +3,8 @@
 One panel per J_D (on both sides of the critical values): the annealed local entropy around a
 typical FP (E5), the Franz–Parisi local entropy around a typical FP (E6, κ = 0) and around a
 typical FP of margin κ = J_D, and the large-deviation local entropy around the densest
-references (E7; the quick run draws it in the panel of the largest J_D only, on its coarse d
-grid: it is the slowest curve). φ(d) < 0 at small d means the
+references (E7; the quick run draws it in the panel of the largest J_D only, at 4
+distances: it is the slowest curve). φ(d) < 0 at small d means the
 reference is isolated; a curve that stays positive down to d → 0 means it sits in a dense
 cluster. Points whose saddle point did not converge (or left the continued branch, see
 :func:`fplandscape.theory.saddle.solve_curve`) are flagged in the CSV, left out of the curves
@@ -36,7 +36,7 @@ def parameters(quick: bool = False) -> dict:
             "curves": [k[1] for k in KINDS],
             "ld_jd_values": [max(JD_VALUES)] if quick else list(JD_VALUES),
             "d": {"num": 8 if quick else 40, "d_min": 0.01 if quick else 0.002,
-                  "d_max": 0.5},
+                  "d_max": 0.5, "ld_num": 4 if quick else 40},
             "critical": ["gap", "energetic"] if quick else ["gap", "ld", "energetic",
                                                             "entropic"]}
 
@@ -49,13 +49,16 @@ def _curve_task(jd, kind, label, kappa, d):
 def compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
     p = params or parameters(quick)
     d = theory.default_distances(p["d"]["num"], p["d"]["d_min"], p["d"]["d_max"])
+    d_ld = theory.default_distances(p["d"].get("ld_num", p["d"]["num"]), p["d"]["d_min"],
+                                    p["d"]["d_max"])  # E7 (slowest) on its own grid
     tasks = []
     for jd in p["jd_values"]:
         for kind, label, kappa in KINDS:
             if label == "LD densest" and jd not in p.get("ld_jd_values", p["jd_values"]):
                 continue
             if label in p["curves"]:
-                tasks.append((jd, kind, label, jd if kappa is None else kappa, d))
+                tasks.append((jd, kind, label, jd if kappa is None else kappa,
+                              d_ld if label == "LD densest" else d))
     results = parallel.run_tasks(_curve_task, tasks, workers=options.get("workers"),
                                  scheduler=options.get("scheduler"),
                                  progress=options.get("progress"), desc="local-entropy curves",

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cli_runner
 from fplandscape.attractors import RateMap, load_system
-from fplandscape.cli import fep as fep_cli
 from fplandscape.learn.fep import studies
 from fplandscape.learn.fep.data import demo_patterns
 
@@ -17,25 +17,16 @@ REF = np.load(Path(__file__).parent / "data" / "fep_reference_parity.npz")
 
 
 def run(capsys, *argv):
-    rc = fep_cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
+    """``fplandscape fep ...`` through the one CLI entry point (tests/cli_runner.py)."""
+    return cli_runner.run(capsys, "fep", *argv)
 
 
 def run_json(capsys, *argv):
-    rc, out, err = run(capsys, *argv, "--json")
-    assert rc == 0, err
-    assert out.count("\n") == 1
-    return json.loads(out)
+    return cli_runner.run_json(capsys, "fep", *argv)
 
 
 def run_error(capsys, *argv, match=None):
-    rc, out, err = run(capsys, *argv)
-    assert rc == 2, (rc, out, err)
-    assert err.startswith("error: ") and "Traceback" not in err
-    if match:
-        assert match in err, err
-    return err
+    return cli_runner.run_error(capsys, "fep", *argv, match=match)
 
 
 @pytest.fixture(scope="module")

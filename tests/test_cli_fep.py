@@ -2,7 +2,6 @@
 Python API, the files ``train`` writes, ``relax`` and ``analyse`` through the attractor engine,
 and clean errors for bad input (``error:`` + exit 2, before any work)."""
 import csv
-import json
 from pathlib import Path
 
 import numpy as np

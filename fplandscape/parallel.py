@@ -517,6 +517,12 @@ def _progress_bar(total, initial, desc, progress):
                 file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
 
 
+class WorkerDied(ChildProcessError):
+    """A local worker process died (killed, e.g. by the out-of-memory killer) or could not start
+    (an OSError: the command line reports it as ``error: ...`` with exit status 1; the message
+    says what was saved and how to resume)."""
+
+
 class SchedulerLost(ConnectionError):
     """The Dask scheduler went away during a run (the message says what was saved and how to
     resume; the command line reports it as ``error: ...`` with exit status 1)."""
@@ -652,6 +658,8 @@ def run_tasks(func: Callable, tasks: Sequence[tuple], *, workers: Optional[int] 
                        cancel)
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted after {sum(have)} of {n} tasks{saved()}") from None
+    except WorkerDied as exc:
+        raise WorkerDied(f"{exc} (after {sum(have)} of {n} tasks{saved()})") from None
     except SchedulerLost as exc:
         where = saved()
         if where:
@@ -726,8 +734,9 @@ def _run_local(func, tasks, pending, workers, finish, backend, cancel):
                 try:
                     r = fut.result()
                 except BrokenProcessPool:
-                    raise RuntimeError(
-                        "a local worker process died or could not start; when calling "
+                    raise WorkerDied(
+                        "a local worker process died (killed, e.g. out of memory) or could not "
+                        "start; when calling "
                         "fplandscape from a script, put the call under "
                         "'if __name__ == \"__main__\":' (spawned workers re-import the "
                         "script), or pass workers=1") from None

@@ -323,3 +323,11 @@ def test_ctrl_c_is_deferred_to_a_safe_point_of_the_wait_loop():
     with pytest.raises(KeyboardInterrupt):
         guard.check()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_dead_worker_process_is_a_clear_os_error():
+    # a worker killed mid-run (here it exits at once) is reported as WorkerDied, an OSError the
+    # command line prints as one error line, never a traceback
+    with pytest.raises(parallel.WorkerDied, match="worker process died") as exc:
+        parallel.run_tasks(os._exit, [(3,), (3,), (3,)], workers=2, backend="processes")
+    assert isinstance(exc.value, OSError) and "of 3 tasks" in str(exc.value)

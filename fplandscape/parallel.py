@@ -658,6 +658,12 @@ def run_tasks(func: Callable, tasks: Sequence[tuple], *, workers: Optional[int] 
                        cancel)
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted after {sum(have)} of {n} tasks{saved()}") from None
+    except InputError:
+        # a task refused its input (too many states to keep, ...): the run cannot finish as
+        # given, so an automatic checkpoint would only block the rerun with a --resume request
+        if checkpoint is not None and checkpoint.auto:
+            checkpoint.remove()
+        raise
     except WorkerDied as exc:
         raise WorkerDied(f"{exc} (after {sum(have)} of {n} tasks{saved()})") from None
     except SchedulerLost as exc:

@@ -224,3 +224,15 @@ def test_local_statistics_refuse_a_task_too_large_to_list(monkeypatch):
     with pytest.raises(InputError, match="local statistics list each task"):
         enum_mod.enumerate_fixed_points(J, local_radius=1)
     assert enum_mod.enumerate_fixed_points(J).count == full.count  # counting is unaffected
+
+
+def test_a_refused_run_leaves_no_automatic_checkpoint(tmp_path, monkeypatch):
+    # a task that refuses its input (more fixed points than max_states where pairs need all)
+    # makes the run impossible as given: its automatic checkpoint must not block the rerun
+    monkeypatch.setenv("FPLANDSCAPE_CHECKPOINTS", str(tmp_path / "auto"))
+    ens = model.Ensemble(n=10, jd=1.5)
+    for _ in range(2):  # the rerun gives the same refusal, not a request to --resume
+        with pytest.raises(InputError, match="max_states"):
+            disorder.disorder_average(ens, 4, 0, pairs=True, max_states=3, checkpoint=True,
+                                      workers=1)
+        assert not any((tmp_path / "auto").glob("*"))

@@ -405,9 +405,7 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
                                   progress=progress, desc=f"enumerate N={n}", checkpoint=ckpt,
                                   on_result=merge, reduce=reduce if keep_states else None,
                                   backend="threads", cancel=stop.request_stop)
-    except TooManyStates:
-        if ckpt is not None and ckpt.auto:  # a refused run: nothing to resume
-            ckpt.remove()
+    except TooManyStates:  # a refused run: run_tasks removed an automatic checkpoint
         raise
     count = sum(r["count"] for r in rows)
     nodes = sum(r["nodes"] for r in rows)

@@ -114,3 +114,25 @@ def test_critical_ctrl_c_in_analysis_keeps_the_networks(capsys, monkeypatch):
     monkeypatch.setattr(critical, "_network_task", task)
     obj = run_json(capsys, *cmd, "--resume")
     assert calls == [] and {r["criterion"] for r in obj["table"]} == {"gap", "energetic"}
+
+
+def test_a_tampered_cell_entry_is_recomputed_not_trusted(capsys, monkeypatch, tmp_path):
+    # issue 12.7 for the cell journal: an edited row (a count changed by hand) fails its
+    # checksum, is reported and recomputed, and the result equals the uninterrupted run's
+    import json
+
+    path = tmp_path / "ck"
+    ref = run_json(capsys, *_command("counts", ["--checkpoint", path]))["rows"]
+    journal = path / "cells.jsonl"
+    lines = journal.read_text().splitlines()
+    entry = json.loads(lines[0])
+    entry["rows"][0]["mean_count"] = 999.0
+    lines[0] = json.dumps(entry)
+    journal.write_text("\n".join(lines) + "\n")
+    calls = _spy_samples(monkeypatch)
+    rc, out, err = run(capsys, *_command("counts", ["--checkpoint", path, "--resume", "--json"]))
+    assert rc == 0, err
+    assert "damaged" in err and "recomputing" in err
+    assert _strip(json.loads(out)["rows"]) == _strip(ref)
+    # the tampered cell is rebuilt from its own (verified) task journal: no sample recomputed
+    assert calls == []

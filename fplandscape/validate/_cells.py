@@ -19,6 +19,7 @@ is only continued with ``resume=True``) and resuming with different inputs is re
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -137,15 +138,27 @@ class CellCheckpoint:
             text = (path / _CELLS).read_text(encoding="utf-8")
         except OSError:
             return done
-        for line in text.splitlines():
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
             try:
                 entry = json.loads(line)
                 key, rows = str(entry["cell"]), entry["rows"]
-            except (ValueError, KeyError, TypeError):
-                continue  # a torn last line (killed mid-write): that cell is redone
-            if key in self.cells and isinstance(rows, list):
-                done[key] = rows
+                ok = entry.get("check") == self._check(key, rows)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                ok = False
+            if not ok or key not in self.cells or not isinstance(rows, list):
+                # torn by a kill, edited, or from another run: never trusted, that cell is redone
+                parallel._warn(f"checkpoint cell entry {n} of {path / _CELLS} damaged; "
+                               "recomputing that cell")
+                continue
+            done[key] = rows
         return done
+
+    def _check(self, key: str, rows) -> str:
+        """Checksum of one cell entry, bound to the run's inputs (as the task journal's)."""
+        return hashlib.sha256(parallel._canonical(
+            {"run": parallel.fingerprint(self.params), "cell": key, "rows": rows})).hexdigest()
 
     # ----------------------------------------------------------------------------------------
 
@@ -159,13 +172,17 @@ class CellCheckpoint:
         them as read back from JSON (NumPy scalars become Python numbers, tuples lists), so a
         resumed run returns exactly what an uninterrupted one does."""
         key = str(key)
-        line = json.dumps({"cell": key, "rows": rows}, default=_plain)
-        self.done[key] = json.loads(line)["rows"]
+        plain = json.loads(json.dumps(rows, default=_plain))
+        self.done[key] = plain
         if self.path is None:
             return
+        line = json.dumps({"cell": key, "rows": plain, "check": self._check(key, plain)})
         try:
-            with open(self.path / _CELLS, "a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
+            journal = self.path / _CELLS
+            torn = journal.exists() and journal.stat().st_size > 0 and \
+                journal.read_bytes()[-1:] != b"\n"
+            with open(journal, "a", encoding="utf-8") as fh:
+                fh.write(("\n" if torn else "") + line + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
         except OSError as exc:

@@ -106,6 +106,20 @@ class _Base:
         phase of the fixed-point search), or None when the system has none."""
         return None
 
+    def _float32_copy(self, cls, bias: str):
+        """The float32 copy behind :meth:`single_precision` (W and the bias ``bias`` cast, no
+        input matrix): only for the class's own equations (``type(self) is cls``: a subclass
+        may override them) and a built-in φ whose NumPy code keeps float32."""
+        if type(self) is not cls or self.phi is not get_phi(self.phi.name) or \
+                self.phi.name not in SINGLE_PRECISION_PHI:
+            return None
+        low = object.__new__(cls)
+        low.__dict__.update(self.__dict__)
+        low.W = self.W.astype(np.float32)
+        setattr(low, bias, getattr(self, bias).astype(np.float32))
+        low.U = None
+        return low
+
     @property
     def time_scale(self) -> float:
         """The unit of time of a flow (τ for the leaky integrator, else 1): eigenvalues are
@@ -335,17 +349,9 @@ class RateMap(_Base):
         return Z
 
     def single_precision(self):
-        # only the class's own equations with a built-in bounded φ (the state box [lo, hi]
-        # keeps float32's absolute resolution far below the Newton gate)
-        if type(self) is not RateMap or self.phi is not get_phi(self.phi.name) or \
-                self.phi.name not in SINGLE_PRECISION_PHI or not self.phi.bounded:
-            return None
-        low = object.__new__(RateMap)
-        low.__dict__.update(self.__dict__)
-        low.W = self.W.astype(np.float32)
-        low.b = self.b.astype(np.float32)
-        low.U = None
-        return low
+        # a bounded φ: the state box [lo, hi] keeps float32's absolute resolution far below
+        # the Newton gate
+        return self._float32_copy(RateMap, "b") if self.phi.bounded else None
 
     def box(self):
         if not self.phi.bounded:
@@ -437,19 +443,12 @@ class LeakyIntegrator(_Base):
         return F, 0.5 * np.einsum("ij,ij->i", F, F), (F @ self.W) * d - F
 
     def single_precision(self):
-        # only the class's own equations, a built-in bounded φ and fixed points within ±100
-        # (the box I ± Σ|W|): float32's absolute resolution there stays far below the gate
+        # fixed points within ±100 (the box I ± Σ|W|): float32's absolute resolution there
+        # stays far below the Newton gate
         box = self.box()
-        if type(self) is not LeakyIntegrator or self.phi is not get_phi(self.phi.name) or \
-                self.phi.name not in SINGLE_PRECISION_PHI or box is None or \
-                max(np.abs(box[0]).max(), np.abs(box[1]).max()) > 100.0:
+        if box is None or max(np.abs(box[0]).max(), np.abs(box[1]).max()) > 100.0:
             return None
-        low = object.__new__(LeakyIntegrator)
-        low.__dict__.update(self.__dict__)
-        low.W = self.W.astype(np.float32)
-        low.I = self.I.astype(np.float32)
-        low.U = None
-        return low
+        return self._float32_copy(LeakyIntegrator, "I")
 
     def box(self):
         if not self.phi.bounded:

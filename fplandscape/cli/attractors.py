@@ -46,9 +46,7 @@ def register(subparsers) -> None:
                             "needs an input matrix U in the weights file")
         g.add_argument("--starts", type=int, default=starts_default, metavar="M",
                        help=f"number of starts (default {starts_default})")
-        g.add_argument("--seed", type=int, default=0, metavar="S",
-                       help="non-negative integer seed of the starts (default 0; same seed, "
-                            "same answer whatever --workers)")
+        common.add_seed(g, "the starts", "same seed, same answer whatever --workers")
 
     def trajectory_options(q, *, k_help):
         q.add_argument("--k", type=int, default=3, metavar="K", help=k_help)

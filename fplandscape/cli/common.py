@@ -19,7 +19,7 @@ Conventions every subcommand follows:
   of :data:`fplandscape.errors.COUNT_LIMITS` (:data:`OPTION_LIMITS`), stated in their ``--help``
   and checked when the command line is parsed, before any work.
 * Lists of words (``--rules async sync``, ``--criteria gap energetic``) are space-separated too.
-* ``--seed S`` defaults to 0 in every subcommand (:data:`SEED_HELP`).
+* ``--seed S`` defaults to 0 in every subcommand (:func:`add_seed`).
 * ``--checkpoint DIR`` always names the directory that journals a run so that ``--resume``
   finishes it; without it a run uses an automatic directory removed after success.
 * A usage error names the help of the subcommand it occurred in (``see 'fplandscape theory
@@ -202,10 +202,6 @@ def check_workers(args) -> None:
         from ..parallel import check_scheduler
 
         args.scheduler = check_scheduler(args.scheduler)
-
-
-#: help of every ``--seed`` option (one rule for every subcommand: default 0)
-SEED_HELP = "non-negative integer seed (default 0)"
 
 
 def add_seed(parser, what: str = "", note: str = "") -> None:

@@ -34,9 +34,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("fep", help=text, description=text + ".")
     sub = p.add_subparsers(dest="what", metavar="WHAT", required=True)
 
-    def seed_option(q):
-        q.add_argument("--seed", type=int, default=0, metavar="S",
-                       help="non-negative integer seed (default 0)")
+    seed_option = common.add_seed
 
     def progress_option(q):
         q.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

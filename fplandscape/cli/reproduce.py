@@ -17,8 +17,7 @@ def _shared(p, *, what):
                    help="output directory: figures in DIR, data tables in DIR/data "
                         "(default: figures, the committed gallery, for the full run; "
                         "figures-quick with --quick, so a quick run never overwrites it)")
-    p.add_argument("--seed", type=int, default=0, metavar="S",
-                   help="seed of every random network and run (default 0)")
+    common.add_seed(p, "every random network and run")
     common.add_parallel_options(
         p, what=what, checkpoint_option=False,
         resume_help="keep finished figures and resume interrupted simulations from their "

@@ -389,7 +389,9 @@ def test_bad_inputs_raise_input_error(call, match):
     assert match in str(exc.value)
 
 
-def test_digits_without_scikit_learn_say_how_to_get_them(monkeypatch):
+@pytest.fixture
+def no_sklearn(monkeypatch):
+    """Imports of scikit-learn fail, as on a machine without it."""
     import builtins
 
     real = builtins.__import__
@@ -400,6 +402,9 @@ def test_digits_without_scikit_learn_say_how_to_get_them(monkeypatch):
         return real(name, *a, **k)
 
     monkeypatch.setattr(builtins, "__import__", fake)
+
+
+def test_digits_without_scikit_learn_say_how_to_get_them(no_sklearn):
     from fplandscape.learn.fep.data import load_digits
 
     with pytest.raises(InputError, match="scikit-learn"):
@@ -415,12 +420,11 @@ TINY = {"sweep": {"learning_rates": [0.01], "betas": [0.1], "repeats": 1, "prese
                       "census_transient": 50}}
 
 
-def test_figure_renders_from_tiny_parameters_and_replots(tmp_path, monkeypatch):
+def test_figure_renders_from_tiny_parameters_and_replots(tmp_path):
     pytest.importorskip("sklearn")  # the digits panels read scikit-learn's bundled digits
-    from fplandscape.figures import FIGURES, make_figure
+    from fplandscape.figures import make_figure
     from fplandscape.figures import fep as fig_fep
 
-    monkeypatch.setitem(FIGURES, "fep", fig_fep)  # registered by fplandscape.figures later
     res = make_figure("fep", tmp_path, seed=1, params=TINY)
     assert open(res.paths["png"], "rb").read(4) == b"\x89PNG"
     panels = {r["panel"] for r in res.rows}
@@ -435,19 +439,9 @@ def test_figure_renders_from_tiny_parameters_and_replots(tmp_path, monkeypatch):
     assert set(fig_fep.parameters(True)) == set(TINY) == set(fig_fep.parameters(False))
 
 
-def test_figure_without_scikit_learn_still_renders(tmp_path, monkeypatch):
-    import builtins
-
+def test_figure_without_scikit_learn_still_renders(no_sklearn):
     from fplandscape.figures import fep as fig_fep
 
-    real = builtins.__import__
-
-    def fake(name, *a, **k):
-        if name.startswith("sklearn"):
-            raise ImportError("no sklearn")
-        return real(name, *a, **k)
-
-    monkeypatch.setattr(builtins, "__import__", fake)
     rows = fig_fep.compute(seed=0, params=TINY)
     assert {r["panel"] for r in rows} == {"orthogonalisation", "missing", "landscape"}
     assert "scikit-learn" in [r for r in rows if r["panel"] == "missing"][0]["text"]

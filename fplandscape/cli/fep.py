@@ -14,7 +14,6 @@ are read by :func:`fplandscape.attractors.load_arrays` (.npy/.csv: J; .npz: arra
 from __future__ import annotations
 
 import argparse
-import sys
 
 import numpy as np
 
@@ -339,32 +338,3 @@ def run_analyse(args) -> Output:
     text = common.format_table([{"quantity": k, "value": v} for k, v in row.items()
                                 if k != "version"])
     return Output(json=res, rows=[row], text=text)
-
-
-# --------------------------------------------------------------------------------------------
-
-
-def build_parser():
-    """A top-level parser holding only this group (for running it before registration)."""
-    parser = common.ArgumentParser(prog="fplandscape")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    register(sub)
-    common.apply_limits(parser)
-    return parser
-
-
-def main(argv=None) -> int:
-    """``fplandscape fep ...`` with ``argv`` the words after ``fep``: through
-    :func:`fplandscape.cli.main` (its parser, or :func:`build_parser` while the group is not
-    yet registered in :data:`fplandscape.cli.GROUPS`); returns the exit status."""
-    from .. import cli
-
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if any(g is sys.modules[__name__] for g in cli.GROUPS):
-        return cli.main(["fep", *argv])
-    saved = cli.build_parser
-    cli.build_parser = build_parser
-    try:
-        return cli.main(["fep", *argv])
-    finally:
-        cli.build_parser = saved

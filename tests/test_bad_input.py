@@ -387,6 +387,16 @@ ERROR_ROWS = [
     #     today an absurd tau changes their number, and the census never ends) --------------
     ("attractors", FP + ["--model", "leaky", "--tau", "1e300"], "tau"),
     ("attractors", FP + ["--model", "leaky", "--tau", "1e-300"], "tau"),
+    ("attractors", FP + ["--precision", "half"], "invalid choice"),
+    ("attractors", FP + ["--deflation-starts", "-1"], "--deflation-starts"),
+    # --- the FEP network (fplandscape fep) -------------------------------------------------
+    ("fep", ["fep", "demo", "--beta", "0"], "--beta"),
+    ("fep", ["fep", "demo", "--presentations", "1e12"], "--presentations"),
+    ("fep", ["fep", "demo", "--out", "{d}/J.txt"], ".npz"),
+    ("fep", ["fep", "train", "--digits", "1", "12"], "digit classes 0-9"),
+    ("fep", ["fep", "relax", "--weights", "{d}/missing.npy", "--start", "{d}/missing.csv"],
+     "does not exist"),
+    ("fep", ["fep", "analyse", "--weights", "{d}/adir"], "is a directory"),
     # --- coupling files (model.load_couplings) ---------------------------------------------
     ("model", ["enumerate", "--couplings", "{d}/bigint.npy"], "2^53"),
     ("model", ["enumerate", "--couplings", "{d}/longdouble.npy"], "float64"),

@@ -181,7 +181,8 @@ def plot(rows: list):
     lr_all = sorted({r["learning_rate"] for r in net})
     ax_a.set_xticks(lr_all, [f"{v:g}" for v in lr_all])
     ax_a.minorticks_off()
-    ax_a.set_ylim(-1.05, 1.6)
+    ax_a.set_ylim(-1.05, 2.0)
+    ax_a.set_yticks([-1, -0.5, 0, 0.5, 1])
     ax_a.set_xlabel("learning rate")
     ax_a.set_ylabel("correlation of the two attractors")
     ax_a.set_title("(a) orthogonalisation (5×5 demo)")
@@ -201,14 +202,15 @@ def plot(rows: list):
         ax_b.set_xticks([4 + 9 * k for k in range(len(imgs["pattern"]))],
                         [str(r["label"]) for r in sorted(imgs["pattern"],
                                                          key=lambda r: r["index"])])
-    ax_b.set_title("(b) digits: images and attractors")
+    ax_b.set_title("(b) digits: patterns, attractors")
 
     # (c)
     r2 = {r["protocol"]: r for r in rows if r["panel"] == "digits" and r["series"] == "r2"}
     orth = {r["what"]: r for r in rows if r["panel"] == "digits" and
             r["series"] == "orthogonality"}
     labels, vin, vout = [], [], []
-    for proto, name in (("retrieval", "retrieval"), ("generalisation", "new examples")):
+    for proto, name in (("retrieval", "retrieval\n(training)"),
+                        ("generalisation", "new\nexamples")):
         if proto in r2:
             labels.append(name)
             vin.append(_num(r2[proto]["r2_input"]))

@@ -12,7 +12,7 @@ from fplandscape.errors import InputError
 from fplandscape.sim import accessibility as acc
 from fplandscape.sim.enumerate import enumerate_fixed_points
 from fplandscape.sim.local import local_stats
-from fplandscape.theory.gaussian import typical_mean_stability
+from fplandscape.theory import typical_mean_stability
 
 
 def logistic(x, j50, width):

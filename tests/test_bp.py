@@ -16,7 +16,7 @@ from fplandscape.sim.bp import bethe_entropy, focusing_bp
 from fplandscape.sim.enumerate import enumerate_fixed_points
 from fplandscape.sim.stability import stabilities_packed
 from fplandscape.theory.counts import annealed_entropy
-from fplandscape.theory.gaussian import log_Phi
+from fplandscape.special import log_Phi
 
 
 def network(n, jd, seed):

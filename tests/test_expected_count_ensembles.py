@@ -13,7 +13,7 @@ from scipy import integrate, stats
 from fplandscape import model, theory
 from fplandscape.errors import InputError
 from fplandscape.sim import disorder_average
-from fplandscape.theory.gaussian import log_Phi, log_Phi2_equal
+from fplandscape.special import log_Phi, log_Phi2_equal
 
 LN2 = math.log(2.0)
 Z_BOUND = 4.5

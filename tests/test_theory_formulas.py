@@ -35,7 +35,7 @@ from fplandscape.theory import (
     small_d_coefficient,
 )
 from fplandscape.theory.counts import _entropy_negative_eta
-from fplandscape.theory.gaussian import log_Phi2_equal
+from fplandscape.special import log_Phi2_equal
 
 Z_BOUND = 4.5
 LN2 = math.log(2.0)

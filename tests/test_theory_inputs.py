@@ -9,7 +9,7 @@ import pytest
 
 from fplandscape import theory
 from fplandscape.errors import InputError
-from fplandscape.theory import gaussian
+from fplandscape import special as gaussian
 from cli_runner import run_error, run_json
 
 

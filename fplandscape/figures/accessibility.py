@@ -21,7 +21,7 @@ import numpy as np
 
 from ..provenance import run_info
 from ..sim.accessibility import accessibility_scan, compare_reached_vs_uniform
-from ..theory.gaussian import typical_mean_stability
+from ..theory import typical_mean_stability
 from .common import critical_values, parallel_options
 from .spec import FigureSpec
 from .style import new_figure, series_colors

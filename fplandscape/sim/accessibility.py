@@ -21,7 +21,7 @@ reciprocity η, self-coupling ``J_D``; conventions of :mod:`fplandscape.model`):
   local flip checks, :func:`fplandscape.sim.local.local_stats`) of the reached fixed points
   versus a uniform sample of all fixed points (exact enumeration with a seeded bottom-k sample,
   :func:`fplandscape.sim.enumerate.enumerate_fixed_points`, N ≤ 64), next to the typical mean
-  stability ``J_D + φ(J_D)/Φ(J_D)`` (:func:`fplandscape.theory.gaussian.typical_mean_stability`).
+  stability ``J_D + φ(J_D)/Φ(J_D)`` (:func:`fplandscape.theory.typical_mean_stability`).
 
 Algorithms are looked up by name in a registry (:func:`register_algorithm`); ``"async"``,
 ``"sync"`` (:func:`fplandscape.sim.dynamics.run_dynamics`) and ``"anneal"``
@@ -63,7 +63,7 @@ from .. import model, parallel
 from . import stop
 from ..errors import InputError, check_count
 from ..provenance import run_info
-from ..theory.gaussian import typical_mean_stability
+from ..theory import typical_mean_stability
 from .dynamics import anneal, run_dynamics
 
 __all__ = ["AccessibilityResult", "ComparisonResult", "accessibility_scan",
@@ -848,7 +848,7 @@ def compare_reached_vs_uniform(n: int, jd_values, rules=("async", "sync"), *, ru
     (its row gives only the theory) and neighbours are counted at distance 1 only (dense
     O(N²) check per state). The typical mean stability of a fixed point is
     ``J_D + s φ(J_D/s)/Φ(J_D/s)``, s² = (N − 1)/N
-    (:func:`fplandscape.theory.gaussian.typical_mean_stability`).
+    (:func:`fplandscape.theory.typical_mean_stability`).
 
     Tasks: one per (J_D, source, network), parallel and checkpointed as in
     :func:`accessibility_scan` (result independent of workers).

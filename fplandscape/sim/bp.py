@@ -3,7 +3,7 @@
 Conventions are those of :mod:`fplandscape.model`: ``h_i = Σ_j J_ij s_j`` (diagonal = self-
 couplings ``J_ii``), ``s`` is a fixed point iff ``s_i h_i > 0`` for every i (strict). Bad input
 raises :class:`fplandscape.errors.InputError`. Gaussian integrals come from
-:mod:`fplandscape.theory.gaussian`.
+:mod:`fplandscape.special`.
 
 Factor graph and closure
 ------------------------
@@ -65,7 +65,7 @@ import numpy as np
 from .. import model
 from .._version import __version__
 from ..errors import InputError, check_count
-from ..theory.gaussian import log_Phi, mills_ratio
+from ..special import log_Phi, mills_ratio
 
 __all__ = ["BetheResult", "FocusingResult", "bethe_entropy", "focusing_bp", "SCHEDULES"]
 

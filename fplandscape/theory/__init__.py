@@ -13,6 +13,7 @@ Formula → function:
            :func:`isolation_radius`
 (E6)/(E7)  :func:`local_entropy` (kinds ``annealed``, ``franz-parisi``, ``large-deviation``)
 (E-RS)     :func:`quenched_entropy_rs`
+           :func:`typical_mean_stability` (mean stability of a typical fixed point)
 §3         :func:`critical_self_coupling` (criteria ``gap``, ``energetic``, ``entropic``, ``ld``)
 =========  =================================================================
 """
@@ -24,6 +25,7 @@ from .counts import (
     log_expected_count_modular,
     log_expected_pairs,
     modular_entropy,
+    typical_mean_stability,
 )
 from .critical import CRITERIA, CriticalValue, critical_self_coupling, criterion_evidence
 from .local_entropy import (
@@ -47,7 +49,8 @@ from .saddle import Quadrature
 
 __all__ = [
     "annealed_entropy", "expected_count", "expected_pairs", "log_expected_count",
-    "log_expected_count_modular", "log_expected_pairs", "modular_entropy", "CRITERIA",
+    "log_expected_count_modular", "log_expected_pairs", "modular_entropy", "typical_mean_stability",
+    "CRITERIA",
     "CriticalValue", "critical_self_coupling", "criterion_evidence", "KINDS",
     "LocalEntropyCurve", "default_distances", "franz_parisi", "large_deviation", "local_entropy",
     "annealed_local_entropy", "annealed_local_entropy_small_d", "isolation_radius",

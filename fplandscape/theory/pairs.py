@@ -6,7 +6,7 @@ from scipy import optimize
 
 from ..errors import InputError, check_count
 from .counts import _check_jd, _elementwise, _scalar_jd, annealed_entropy
-from .gaussian import LN2, binary_entropy, log_Phi, log_Phi2_equal, phi
+from ..special import LN2, binary_entropy, log_Phi, log_Phi2_equal, phi
 
 
 def _check_unit(x, name, lo, hi):

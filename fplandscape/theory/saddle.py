@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from .gaussian import LN2, binary_entropy, log_Phi, log_phi, normal_rule, truncated_normal_rule
+from ..special import LN2, binary_entropy, log_Phi, log_phi, normal_rule, truncated_normal_rule
 
 RESIDUAL_TOL = 1e-8
 

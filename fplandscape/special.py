@@ -1,4 +1,7 @@
-"""Gaussian integrals, in log space, in one place.
+"""Special functions: Gaussian and bivariate-normal integrals, in log space, in one place.
+
+The ground floor under :mod:`fplandscape.theory`, the message passing of :mod:`fplandscape.sim.bp`
+and the accessibility study alike (it imports nothing of the package but :mod:`fplandscape.errors`).
 
 Notation of spec §0: Φ standard normal CDF, φ its density, R(x) = φ(x)/Φ(x) (inverse Mills
 ratio), H₂ binary entropy, Φ₂(a, a; ρ) = P(X < a, Y < a) for standard bivariate normals with
@@ -17,7 +20,7 @@ import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from scipy import special
 
-from ..errors import InputError
+from .errors import InputError
 
 LOG_2PI_HALF = 0.5 * np.log(2.0 * np.pi)
 LN2 = float(np.log(2.0))
@@ -228,24 +231,3 @@ def truncated_normal_rule(lower: float, n: int):
     x.setflags(write=False)
     w.setflags(write=False)
     return x, w
-
-
-# ------------------------------------------------------------------------------------------
-# stabilities of fixed points
-
-
-def typical_mean_stability(jd, n=None):
-    """Mean stability of a typical fixed point: E[Δ_i | Δ_i > 0] = J_D + s·R(J_D/s).
-
-    Δ_i = J_D + z_i with z_i = σ_i Σ_{j≠i} J_ij σ_j; for a fixed σ and the spec §1 ensemble,
-    z_i ~ N(0, s²) with s² = (N − 1)/N (s = 1 for ``n=None``, the N → ∞ limit), so under the
-    fixed-point constraint Δ_i > 0 (i.e. z_i > −J_D) the truncated-normal mean is
-    ``J_D + s φ(J_D/s)/Φ(J_D/s)`` (:func:`mills_ratio` R = φ/Φ). For η = 0 the rows are
-    independent given σ, so this is exact for the mean over fixed points weighted as in ⟨#FP⟩
-    (annealed measure) at any N, and the typical value (spec §4) for large N.
-    """
-    jd = np.asarray(jd, dtype=np.float64)
-    s = 1.0 if n is None else float(np.sqrt((n - 1) / n))
-    if s == 0.0:  # N = 1: Δ = J_D exactly (a fixed point iff J_D > 0)
-        return jd + 0.0
-    return jd + s * mills_ratio(jd / s)

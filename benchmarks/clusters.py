@@ -68,7 +68,7 @@ def main(argv=None):
             print(f"{'pair_distance_histogram (extrap.)':<34}{M:>9}{100 * t5:>10.1f}{'':>16}")
             break
         c = random_codes(M, n, a.seed)
-        h, t = timed(pair_distance_histogram, c, n, n_threads=a.threads, method="pairs")
+        h, t = timed(pair_distance_histogram, c, n, workers=a.threads, method="pairs")
         assert h.sum() == M * (M - 1) // 2
         pairs = M * (M - 1) / 2
         print(f"{'pair_distance_histogram':<34}{M:>9}{t:>10.2f}{pairs / t:>12.3g} p/s")
@@ -79,17 +79,17 @@ def main(argv=None):
     M = min(10**6, a.max_m)
     for nc in (24, 26):
         c = random_codes(M, nc, a.seed)
-        h, t = timed(pair_distance_histogram, c, nc, n_threads=a.threads, method="cube")
+        h, t = timed(pair_distance_histogram, c, nc, workers=a.threads, method="cube")
         assert h.sum() == M * (M - 1) // 2
         sub = c[:20000]
-        assert np.array_equal(pair_distance_histogram(sub, nc, method="cube", n_threads=a.threads),
-                              pair_distance_histogram(sub, nc, method="pairs", n_threads=a.threads))
+        assert np.array_equal(pair_distance_histogram(sub, nc, method="cube", workers=a.threads),
+                              pair_distance_histogram(sub, nc, method="pairs", workers=a.threads))
         label = f"pair_distance_histogram cube n={nc}"
         print(f"{label:<34}{M:>9}{t:>10.2f}{M * (M - 1) / 2 / t:>12.3g} p/s")
     M = min(10**5, a.max_m)
     c = random_codes(M, n, a.seed)
     for r in (1, 2, 3):
-        _, t = timed(neighbor_counts, c, n, r, n_threads=a.threads)
+        _, t = timed(neighbor_counts, c, n, r, workers=a.threads)
         look = M * sum(__import__("math").comb(n, d) for d in range(1, r + 1))
         print(f"{f'neighbor_counts r={r}':<34}{M:>9}{t:>10.2f}{look / t:>12.3g} l/s")
     for r in (1, 3):

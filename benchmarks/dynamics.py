@@ -12,9 +12,10 @@ What it measures (``time.perf_counter``, wall clock, one process, one thread; de
   so the time is the O(1) neuron visit itself plus the per-sweep random permutation. Rate =
   neuron visits (sweeps × N) per second; target of issue 4: ≥ 1e8 per second per core with the
   random order. The fixed index order is shown for comparison.
-* async, Gaussian networks (spec §1, η = 0, J_D = 0.5, 1, 2) from random starts: visits/s and
-  flips/s. Each flip adds a column of J to all fields (N float64 read from memory, ≈ N·8 bytes
-  of memory traffic), so these runs are memory-bound and the visit rate is set by the flips.
+* async, Gaussian networks (docs/model.md#ensembles, η = 0, J_D = 0.5, 1, 2) from random starts:
+  visits/s and flips/s. Each flip adds a column of J to all fields (N float64 read from memory,
+  ≈ N·8 bytes of memory traffic), so these runs are memory-bound and the visit rate is set by the
+  flips.
 * sync: steps s ← sign(J s) per second (runs × steps / s), one run and 16 runs in lock step
   (the kernel reads J once per step for a group of 16 runs); exact fields every step.
 * anneal: Metropolis proposals and accepted flips per second (each proposal costs O(N)).
@@ -88,7 +89,7 @@ def run_scan(seed: int = 0, quick: bool = False, workers: int = 2, echo=print):
 
     n_values = SCAN_N[:2] if quick else SCAN_N
     t = time.perf_counter()
-    res = accessibility_scan(n_values, SCAN_JD, rules=("async", "sync"), runs=20, networks=1,
+    res = accessibility_scan(n_values, SCAN_JD, rules=("async", "sync"), runs=20, samples=1,
                              max_sweeps=1000, seed=seed, workers=workers, progress=False)
     secs = time.perf_counter() - t
     sweeps = sum(sum(c["sweeps"]) for c in res.cells)

@@ -9,8 +9,9 @@ Usage::
 What it measures (``time.perf_counter``, wall clock, count only, ``--workers`` local worker
 threads over the prefix tasks, default 1 = one core; ``--workers 2`` uses both cores of this
 machine, N > 30 only since smaller searches are one task):
-random Gaussian networks of spec §1 (η = 0, J_ij ~ N(0, 1/N), constant diagonal J_D), M samples
-per row (default 3, matrix k of row (N, J_D) drawn from SeedSequence([S, N, 1000·J_D, k])):
+random Gaussian networks of docs/model.md#ensembles (η = 0, J_ij ~ N(0, 1/N), constant diagonal
+J_D), M samples per row (default 3, matrix k of row (N, J_D) drawn from
+SeedSequence([S, N, 1000·J_D, k])):
 
 * J_D = 0.5: N = 28, 32, 36            target N = 36 under 10 s
 * J_D = 0  : N = 32, 36, 40            target N = 40 under 15 s

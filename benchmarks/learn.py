@@ -14,14 +14,16 @@ For every H: the learning rule with the reference protocol's hyper-parameters (J
 weight decay 0.005, batch 16, 5 + 5 synchronous sweeps) and the fixed-feature baselines
 (random recurrent network + trained readout, random features + readout, a linear perceptron on
 the input), same seed and number of epochs; and the rule with the rates applied as given
-(``lr_scale="none"``, the literal reading of the spec's ΔW = η/√B Σ s s) instead of in units of
-the typical initial weight (η/√fan-in, the reference code's convention and our default).
+(``lr_scale="none"``, the literal reading of ΔW = η/√B Σ s s, docs/learning.md#plasticity)
+instead of in units of the typical initial weight (η/√fan-in, the reference code's convention and
+our default).
 Columns: final train/test accuracy, the mean test
 accuracy of the last 5 epochs (the readout perceptron makes the accuracy fluctuate by a few
 points from epoch to epoch), wall seconds per epoch of training (presentations + plasticity;
 evaluation excluded), training samples per second and seconds per 60k samples (the reference's
 epoch; targets: < 18 s at H = 100 and < 60 s at H = 400, i.e. 10× faster than the reference's
-3 and 10 min). The reference columns are the spec's full-MNIST (60k/10k) results: not directly
+3 and 10 min). The reference columns are the full-MNIST (60k/10k) results of
+docs/learning.md#reference-results: not directly
 comparable with a 4000-image training set, nor with Fashion-MNIST (shown only for MNIST data). Timing is wall clock on one BLAS thread; the exit
 status is 0 whatever the numbers.
 """
@@ -39,7 +41,8 @@ from fplandscape.learn.baselines import run_baseline
 from fplandscape.provenance import benchmark_header
 
 TARGET_60K = {100: 18.0, 400: 60.0}
-REFERENCE = {  # spec table (full MNIST): this rule, random recurrent, random features
+# docs/learning.md#reference-results (full MNIST): this rule, random recurrent, random features
+REFERENCE = {
     100: {"learn": "0.83 / 0.815", "random-recurrent": "0.64 / 0.64",
           "random-features": "0.66 / 0.66"},
     400: {"learn": "0.88 / 0.851", "random-recurrent": "0.78 / 0.78",

@@ -35,7 +35,7 @@ class Interrupted(KeyboardInterrupt):
 MAX_NEURONS = 20_000
 #: random networks (samples) per parameter point
 MAX_SAMPLES = 100_000
-#: runs / starts (initial states) per network, and networks per cell
+#: runs / starts (initial states) per network
 MAX_RUNS = 100_000
 #: sweeps, steps and iterations of one run (a budget; annealing allocates its schedule)
 MAX_STEPS = 10_000_000
@@ -56,7 +56,7 @@ MAX_WORKERS = 1024
 #: ``dest``). :func:`check_count` looks its ``name`` up here unless given ``maximum``.
 COUNT_LIMITS = {
     "samples": MAX_SAMPLES,
-    "runs": MAX_RUNS, "networks": MAX_RUNS, "starts": MAX_RUNS, "n_starts": MAX_RUNS,
+    "runs": MAX_RUNS, "starts": MAX_RUNS, "n_starts": MAX_RUNS,
     "deflation_starts": MAX_RUNS,
     "max_sweeps": MAX_STEPS, "sweeps": MAX_STEPS, "eval_sweeps": MAX_STEPS,
     "steps": MAX_STEPS, "transient": MAX_STEPS, "max_steps": MAX_STEPS,

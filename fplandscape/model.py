@@ -1,4 +1,5 @@
-"""The model of spec §1, in one place: fixed-point convention, states, ensembles, coupling files.
+"""The model of docs/model.md, in one place: fixed-point convention, states, ensembles, coupling
+files.
 
 Conventions (imported everywhere else, never re-implemented):
 
@@ -360,7 +361,7 @@ def seed_repr(seed):
 
 @dataclass(frozen=True)
 class Ensemble:
-    """A random-network ensemble of spec §1 (one parameter point).
+    """A random-network ensemble of docs/model.md#ensembles (one parameter point).
 
     ``n`` neurons per module, ``jd`` self-coupling, ``eta`` reciprocity corr(J_ij, J_ji),
     ``dilution`` c (fraction of kept off-diagonal entries), ``layers`` L modules chained by
@@ -398,30 +399,34 @@ class Ensemble:
         """Total number of neurons L·N."""
         return self.n * self.layers
 
-    def sample(self, seed=None) -> np.ndarray:
-        """Draw one coupling matrix (L·N × L·N, float64) from this ensemble."""
+    def sample(self, seed=0) -> np.ndarray:
+        """Draw one coupling matrix (L·N × L·N, float64) from this ensemble (``seed``: int,
+        SeedSequence or Generator, default 0)."""
         rng = as_generator(seed)
         if self.layers == 1:
-            return gaussian_couplings(self.n, self.jd, eta=self.eta, dilution=self.dilution, rng=rng)
+            return gaussian_couplings(self.n, self.jd, eta=self.eta, dilution=self.dilution, seed=rng)
         return modular_couplings(
-            self.n, self.layers, self.jd, self.lam, eta=self.eta, dilution=self.dilution, rng=rng
+            self.n, self.layers, self.jd, self.lam, eta=self.eta, dilution=self.dilution, seed=rng
         )
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def gaussian_couplings(n: int, jd: float = 0.0, *, eta: float = 0.0, dilution: float = 1.0, rng=None):
-    """Random couplings of spec §1.
+def gaussian_couplings(n: int, jd: float = 0.0, *, eta: float = 0.0, dilution: float = 1.0, seed=0):
+    """Random couplings of the ensemble of docs/model.md#ensembles.
 
     Off-diagonal ``J_ij ~ N(0, 1/N)``. For η ≠ 0, ``J = √((1+η)/2) S + √((1−η)/2) A`` with S
     symmetric and A antisymmetric (off-diagonal variance 1/N each), so corr(J_ij, J_ji) = η;
     η = 0 draws i.i.d. entries directly. Dilution keeps each off-diagonal entry independently
     with probability c and rescales kept entries by 1/√c (variance 1/(cN)); for η ≠ 0 the pair
     (i, j), (j, i) is kept or dropped together, so corr(J_ij, J_ji) = η still. Diagonal = ``jd``.
+
+    ``seed``: int, SeedSequence or NumPy Generator (advanced in place); default 0 (``None``:
+    fresh OS entropy).
     """
     Ensemble(n=n, jd=jd, eta=eta, dilution=dilution)  # validates the parameters
-    rng = as_generator(rng)
+    rng = as_generator(seed)
     scale = 1.0 / np.sqrt(n)
     if eta == 0.0:
         J = rng.standard_normal((n, n)) * scale
@@ -439,20 +444,21 @@ def gaussian_couplings(n: int, jd: float = 0.0, *, eta: float = 0.0, dilution: f
     return np.ascontiguousarray(J, dtype=np.float64)
 
 
-def modular_couplings(n: int, layers: int, jd: float, lam: float, *, eta=0.0, dilution=1.0, rng=None):
-    """Block coupling matrix of the modular chain (spec §1), shape (L·N, L·N).
+def modular_couplings(n: int, layers: int, jd: float, lam: float, *, eta=0.0, dilution=1.0, seed=0):
+    """Block coupling matrix of the modular chain (docs/model.md#modular), shape (L·N, L·N).
 
     Diagonal blocks: independent :func:`gaussian_couplings` (each with self-coupling ``jd``);
     blocks (l, l±1): ``λ·I`` (neuron i of module l drives neuron i of modules l±1; open ends).
-    Neuron i of module l has index ``l·N + i``.
+    Neuron i of module l has index ``l·N + i``. ``seed``: int, SeedSequence or NumPy Generator
+    (advanced in place; one stream, the modules drawn in order); default 0.
     """
     Ensemble(n=n, jd=jd, eta=eta, dilution=dilution, layers=layers, lam=lam)
-    rng = as_generator(rng)
+    rng = as_generator(seed)
     size = n * layers
     J = np.zeros((size, size))
     for l in range(layers):
         sl = slice(l * n, (l + 1) * n)
-        J[sl, sl] = gaussian_couplings(n, jd, eta=eta, dilution=dilution, rng=rng)
+        J[sl, sl] = gaussian_couplings(n, jd, eta=eta, dilution=dilution, seed=rng)
         if l + 1 < layers:
             nxt = slice((l + 1) * n, (l + 2) * n)
             J[sl, nxt] = lam * np.eye(n)

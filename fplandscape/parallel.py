@@ -2,7 +2,8 @@
 with a progress bar, a checkpoint journal and a clean stop on Ctrl-C.
 
 This is the one place where fplandscape runs work in parallel; every parallel study
-(enumeration prefix tasks, disorder samples, parameter grids) goes through :func:`run_tasks`.
+(enumeration prefix tasks, disorder samples, parameter grids) goes through :func:`run_tasks`,
+and the studies share one runner, :func:`run_study` (checkpoint → stop flag → tasks → finish).
 We do not implement a distributed system: local work uses the standard
 :mod:`concurrent.futures` executors, cluster work uses ``dask.distributed`` (optional
 dependency, ``pip install fplandscape[dask]``) when a scheduler address is given.
@@ -31,6 +32,12 @@ Every journal line carries a SHA-256 checksum over its canonical JSON, the check
 ``.npy`` files and the run's input fingerprint: an entry that does not verify (edited, torn,
 not UTF-8, a replaced task file, another run's line) is never trusted: its task is recomputed,
 with ``warning: checkpoint entry N ... damaged (...); recomputing`` on stderr.
+
+Snapshots. A *sequential* run (training epochs, each building on the last) is not a list of
+independent tasks: :class:`Snapshot` keeps only its latest state (named arrays + JSON metadata
+in ``state.npz``), replaced atomically at every save, with the same manifest, parameter check
+and messages as the journal and a SHA-256 of the snapshot recorded in the manifest: a damaged
+snapshot is refused (:class:`~fplandscape.errors.InputError`), never resumed from.
 
 Memory. A task's result is referenced only until it is journalled and handed to the caller's
 ``on_result`` (which keeps what it returns, e.g. the result without its large arrays once
@@ -72,7 +79,7 @@ import numpy as np
 from ._version import __version__
 from .errors import InputError, Interrupted
 
-__all__ = ["run_tasks", "Checkpoint", "open_checkpoint", "default_workers",
+__all__ = ["run_tasks", "run_study", "Checkpoint", "Snapshot", "open_checkpoint", "default_workers",
            "default_checkpoint_dir", "fingerprint", "array_digest", "check_scheduler",
            "SchedulerLost", "DamagedEntry"]
 
@@ -169,6 +176,57 @@ def _file_digest(fh) -> str:
     return h.hexdigest()
 
 
+def _write_atomic(target: Path, write: Callable, *, durable: bool = False,
+                  before_replace: Optional[Callable[[str], None]] = None) -> str:
+    """Write ``target`` atomically: ``write(fh)`` fills ``<target>.tmp`` (an open binary file),
+    which then replaces ``target`` (``os.replace``: a reader sees the old file or the new one,
+    never a part of either). ``durable``: fsync before the replace. ``before_replace(digest)``
+    runs just before the replace. Returns the SHA-256 of the bytes written."""
+    tmp = target.with_name(target.name + ".tmp")
+    with open(tmp, "w+b") as fh:
+        write(fh)
+        fh.flush()
+        if durable:
+            os.fsync(fh.fileno())
+        fh.seek(0)
+        digest = _file_digest(fh)
+    if before_replace is not None:
+        before_replace(digest)
+    os.replace(tmp, target)
+    return digest
+
+
+def _write_manifest(path: Path, manifest: dict) -> None:
+    """Write ``path/manifest.json`` atomically (indented JSON, sorted keys)."""
+    text = json.dumps(manifest, indent=1, sort_keys=True)
+    _write_atomic(path / _MANIFEST, lambda fh: fh.write(text.encode()))
+
+
+def _read_manifest(path: Path):
+    """The manifest of checkpoint directory ``path``: ``(dict, None)``, or ``(None, why)`` when
+    it is missing, not UTF-8 JSON or not a JSON object."""
+    manifest = path / _MANIFEST
+    try:
+        if not manifest.exists():
+            return None, "missing"
+        old = json.loads(manifest.read_bytes().decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        return None, " ".join(str(exc).split())
+    if not isinstance(old, dict):
+        return None, "not a JSON object"
+    return old, None
+
+
+def _different_inputs(path: Path, old_params, params: dict, *,
+                      otherwise: str = "number of tasks") -> InputError:
+    """The refusal to resume checkpoint ``path`` with other inputs, naming the input keys
+    whose stored and requested values differ (``otherwise`` when none does)."""
+    oldp = old_params if isinstance(old_params, dict) else {}
+    diff = sorted(k for k in set(oldp) | set(params) if oldp.get(k) != params.get(k))
+    return InputError(f"checkpoint {path} was written for different inputs "
+                      f"(differing: {', '.join(diff) or otherwise}); cannot resume")
+
+
 class _Done(Mapping):
     """``Checkpoint.done``: task index → result, read from disk (and checked) on access, so
     that finished results are never all held in memory."""
@@ -204,7 +262,8 @@ class Checkpoint:
     :class:`~fplandscape.errors.InputError`, so finished work is never silently discarded);
     ``resume=True`` without a checkpoint starts a fresh one. ``done`` maps task index → result
     (a read-only mapping that loads each result from disk when it is asked for: results are
-    not kept in memory once journalled).
+    not kept in memory once journalled). ``unit`` names the tasks in messages (``"cells"`` for
+    the grid of :mod:`fplandscape.validate._cells`).
 
     Integrity: every journal line carries ``check``, the SHA-256 of the canonical JSON of the
     run's key (:func:`fingerprint` of ``params`` and ``n_tasks``), the task index, the result
@@ -216,9 +275,10 @@ class Checkpoint:
     """
 
     def __init__(self, path, params: dict, n_tasks: int, *, resume: bool = False,
-                 auto: bool = False):
+                 auto: bool = False, unit: str = "tasks"):
         self.path = Path(path)
         self.auto = bool(auto)
+        self.unit = str(unit)  # what a task is called in messages ("tasks", "cells")
         self.params = json.loads(json.dumps(params, default=str))
         self.n_tasks = int(n_tasks)
         self.run_key = fingerprint({"params": self.params, "n_tasks": self.n_tasks})
@@ -227,29 +287,17 @@ class Checkpoint:
         manifest = self.path / _MANIFEST
         journal = self.path / _JOURNAL
         if manifest.exists() or journal.exists():
-            old, bad_manifest = None, "missing"
-            try:
-                if manifest.exists():
-                    old = json.loads(manifest.read_bytes().decode("utf-8"))
-                    if not isinstance(old, dict):
-                        old, bad_manifest = None, "not a JSON object"
-            except (OSError, ValueError) as exc:
-                old, bad_manifest = None, " ".join(str(exc).split())
+            old, bad_manifest = _read_manifest(self.path)
             if resume and old is not None and \
                     (old.get("params") != self.params or old.get("n_tasks") != self.n_tasks):
-                oldp = old.get("params") if isinstance(old.get("params"), dict) else {}
-                diff = sorted(k for k in set(oldp) | set(self.params)
-                              if oldp.get(k) != self.params.get(k))
-                raise InputError(
-                    f"checkpoint {self.path} was written for different inputs "
-                    f"(differing: {', '.join(diff) or 'number of tasks'}); cannot resume")
+                raise _different_inputs(self.path, old.get("params"), self.params)
             damaged = self._scan()
             if self._index and not resume:
                 total = old.get("n_tasks", "?") if old is not None else "?"
                 raise InputError(
                     f"checkpoint {self.path} already holds {len(self._index)} of {total} "
-                    "finished tasks: pass resume=True (--resume) to finish that run, or delete "
-                    "the directory to start over")
+                    f"finished {self.unit}: pass resume=True (--resume) to finish that run, or "
+                    "delete the directory to start over")
             if resume:
                 self._report(damaged)
                 if old is None:
@@ -281,11 +329,8 @@ class Checkpoint:
             return fh.read(1)
 
     def _write_manifest(self):
-        tmp = self.path / (_MANIFEST + ".tmp")
-        tmp.write_text(json.dumps({"version": __version__, "n_tasks": self.n_tasks,
-                                   "run_key": self.run_key, "params": self.params},
-                                  indent=1, sort_keys=True))
-        os.replace(tmp, self.path / _MANIFEST)
+        _write_manifest(self.path, {"version": __version__, "n_tasks": self.n_tasks,
+                                    "run_key": self.run_key, "params": self.params})
 
     def _reset(self):
         try:
@@ -443,13 +488,8 @@ class Checkpoint:
         obj = _jsonable(result, arrays, f"task-{index}")
         files = {}
         for name, arr in arrays.items():
-            tmp = self.path / (name + ".tmp")
-            with open(tmp, "w+b") as fh:
-                np.save(fh, arr, allow_pickle=False)
-                fh.flush()
-                fh.seek(0)
-                files[name] = _file_digest(fh)
-            os.replace(tmp, self.path / name)
+            files[name] = _write_atomic(
+                self.path / name, lambda fh, arr=arr: np.save(fh, arr, allow_pickle=False))
         obj = json.loads(json.dumps(obj))  # the form it is read back in (checksummed as such)
         entry = {"task": index, "result": obj, "files": files,
                  "check": _entry_check(self.run_key, index, obj, files)}
@@ -462,6 +502,13 @@ class Checkpoint:
         if now - self._last_sync >= _FSYNC_EVERY:
             os.fsync(self._fh.fileno())
             self._last_sync = now
+
+    def sync(self) -> None:
+        """Flush and fsync the journal now (:meth:`record` fsyncs at most once a second)."""
+        if not self._fh.closed:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._last_sync = time.monotonic()
 
     def close(self) -> None:
         if not self._fh.closed:
@@ -480,6 +527,171 @@ class Checkpoint:
         """Delete the checkpoint directory (after the results have been delivered)."""
         self.close()
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+_SNAPSHOT = "state.npz"
+_RESERVED = ("meta", "check")  # members of a snapshot file that are not the run's arrays
+
+
+def _snapshot_key(params: dict) -> str:
+    """Run key of a snapshot: :func:`fingerprint` of the manifest's ``params``."""
+    return fingerprint({"params": params, "snapshot": _SNAPSHOT})
+
+
+def _snapshot_check(run_key: str, meta, arrays: dict) -> str:
+    """Checksum of a snapshot: SHA-256 of the canonical JSON of the run key, the metadata and
+    the :func:`array_digest` of each array."""
+    return hashlib.sha256(_canonical({
+        "run": run_key, "meta": meta,
+        "arrays": {k: array_digest(v) for k, v in sorted(arrays.items())}})).hexdigest()
+
+
+class Snapshot:
+    """The latest state of a *sequential* run (a training run, epoch after epoch) in a
+    directory: :class:`Checkpoint` is for independent tasks, one journal entry each; a run
+    whose steps build on each other keeps only its last state, replaced at every
+    :meth:`save`.
+
+    ``Snapshot(path, params, resume=False, upgrade=None)``: ``params`` is a JSON-able dict of
+    every input that determines the run (as for :class:`Checkpoint`). The directory holds
+    ``manifest.json`` (``version``, ``params``, ``run_key`` = :func:`fingerprint` of the
+    params, ``snapshot`` = ``"state.npz"`` and ``sha256``, the SHA-256 of the snapshot file)
+    and ``state.npz``: the named arrays, ``meta`` (the JSON metadata, as a string) and
+    ``check``, the SHA-256 of the canonical JSON of the run key, the metadata and the
+    :func:`array_digest` of every array. :meth:`save` writes the new ``state.npz`` to a
+    temporary file (fsynced), records its SHA-256 in the manifest (atomically, next to that of
+    the snapshot it replaces, so that a crash between the two steps leaves a directory that
+    verifies), then renames it over the old one: a snapshot is always whole, the previous one
+    or the new one.
+
+    Opening: no ``state.npz`` starts a fresh run (the manifest is written; with or without
+    ``resume``). A ``state.npz`` without ``resume`` is refused (``already holds a run: pass
+    resume=True (--resume)``), so finished work is never silently discarded. With ``resume``
+    the manifest's ``params`` (after ``upgrade(manifest)``, which may rewrite a manifest of an
+    older version in place so that it means what it meant then) must equal ``params``
+    (otherwise ``written for different inputs (differing: ...)``), and the snapshot must
+    verify (its SHA-256 is one the manifest recorded, its ``check`` matches the manifest's
+    params): a damaged, truncated, edited or foreign ``state.npz`` is an
+    :class:`~fplandscape.errors.InputError` (``snapshot state.npz damaged ...``), never a wrong
+    resume. A damaged manifest is rewritten from ``params`` (a warning) when the snapshot's
+    ``check`` verifies against them. Then :attr:`arrays` (name → array) and :attr:`meta` hold
+    the snapshot; both are None for a fresh run.
+
+    Legacy layout: directories written by fplandscape before snapshots had checksums hold a
+    manifest ``{"version", "params"}`` (no ``run_key``) and a ``state.npz`` of ``meta`` + arrays
+    (no ``check``). They are read as they are (parameter check, no integrity check;
+    :attr:`legacy` is True); the first :meth:`save` converts the directory to the current
+    layout (keeping the manifest's ``version`` and ``params`` as written).
+    """
+
+    def __init__(self, path, params: dict, *, resume: bool = False,
+                 upgrade: Optional[Callable[[dict], None]] = None):
+        self.path = Path(path)
+        self.params = json.loads(json.dumps(params, default=str))
+        self.arrays: Optional[dict] = None
+        self.meta = None
+        self.legacy = False
+        self._digest: Optional[str] = None  # SHA-256 of the current state.npz
+        self._manifest = {"version": __version__, "params": self.params, "sha256": [],
+                          "run_key": _snapshot_key(self.params), "snapshot": _SNAPSHOT}
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError(f"checkpoint {str(self.path)!r} is a file, expected a directory")
+        if not (self.path / _SNAPSHOT).exists():
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+                _write_manifest(self.path, self._manifest)
+            except OSError as exc:
+                raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") \
+                    from None
+            return
+        if not resume:
+            raise InputError(f"checkpoint {self.path} already holds a run: pass resume=True "
+                             "(--resume) to continue it, or delete the directory")
+        old, bad_manifest = _read_manifest(self.path)
+        recorded = None  # the snapshot digests the manifest accepts (None: no file check)
+        if old is not None:
+            self.legacy = "run_key" not in old
+            stored = old.get("params")
+            sha = old.get("sha256")
+            if not self.legacy:
+                recorded = sha if isinstance(sha, list) else []
+            if upgrade is not None and isinstance(stored, dict):
+                old = json.loads(json.dumps(old))  # the stored params stay as written
+                upgrade(old)
+            if old.get("params") != self.params:
+                raise _different_inputs(self.path, old.get("params"), self.params,
+                                        otherwise="parameters")
+            self._manifest.update(version=old.get("version", __version__), params=stored,
+                                  run_key=_snapshot_key(stored))
+        self.arrays, self.meta = self._load(recorded, need_check=old is None,
+                                            use_check=not self.legacy)
+        if old is None:
+            _warn(f"checkpoint {self.path}: manifest damaged ({bad_manifest}); rewriting it "
+                  "(the snapshot is checked on its own)")
+            self._write_manifest([self._digest])
+
+    def _damaged(self, reason: str) -> InputError:
+        return InputError(f"checkpoint {self.path}: snapshot {_SNAPSHOT} damaged ({reason}); "
+                          "cannot resume from it: delete the directory to start over")
+
+    def _load(self, recorded, need_check: bool, use_check: bool):
+        """(arrays, meta) of ``state.npz``; InputError unless it verifies: its SHA-256 must be
+        one of ``recorded`` (unless None), its ``check`` must match the run key (if present
+        and ``use_check``; it must be present if ``need_check``)."""
+        try:
+            with open(self.path / _SNAPSHOT, "rb") as fh:
+                self._digest = _file_digest(fh)
+        except OSError as exc:
+            raise self._damaged(f"unreadable: {exc.strerror or exc}") from None
+        if recorded is not None and not any(
+                isinstance(d, str) and hmac.compare_digest(d, self._digest) for d in recorded):
+            raise self._damaged("file checksum mismatch: changed after it was written")
+        try:
+            with np.load(self.path / _SNAPSHOT, allow_pickle=False) as z:
+                members = {k: z[k] for k in z.files}
+        except Exception as exc:  # noqa: BLE001 - any failure to read it: truncated, torn, ...
+            raise self._damaged(" ".join(str(exc).split()) or type(exc).__name__) from None
+        try:
+            meta = json.loads(str(members.pop("meta")))
+        except KeyError:
+            raise self._damaged("no metadata") from None
+        except ValueError:
+            raise self._damaged("metadata not valid JSON") from None
+        check = members.pop("check", None)
+        if use_check and (check is not None or need_check):
+            if check is None or check.shape != () or not hmac.compare_digest(
+                    str(check), _snapshot_check(self._manifest["run_key"], meta, members)):
+                raise self._damaged("checksum mismatch: edited, or written for other inputs")
+        return members, meta
+
+    def _write_manifest(self, digests) -> None:
+        self._manifest["sha256"] = [d for d in digests if d is not None]
+        try:
+            _write_manifest(self.path, self._manifest)
+        except OSError as exc:
+            raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
+
+    def save(self, arrays: Mapping, meta) -> None:
+        """Replace the snapshot by ``arrays`` (name → NumPy array) and ``meta`` (JSON-able),
+        atomically and durably (class docstring)."""
+        arrays = {str(k): np.ascontiguousarray(v) for k, v in arrays.items()}
+        if any(k in _RESERVED for k in arrays):
+            raise ValueError(f"snapshot array names {_RESERVED} are reserved")
+        text = json.dumps(meta)
+        check = _snapshot_check(self._manifest["run_key"], json.loads(text), arrays)
+
+        def write(fh):
+            np.savez(fh, meta=np.array(text), check=np.array(check), **arrays)
+
+        def record(digest):  # before the rename: both the old and the new file verify
+            self._write_manifest([self._digest, digest])
+
+        try:
+            self._digest = _write_atomic(self.path / _SNAPSHOT, write, durable=True,
+                                         before_replace=record)
+        except OSError as exc:
+            raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
+        self.legacy = False
 
 
 def open_checkpoint(checkpoint, kind: str, params: dict, n_tasks: int, *,
@@ -503,6 +715,53 @@ def open_checkpoint(checkpoint, kind: str, params: dict, n_tasks: int, *,
             warnings.warn(f"running without a checkpoint: {exc}", RuntimeWarning, stacklevel=3)
             return None
     return Checkpoint(checkpoint, params, n_tasks, resume=resume)
+
+
+def run_study(func: Callable, tasks: Sequence[tuple], *, kind: str, params: dict,
+              checkpoint=None, resume: bool = False, workers: Optional[int] = None,
+              scheduler=None, progress: Optional[bool] = False, desc: str = "tasks",
+              backend: str = "threads", stop=None, on_result: Optional[Callable] = None,
+              reduce: Optional[Callable] = None, finish: Optional[Callable] = None):
+    """One study: checkpoint → stop flag → tasks → finish. The run plumbing every study shares
+    (disorder samples, enumeration prefix tasks, critical networks, accessibility cells).
+
+    1. ``checkpoint``/``resume`` → :func:`open_checkpoint` ``(checkpoint, kind, params,
+       len(tasks), resume=resume)`` (None/False: none; a path: kept; True: automatic, removed
+       after success; a single task: none). ``params`` is every input that determines the
+       results (JSON-able; ``kind`` is added to it).
+    2. ``stop``: an object with ``clear_stop()`` and ``request_stop()`` (the compiled kernels'
+       stop flags, :mod:`fplandscape.sim.stop`), or None. ``clear_stop()`` runs before the
+       tasks start, ``request_stop`` is the ``cancel`` of :func:`run_tasks` (Ctrl-C stops the
+       running thread tasks at their next poll).
+    3. :func:`run_tasks` ``(func, tasks, workers=, scheduler=, progress=, desc=, checkpoint=,
+       backend=, cancel=, on_result=, reduce=)``: the results in task order.
+    4. ``finish(results) -> value`` (default: the results themselves), the analysis of the
+       results; only after it has returned is an automatic checkpoint removed (a named one is
+       closed), so an error or Ctrl-C there loses no task: Ctrl-C raises
+       :class:`~fplandscape.errors.Interrupted` naming the checkpoint to resume from.
+
+    Returns what ``finish`` returns. Errors of the tasks are those of :func:`run_tasks`
+    (Ctrl-C → Interrupted, a refused input removes an automatic checkpoint, ...). The result
+    does not depend on ``workers``, ``scheduler``, ``progress`` or on resuming.
+    """
+    ckpt = open_checkpoint(checkpoint, kind, params, len(tasks), resume=resume)
+    if stop is not None:
+        stop.clear_stop()
+    results = run_tasks(func, tasks, workers=workers, scheduler=scheduler, progress=progress,
+                        desc=desc, checkpoint=ckpt, on_result=on_result, backend=backend,
+                        cancel=None if stop is None else stop.request_stop, reduce=reduce)
+    if finish is not None:
+        try:
+            results = finish(results)
+        except KeyboardInterrupt:
+            if ckpt is None:
+                raise
+            raise Interrupted(f"interrupted after all {len(tasks)} tasks had finished; they are "
+                              f"saved in {ckpt.path}: rerun the same command with --resume "
+                              "(resume=True) to finish") from None
+    if ckpt is not None:  # only now: an error or Ctrl-C in ``finish`` keeps the tasks
+        ckpt.finish()
+    return results
 
 
 def _ignore_sigint():  # worker initializer: Ctrl-C is handled by the parent, which stops us

@@ -5,7 +5,6 @@ of them, :class:`Stopwatch` the wall time.
 """
 from __future__ import annotations
 
-import platform
 import time
 from dataclasses import dataclass, field
 
@@ -23,6 +22,8 @@ def run_info(seed=None, **params) -> dict:
 
 def environment() -> dict:
     """Python/NumPy/SciPy versions, for the header of long runs."""
+    import platform
+
     import numpy
     import scipy
 
@@ -38,6 +39,7 @@ def machine_line() -> str:
     """'nproc N | load average a b c | arch | ISO time': the context a benchmark table needs."""
     import datetime
     import os
+    import platform
 
     try:
         nproc = len(os.sched_getaffinity(0))

@@ -3,8 +3,8 @@
 The ground floor under :mod:`fplandscape.theory`, the message passing of :mod:`fplandscape.sim.bp`
 and the accessibility study alike (it imports nothing of the package but :mod:`fplandscape.errors`).
 
-Notation of spec §0: Φ standard normal CDF, φ its density, R(x) = φ(x)/Φ(x) (inverse Mills
-ratio), H₂ binary entropy, Φ₂(a, a; ρ) = P(X < a, Y < a) for standard bivariate normals with
+Notation of docs/model.md#notation: Φ standard normal CDF, φ its density, R(x) = φ(x)/Φ(x) (inverse
+Mills ratio), H₂ binary entropy, Φ₂(a, a; ρ) = P(X < a, Y < a) for standard bivariate normals with
 correlation ρ.
 
 Double precision is used wherever it is accurate; :func:`log_Phi2_equal` switches to an mpmath

@@ -1,7 +1,11 @@
-"""Tidy tables: one row (a flat dict) per parameter point, written as CSV or JSON.
+"""Tidy tables: one row (a flat dict) per parameter point, written as CSV, JSON or an aligned
+plain-text table (:func:`format_table`, what the command line prints).
 
 Output paths are checked *before* any computation (:func:`check_writable`), so a long run never
 ends in an unwritable path.
+
+This module is on the ground floor and cheap to import: NumPy (and ``tempfile``) are imported
+only inside the functions that need them, so the command line starts without them.
 """
 from __future__ import annotations
 
@@ -9,10 +13,7 @@ import csv
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
-
-import numpy as np
 
 from .errors import InputError
 
@@ -81,6 +82,8 @@ def _check_dir_writable(d: Path, what: str) -> Path:
     if base.exists() and not base.is_dir():
         raise InputError(f"cannot create {what} {str(d)!r}: {str(base)!r} is a file, not a "
                          "directory")
+    import tempfile
+
     try:
         probe = tempfile.mkdtemp(prefix=".fplandscape-probe-", dir=base)
         os.rmdir(probe)
@@ -119,20 +122,25 @@ def ensure_dir(path) -> Path:
 
 def to_jsonable(value):
     """Convert NumPy scalars/arrays to Python types; non-finite floats become None (JSON null)."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    return value
+    import numpy as np
+
+    def convert(value):
+        if isinstance(value, dict):
+            return {str(k): convert(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v) for v in value]
+        if isinstance(value, np.ndarray):
+            return convert(value.tolist())
+        if isinstance(value, (np.bool_, bool)):
+            return bool(value)
+        if isinstance(value, (np.integer,)):
+            return int(value)
+        if isinstance(value, (float, np.floating)):
+            v = float(value)
+            return v if math.isfinite(v) else None
+        return value
+
+    return convert(value)
 
 
 def dumps(obj) -> str:
@@ -178,7 +186,68 @@ def read_csv(path) -> list:
 
 
 def _csv_cell(value):
+    import numpy as np
+
     if isinstance(value, (list, tuple, np.ndarray)):
         return json.dumps(to_jsonable(value))
     value = to_jsonable(value)
     return "" if value is None else value
+
+
+# --------------------------------------------------------------------------------------------
+# readable tables
+
+
+def format_value(value) -> str:
+    """One table cell: booleans as yes/no, integers exactly, floats with 10 significant digits
+    (``nan``, ``inf``, ``-inf`` spelled out), None as ``-``, lists (and arrays) as ``[a, b, …]``
+    with at most six items shown (first three, ``...``, last two)."""
+    import numpy as np
+
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:.10g}"
+    if value is None:
+        return "-"
+    if isinstance(value, (list, tuple, np.ndarray)):
+        items = [format_value(v) for v in value]
+        if len(items) > 6:
+            items = items[:3] + ["..."] + items[-2:]
+        return "[" + ", ".join(items) + "]"
+    return str(value)
+
+
+def format_table(rows: list, columns=None) -> str:
+    """An aligned plain-text table of ``rows`` (flat dicts): the given ``columns`` (default the
+    union of the rows' keys in order, without ``version``), cells by :func:`format_value`,
+    numeric columns right-aligned, the others left-aligned; ``(no rows)`` for no rows."""
+    import numpy as np
+
+    if not rows:
+        return "(no rows)"
+    if columns is None:
+        columns = []
+        for row in rows:
+            columns += [k for k in row if k not in columns and k != "version"]
+    cells = [[format_value(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+
+    def numeric(i):
+        return all(isinstance(row.get(columns[i]), (int, float, np.integer, np.floating))
+                   and not isinstance(row.get(columns[i]), (bool, np.bool_)) for row in rows)
+
+    right = [numeric(i) for i in range(len(columns))]
+    lines = ["  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(columns, widths, right))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in cells:
+        lines.append("  ".join(c.rjust(w) if al else c.ljust(w)
+                               for c, w, al in zip(r, widths, right)).rstrip())
+    return "\n".join(lines)

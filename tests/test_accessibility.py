@@ -1,18 +1,22 @@
-"""Accessibility study (fplandscape.sim.accessibility): threshold fits on synthetic data with a
-known logistic curve, extrapolation, reproducibility (workers, checkpoint resume, grid
-changes), reached fixed points vs the exact enumeration, and the reached-vs-uniform rows."""
+"""Accessibility study (fplandscape.sim.accessibility, .algorithms, .reached; the estimators of
+fplandscape.stats; the theory column of fplandscape.validate.reached): threshold fits on
+synthetic data with a known logistic curve, extrapolation, reproducibility (workers, checkpoint
+resume, grid changes), reached fixed points vs the exact enumeration, and the reached-vs-uniform
+rows."""
 import math
 
 import numpy as np
 import pytest
 from scipy.stats import norm
 
-from fplandscape import model
+from fplandscape import model, stats
 from fplandscape.errors import InputError
 from fplandscape.sim import accessibility as acc
+from fplandscape.sim import algorithms, reached
 from fplandscape.sim.enumerate import enumerate_fixed_points
 from fplandscape.sim.local import local_stats
 from fplandscape.theory import typical_mean_stability
+from fplandscape.validate.reached import with_typical_mean_stability
 
 
 def logistic(x, j50, width):
@@ -32,58 +36,58 @@ def test_fit_threshold_recovers_known_logistic_and_its_error():
     reps = 200
     for _ in range(reps):
         k = rng.binomial(m, p)
-        fit = acc.fit_threshold(x, k, m, overdispersion=False)
+        fit = stats.fit_threshold(x, k, m, overdispersion=False)
         assert fit["status"] == "ok" and fit["method"] == "logistic"
         z.append((fit["j50"] - 0.62) / fit["j50_err"])
         hits += abs(fit["j50"] - 0.62) < fit["j50_err"]
     # the delta-method error is calibrated: ~68 % coverage, z-scores of unit spread
     assert 0.58 < hits / reps < 0.78
     assert 0.8 < np.std(z) < 1.2 and abs(np.mean(z)) < 0.25
-    fit = acc.fit_threshold(x, rng.binomial(m, p), m, bootstrap=300, seed=1)
+    fit = stats.fit_threshold(x, rng.binomial(m, p), m, bootstrap=300, seed=1)
     assert abs(fit["width"] - 0.05) < 4 * fit["width_err"]
     assert 0.6 < fit["j50_err_bootstrap"] / fit["j50_err"] < 1.6
 
 
 def test_fit_threshold_special_cases():
     x = [0.1, 0.2, 0.3, 0.4]
-    assert acc.fit_threshold(x, [0, 0, 0, 1], [10] * 4)["status"] == "above grid"
-    assert acc.fit_threshold(x, [6, 9, 10, 10], [10] * 4)["status"] == "below grid"
+    assert stats.fit_threshold(x, [0, 0, 0, 1], [10] * 4)["status"] == "above grid"
+    assert stats.fit_threshold(x, [6, 9, 10, 10], [10] * 4)["status"] == "below grid"
     # complete separation: no MLE, linear interpolation of the crossing, uniform-bin error
-    sep = acc.fit_threshold(x, [0, 0, 10, 10], [10] * 4)
+    sep = stats.fit_threshold(x, [0, 0, 10, 10], [10] * 4)
     assert sep["status"] == "separated" and sep["method"] == "interpolation"
     assert sep["j50"] == pytest.approx(0.25) and sep["j50_err"] == pytest.approx(0.1 / math.sqrt(12))
     # quasi-complete separation (one mixed point): interpolated too
-    q = acc.fit_threshold(x, [0, 0, 5, 10], [10] * 4)
+    q = stats.fit_threshold(x, [0, 0, 5, 10], [10] * 4)
     assert q["status"] == "separated" and q["j50"] == pytest.approx(0.3)
     # order of the points does not matter
-    a = acc.fit_threshold([0.4, 0.1, 0.3, 0.2], [9, 1, 6, 3], [10] * 4)
-    b = acc.fit_threshold(x, [1, 3, 6, 9], [10] * 4)
+    a = stats.fit_threshold([0.4, 0.1, 0.3, 0.2], [9, 1, 6, 3], [10] * 4)
+    b = stats.fit_threshold(x, [1, 3, 6, 9], [10] * 4)
     assert a["j50"] == pytest.approx(b["j50"], abs=1e-12)
     with pytest.raises(InputError):
-        acc.fit_threshold(x, [11, 0, 0, 0], [10] * 4)
+        stats.fit_threshold(x, [11, 0, 0, 0], [10] * 4)
     with pytest.raises(InputError):
-        acc.fit_threshold(x, [1, 2], [10, 10])
+        stats.fit_threshold(x, [1, 2], [10, 10])
 
 
 def test_extrapolation_recovers_known_line():
     n = np.array([200, 400, 800, 1600])
     y = 0.7 - 1.5 / np.sqrt(n)
-    ex = acc.extrapolate_threshold(n, y, [0.01] * 4, form="sqrt")
+    ex = stats.extrapolate_threshold(n, y, [0.01] * 4, form="sqrt")
     assert ex["j50_inf"] == pytest.approx(0.7, abs=1e-12)
     assert ex["slope"] == pytest.approx(-1.5, abs=1e-10) and ex["dof"] == 2
     assert ex["j50_inf_err"] > 0
-    lin = acc.extrapolate_threshold(n, 0.6 + 20.0 / n, [0.01] * 4, form="linear")
+    lin = stats.extrapolate_threshold(n, 0.6 + 20.0 / n, [0.01] * 4, form="linear")
     assert lin["j50_inf"] == pytest.approx(0.6, abs=1e-12)
     # noisy points: the estimate lies within a few errors of the truth
     rng = np.random.default_rng(5)
     zs = []
     for _ in range(200):
-        e = acc.extrapolate_threshold(n, y + rng.normal(0, 0.01, 4), [0.01] * 4)
+        e = stats.extrapolate_threshold(n, y + rng.normal(0, 0.01, 4), [0.01] * 4)
         zs.append((e["j50_inf"] - 0.7) / e["j50_inf_err"])
     assert np.mean(np.abs(zs) < 2) > 0.85
-    assert acc.extrapolate_threshold([200], [0.5], [0.01])["j50_inf"] is None
+    assert stats.extrapolate_threshold([200], [0.5], [0.01])["j50_inf"] is None
     with pytest.raises(InputError):
-        acc.extrapolate_threshold(n, y, [0.01] * 4, form="cubic")
+        stats.extrapolate_threshold(n, y, [0.01] * 4, form="cubic")
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,7 +95,7 @@ def test_extrapolation_recovers_known_line():
 
 
 SCAN = dict(n_values=[24, 48], jd_values=[0.1, 0.3, 0.5, 0.8],
-            rules=("async", "sync", "anneal"), runs=6, networks=2, max_sweeps=200, seed=7)
+            rules=("async", "sync", "anneal"), runs=6, samples=2, max_sweeps=200, seed=7)
 
 
 def _strip(rows):
@@ -104,7 +108,7 @@ def serial_scan():
 
 
 def test_scan_rows_and_thresholds(serial_scan):
-    res = serial_scan
+    res = with_typical_mean_stability(serial_scan)
     assert len(res.rows) == 2 * 4 * 3 and len(res.cells) == 2 * 4 * 3 * 2
     for row in res.rows:
         assert row["runs"] == 12 and 0 <= row["reached"] <= 12
@@ -144,7 +148,7 @@ def test_scan_checkpoint_resume(tmp_path, serial_scan):
 
 
 def test_cells_do_not_depend_on_the_grid(serial_scan):
-    sub = acc.accessibility_scan([48], [0.5, 0.3], rules=("sync",), runs=6, networks=2,
+    sub = acc.accessibility_scan([48], [0.5, 0.3], rules=("sync",), runs=6, samples=2,
                                  max_sweeps=200, seed=7, workers=1)
     ref = {(r["n"], r["jd"], r["rule"]): r for r in _strip(serial_scan.rows)}
     for r in _strip(sub.rows):
@@ -154,12 +158,12 @@ def test_cells_do_not_depend_on_the_grid(serial_scan):
 def test_scan_reached_states_are_enumerated_fixed_points():
     n = 16
     res = acc.accessibility_scan([n], [0.2, 0.6], rules=("async", "sync", "anneal"), runs=8,
-                                 networks=2, max_sweeps=300, seed=3, keep_states=True,
+                                 samples=2, max_sweeps=300, seed=3, keep_states=True,
                                  workers=1)
     found = 0
     for cell in res.cells:
         net_ss, _ = acc.cell_seeds(3, n, cell["network"])
-        J = model.gaussian_couplings(n, cell["jd"], rng=np.random.default_rng(net_ss))
+        J = model.gaussian_couplings(n, cell["jd"], seed=np.random.default_rng(net_ss))
         fps = set(enumerate_fixed_points(J, return_states=True).states.tolist())
         S = np.asarray(cell["states"])
         reached = np.asarray(cell["reached"])
@@ -178,16 +182,16 @@ def test_registry_and_bad_input():
                 "sweeps": np.full(runs, max_sweeps), "states": np.ones((runs, n), np.int8),
                 "margin": np.zeros(runs), "mean_stability": np.zeros(runs)}
 
-    acc.register_algorithm("test-never", never, replace=True)
+    algorithms.register_algorithm("test-never", never, replace=True)
     res = acc.accessibility_scan([10], [0.5, 1.0], rules=("test-never",), runs=3, seed=0,
                                  workers=1)
     assert all(r["p_reach"] == 0 for r in res.rows)
     assert res.threshold("test-never", 10)["status"] == "above grid"
     with pytest.raises(InputError, match="already registered"):
-        acc.register_algorithm("async", never)
+        algorithms.register_algorithm("async", never)
     with pytest.raises(InputError, match="unknown algorithm"):
         acc.accessibility_scan([10], [0.5], rules=("bogus",))
-    for kw in (dict(runs=0), dict(networks=0), dict(max_sweeps=-1), dict(seed=-1),
+    for kw in (dict(runs=0), dict(samples=0), dict(max_sweeps=-1), dict(seed=-1),
                dict(eta=2.0), dict(extrapolation="cubic"), dict(options={"sync": {"x": 1}},
                                                                rules=("async",))):
         with pytest.raises(InputError):
@@ -204,13 +208,13 @@ def test_registry_and_bad_input():
 
 def test_compare_reached_vs_uniform_small_n():
     n, seed = 20, 11
-    res = acc.compare_reached_vs_uniform(n, [0.4, 0.9], rules=("async", "sync"), runs=12,
-                                         networks=2, max_sweeps=500, seed=seed,
+    res = reached.compare_reached_vs_uniform(n, [0.4, 0.9], rules=("async", "sync"), runs=12,
+                                         samples=2, max_sweeps=500, seed=seed,
                                          uniform_samples=200, workers=2)
     pooled = {(r["jd"], r["source"]): r for r in res.rows if r["kind"] == "pooled"}
     assert set(pooled) == {(jd, s) for jd in (0.4, 0.9) for s in ("uniform", "async", "sync")}
     for (jd, source), row in pooled.items():
-        s = res.samples[(jd, source)]
+        s = res.pooled[(jd, source)]
         assert np.all(s["margin"] > 0)  # every described state is a fixed point
         assert s["neighbors"].shape == (s["margin"].size, 2)
         if source != "uniform" and row["states"]:
@@ -221,7 +225,7 @@ def test_compare_reached_vs_uniform_small_n():
     for jd in (0.4, 0.9):
         for k in range(2):
             net_ss, _ = acc.cell_seeds(seed, n, k)
-            J = model.gaussian_couplings(n, jd, rng=np.random.default_rng(net_ss))
+            J = model.gaussian_couplings(n, jd, seed=np.random.default_rng(net_ss))
             allfp = enumerate_fixed_points(J, return_states=True).states
             full = local_stats(J, allfp, radius=2)
             row = next(r for r in res.rows if r["kind"] == "network" and r["jd"] == jd
@@ -235,11 +239,11 @@ def test_compare_reached_vs_uniform_small_n():
                 se = full.mean_stability.std() / math.sqrt(200)
                 assert abs(row["mean_stability"] - full.mean_stability.mean()) < 5 * se
         for rule in ("async", "sync"):
-            codes = res.samples[(jd, rule)]["codes"]
+            codes = res.pooled[(jd, rule)]["codes"]
             net_sets = []
             for k in range(2):
                 net_ss, _ = acc.cell_seeds(seed, n, k)
-                J = model.gaussian_couplings(n, jd, rng=np.random.default_rng(net_ss))
+                J = model.gaussian_couplings(n, jd, seed=np.random.default_rng(net_ss))
                 net_sets.append(set(enumerate_fixed_points(J, return_states=True)
                                     .states.tolist()))
             rows = [r for r in res.rows if r["kind"] == "network" and r["jd"] == jd
@@ -248,12 +252,12 @@ def test_compare_reached_vs_uniform_small_n():
             for k in range(2):
                 assert set(codes[split[k]:split[k + 1]].tolist()) <= net_sets[k]
     state_rows = res.as_state_rows()
-    assert len(state_rows) == sum(s["margin"].size for s in res.samples.values())
+    assert len(state_rows) == sum(s["margin"].size for s in res.pooled.values())
 
 
 def test_compare_large_n_uses_theory_only_for_uniform():
-    res = acc.compare_reached_vs_uniform(80, [0.9], rules=("async",), runs=4, networks=1,
-                                         seed=2, workers=1)
+    res = with_typical_mean_stability(reached.compare_reached_vs_uniform(
+        80, [0.9], rules=("async",), runs=4, samples=1, seed=2, workers=1))
     uni = [r for r in res.rows if r["source"] == "uniform"]
     assert len(uni) == 1 and uni[0]["states"] == 0
     s = math.sqrt(79 / 80)  # E[J_D + z | J_D + z > 0], z ~ N(0, (N-1)/N)
@@ -263,9 +267,9 @@ def test_compare_large_n_uses_theory_only_for_uniform():
     assert row["states"] == 4 and row["margin_min"] > 0
     assert row["neighbors_d1"] is not None and row["neighbors_d2"] is None
     # distance-1 counts of the dense check agree with local_stats (N ≤ 64 path) on a small net
-    J = model.gaussian_couplings(30, 0.8, rng=np.random.default_rng(4))
+    J = model.gaussian_couplings(30, 0.8, seed=np.random.default_rng(4))
     fps = enumerate_fixed_points(J, return_states=True).states[:50]
-    dense = acc._d1_neighbors_dense(J, model.unpack_states(fps, 30))
+    dense = reached._d1_neighbors_dense(J, model.unpack_states(fps, 30))
     np.testing.assert_array_equal(dense, local_stats(J, fps, radius=1).neighbors[:, 0])
 
 
@@ -276,10 +280,10 @@ def test_typical_mean_stability_matches_enumeration():
     rng = np.random.default_rng(17)
     tot, cnt = 0.0, 0
     for _ in range(400):
-        J = model.gaussian_couplings(n, jd, rng=rng)
+        J = model.gaussian_couplings(n, jd, seed=rng)
         fps = enumerate_fixed_points(J, return_states=True).states
         if fps.size:
-            tot += local_stats(J, fps, radius=0, n_threads=1).mean_stability.sum()
+            tot += local_stats(J, fps, radius=0, workers=1).mean_stability.sum()
             cnt += fps.size
     assert cnt > 1000
     assert abs(tot / cnt - float(typical_mean_stability(jd, n))) < 0.02
@@ -289,7 +293,8 @@ def test_typical_mean_stability_matches_enumeration():
 def test_threshold_uses_the_rising_edge_of_a_non_monotone_curve():
     """An algorithm that succeeds above J ≈ 0.25 but fails again at large J_D within its budget
     (as focusing BP does): J_50 is the rising edge, flagged non_monotone."""
-    from fplandscape.sim.accessibility import _rising_edge, fit_threshold
+    from fplandscape.sim.accessibility import _rising_edge
+    from fplandscape.stats import fit_threshold
 
     jd = [0.1, 0.2, 0.3, 0.4, 0.8, 0.9, 1.0]
     k = [0, 3, 10, 10, 10, 2, 1]
@@ -300,3 +305,34 @@ def test_threshold_uses_the_rising_edge_of_a_non_monotone_curve():
     assert 0.2 < fit["j50"] < 0.3
     mono = [{"jd": x, "reached": kk, "runs": 10} for x, kk in zip(jd, [0, 3, 10, 10, 10, 10, 9])]
     assert _rising_edge(mono, 0.5) == (mono, False)
+
+
+# --------------------------------------------------------------------------------------------
+# the theory beside the engine's rows (fplandscape.validate.reached)
+
+
+def test_theory_column_is_added_by_validate():
+    """The engine's rows carry counts and moments only; with_typical_mean_stability adds the
+    theory column before ``seconds`` (at the end of rows without it) and changes nothing
+    else."""
+    scan = acc.accessibility_scan([12], [0.3, 0.7], rules=("async",), runs=3, seed=1,
+                                  workers=1)
+    assert all("typical_mean_stability" not in r for r in scan.rows)
+    full = with_typical_mean_stability(scan)
+    assert type(full) is type(scan) and full.thresholds is scan.thresholds
+    for raw, row in zip(scan.rows, full.rows):
+        keys = list(raw)
+        i = keys.index("seconds")
+        assert list(row) == keys[:i] + ["typical_mean_stability"] + keys[i:]
+        assert row["typical_mean_stability"] == float(typical_mean_stability(row["jd"], 12))
+        assert {k: v for k, v in row.items() if k != "typical_mean_stability"} == raw
+    cmp = reached.compare_reached_vs_uniform(80, [0.5], rules=("async",), runs=2, samples=1,
+                                             seed=0, workers=1)
+    placeholder = with_typical_mean_stability(cmp).rows[0]
+    assert placeholder["source"] == "uniform" and list(placeholder)[-1] == \
+        "typical_mean_stability"
+
+
+def test_binomial_se():
+    assert stats.binomial_se(3, 10) == math.sqrt(0.3 * 0.7 / 10)
+    assert stats.binomial_se(0, 0) is None and stats.binomial_se(5, 5) == 0.0

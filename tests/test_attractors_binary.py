@@ -160,7 +160,7 @@ def test_shift_register_necklaces():
 @pytest.mark.parametrize("update", ["sync", "async"])
 @pytest.mark.parametrize("seed,jd", [(0, 0.0), (1, 0.5), (2, 1.0)])
 def test_fixed_points_equal_enumerated(seed, jd, update):
-    J = model.gaussian_couplings(12, jd, rng=seed)
+    J = model.gaussian_couplings(12, jd, seed=seed)
     census = binary_census(SignNetwork(J, update=update))
     fps = [a for a in census.attractors if a.kind == "fixed_point"]
     assert all(a.strict for a in fps)  # Gaussian J: no zero field
@@ -259,7 +259,7 @@ def test_sampled_agrees_with_exact(case):
     if case == "hopfield_sync":
         net = SignNetwork(hebbian(n, 2, 3))
     else:
-        J = model.gaussian_couplings(n, 0.2, eta=0.5, rng=7)
+        J = model.gaussian_couplings(n, 0.2, eta=0.5, seed=7)
         b = 0.3 * np.random.default_rng(1).standard_normal(n) if case == "bias_sync" else 0.0
         net = SignNetwork(J, b, update="async" if case == "gauss_async" else "sync")
     exact = census_cycles(binary_census(net, exact=True))
@@ -286,7 +286,7 @@ def _strip(d):
 
 
 def test_sampled_same_seed_same_census():
-    net = SignNetwork(model.gaussian_couplings(30, 0.0, eta=0.6, rng=4))
+    net = SignNetwork(model.gaussian_couplings(30, 0.0, eta=0.6, seed=4))
     a = binary_census(net, exact=False, n_starts=300, seed=9)
     b = binary_census(net, exact=False, n_starts=300, seed=9)
     assert _strip(a.to_dict()) == _strip(b.to_dict())
@@ -341,7 +341,7 @@ def test_sampled_long_cycles_multiword():
     # hundreds of steps (several Brent checkpoints); every attractor must be a true cycle of
     # minimal period, listed from its smallest code (exact Python integers)
     n = 80
-    net = SignNetwork(model.gaussian_couplings(n, 0.0, eta=0.5, rng=2))
+    net = SignNetwork(model.gaussian_couplings(n, 0.0, eta=0.5, seed=2))
     census = binary_census(net, exact=False, n_starts=200, seed=0)
     assert census.params["unresolved"] == 0
     assert sum(a.basin_size for a in census.attractors) == 200

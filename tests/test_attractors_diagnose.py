@@ -37,7 +37,7 @@ def scratch_count(W):
 @pytest.mark.parametrize("eta,seed", [(-0.6, 0), (0.0, 1), (0.4, 2), (0.9, 3)])
 def test_eta_estimate_within_sampling_error(eta, seed):
     n = 200
-    W = model.gaussian_couplings(n, 0.0, eta=eta, rng=seed)
+    W = model.gaussian_couplings(n, 0.0, eta=eta, seed=seed)
     d = diagnose(W)
     se = (1 - eta ** 2) / math.sqrt(n * (n - 1) / 2)
     assert abs(d.eta_hat - eta) < 4 * se
@@ -96,7 +96,7 @@ def test_symmetric_and_antisymmetric():
 @pytest.mark.parametrize("n,jd,eta,seed", [(10, 0.0, 0.0, 0), (12, 0.5, 0.3, 1),
                                             (13, -0.3, -0.4, 2), (14, 1.0, 0.7, 3)])
 def test_exact_count_equals_bruteforce(n, jd, eta, seed):
-    W = model.gaussian_couplings(n, jd, eta=eta, rng=seed)
+    W = model.gaussian_couplings(n, jd, eta=eta, seed=seed)
     d = diagnose(W)
     assert d.count == count_fixed_points_bruteforce(W) == scratch_count(W)
     assert d.log_count == (math.log(d.count) if d.count else -math.inf)
@@ -106,7 +106,7 @@ def test_exact_count_equals_bruteforce(n, jd, eta, seed):
 @pytest.mark.parametrize("scale", [1.0, 3.7, 0.01])
 def test_theory_at_hand_computed_parameters(scale):
     n, jd, eta = 12, 0.4, 0.5
-    W = scale * model.gaussian_couplings(n, jd, eta=eta, rng=5)
+    W = scale * model.gaussian_couplings(n, jd, eta=eta, seed=5)
     d = diagnose(W)
     iu = np.triu_indices(n, 1)
     eta_hat = np.corrcoef(W[iu], W.T[iu])[0, 1]
@@ -137,7 +137,7 @@ def test_theory_closed_form_uncorrelated():
 
 
 def test_exact_max_n_and_workers():
-    W = model.gaussian_couplings(12, 0.3, rng=7)
+    W = model.gaussian_couplings(12, 0.3, seed=7)
     d = diagnose(W, exact_max_n=11)
     assert d.count is None and d.log_count is None and np.isfinite(d.expected_count)
     d2 = diagnose(W, exact_max_n=12, workers=2)
@@ -225,7 +225,7 @@ def test_hopfield_census_patterns_orthogonal():
 
 
 def test_rows_and_dict():
-    d = diagnose(model.gaussian_couplings(8, 0.2, eta=0.3, rng=1), hadamard(8)[[1, 2]])
+    d = diagnose(model.gaussian_couplings(8, 0.2, eta=0.3, seed=1), hadamard(8)[[1, 2]])
     assert isinstance(d, Diagnosis)
     rows = d.as_rows()
     assert len(rows) == 1 and all(not isinstance(v, (np.ndarray, list)) for v in rows[0].values())

@@ -1,7 +1,7 @@
 """Tests of belief propagation for the fixed-point constraints (fplandscape.sim.bp).
 
 References: the exact count of :func:`fplandscape.sim.enumerate.enumerate_fixed_points`
-(N = 22), the annealed entropy s(J_D) = ln 2 + ln Φ(J_D) (spec E2; for η = 0 it is also the
+(N = 22), the annealed entropy s(J_D) = ln 2 + ln Φ(J_D) ((E2); for η = 0 it is also the
 quenched value), relaxed BP with all N² cavity messages written here in NumPy (checks the AMP
 reduction and its Bethe formula away from the symmetric point), and fixed-point checks written
 here (fields summed in index order, strict s_i h_i > 0) or by the compiled packed kernel.
@@ -20,7 +20,7 @@ from fplandscape.special import log_Phi
 
 
 def network(n, jd, seed):
-    return model.gaussian_couplings(n, jd, rng=np.random.default_rng(seed))
+    return model.gaussian_couplings(n, jd, seed=np.random.default_rng(seed))
 
 
 def ordered_fp(J, s):
@@ -159,9 +159,9 @@ def test_focusing_solutions_are_fixed_points_packed():
         J = network(60, 0.3, 40 + k)
         res = focusing_bp(J, seed=k)
         stab = stabilities_packed(J, model.pack_states(res.state))[0]
-        assert res.solved == bool(np.all(stab > 0))
+        assert res.reached == bool(np.all(stab > 0))
         assert res.unsatisfied == int(np.sum(stab <= 0))
-        solved += res.solved
+        solved += res.reached
     assert solved >= 3
 
 
@@ -174,11 +174,11 @@ def test_focusing_large_n_below_dynamics_threshold():
     for k in range(3):
         J = network(n, jd, 70 + k)
         res = focusing_bp(J, seed=k)
-        assert res.solved == ordered_fp(J, res.state)
+        assert res.reached == ordered_fp(J, res.state)
         assert res.state.dtype == np.int8 and set(np.unique(res.state)) <= {-1, 1}
-        if res.solved:
+        if res.reached:
             assert res.margin > 0 and res.unsatisfied == 0
-        solved += res.solved
+        solved += res.reached
     assert solved >= 2
 
 
@@ -187,18 +187,18 @@ def test_focusing_solves_at_large_self_coupling(n, jd):
     """Fixed points are most abundant at large J_D, so focusing BP must find one there: with
     the old damping 0.5 its messages froze on non-solutions once γ reached 1 (0 of 3 runs at
     N = 200, J_D = 0.9; the dips in the accessibility figure); 4 runs must all succeed."""
-    J = model.gaussian_couplings(n, jd, rng=1)
+    J = model.gaussian_couplings(n, jd, seed=1)
     for seed in range(4):
         res = focusing_bp(J, max_iter=4000, seed=seed)
-        assert res.solved and ordered_fp(J, res.state), (seed, res.iterations, res.unsatisfied)
+        assert res.reached and ordered_fp(J, res.state), (seed, res.iterations, res.unsatisfied)
 
 
 def test_focusing_unsolved_is_reported():
     J = network(300, 0.0, 2)
     res = focusing_bp(J, max_iter=3, seed=0)
     assert res.iterations == 3 and not res.converged
-    assert res.solved == ordered_fp(J, res.state)
-    assert res.solved == (res.unsatisfied == 0)
+    assert res.reached == ordered_fp(J, res.state)
+    assert res.reached == (res.unsatisfied == 0)
 
 
 def test_same_seed_same_result():
@@ -208,7 +208,7 @@ def test_same_seed_same_result():
     np.testing.assert_array_equal(a.magnetisations, b.magnetisations)
     f, g = focusing_bp(J, seed=5), focusing_bp(J, seed=5)
     np.testing.assert_array_equal(f.state, g.state)
-    assert (f.solved, f.iterations, f.converged) == (g.solved, g.iterations, g.converged)
+    assert (f.reached, f.iterations, f.converged) == (g.reached, g.iterations, g.converged)
     seq = np.random.SeedSequence(5)
     np.testing.assert_array_equal(focusing_bp(J, seed=seq).state, f.state)
 

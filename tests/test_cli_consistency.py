@@ -22,7 +22,7 @@ SHARED = {
     "csv": ["--csv"], "lam": ["--lam"], "jd": ["--jd"], "n": ["--n"],
     "samples": ["--samples"], "runs": ["--runs"], "eta": ["--eta"], "layers": ["--layers"],
     "epochs": ["--epochs"], "max_sweeps": ["--max-sweeps"], "rules": ["--rules"],
-    "criteria": ["--criteria"], "bootstrap": ["--bootstrap"], "networks": ["--networks"],
+    "criteria": ["--criteria"], "bootstrap": ["--bootstrap"],
     "progress": ["--progress", "--no-progress"], "dilution": ["--dilution"],
 }
 RANGE_TYPES = (common.float_values, common.int_values, common.layers_values)
@@ -169,7 +169,9 @@ def test_local_entropy_takes_several_jd(capsys, tmp_path):
         [(0.05, 0.1), (0.05, 0.2), (0.1, 0.1), (0.1, 0.2)]
     one = run_json(capsys, "theory", "local-entropy", "--jd", 0.05, "--kind", "annealed",
                    "--d", 0.1)
-    assert one["jd"] == 0.05 and len(one["d"]) == 1  # one value: the curve object as before
+    assert sorted(one) == ["curves", "version"]  # one value: the same layout as several
+    one = one["curves"][0]
+    assert one["jd"] == 0.05 and len(one["d"]) == 1
 
 
 def test_seed_is_optional_everywhere():
@@ -239,3 +241,60 @@ def test_scheduler_is_checked_before_any_work(capsys):
     (sched,) = [a for name, p in COMMANDS if name == "enumerate" for a in p._actions
                 if a.dest == "scheduler"]
     assert "tcp://127.0.0.1:8786" in sched.help and "--host 127.0.0.1" in sched.help
+
+
+# --------------------------------------------------------------------------------------------
+# --json has one top-level layout whatever the number of parameter points (issue 14)
+
+#: (subcommand, options for one point, options for two points): the commands whose number of
+#: results follows the number of values given
+ONE_VS_TWO = [
+    (["theory", "entropy"], ["--jd", 0.1], ["--jd", 0.1, 0.2]),
+    (["theory", "entropy", "--layers", 2], ["--jd", 0.1], ["--jd", 0.1, 0.2]),
+    (["theory", "moments", "--jd", 0.1], ["--n", 3], ["--n", 3, 4]),
+    (["theory", "pair-entropy", "--jd", 0.1], ["--q", 0.5], ["--q", 0.5, 0.6]),
+    (["theory", "local-entropy", "--kind", "annealed", "--d", 0.1, 0.2], ["--jd", 0.1],
+     ["--jd", 0.1, 0.2]),
+    (["theory", "rs-entropy"], ["--jd", 0.1], ["--jd", 0.1, 0.3]),
+    (["theory", "isolation-radius"], ["--jd", 0.1], ["--jd", 0.1, 0.2]),
+]
+
+
+@pytest.mark.parametrize("command,one,two", ONE_VS_TWO, ids=[" ".join(map(str, c[0]))
+                                                             for c in ONE_VS_TWO])
+def test_json_layout_does_not_depend_on_the_number_of_points(capsys, command, one, two):
+    a = run_json(capsys, *command, *one)
+    b = run_json(capsys, *command, *two)
+    assert sorted(a) == sorted(b), (a, b)
+    (key,) = [k for k in a if k != "version"]  # "rows" or "curves"
+    assert len(a[key]) == 1 and len(b[key]) == 2
+    assert sorted(a[key][0]) == sorted(b[key][0])
+
+
+@pytest.fixture
+def network_with_inputs(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 5
+    np.savez(tmp_path / "net.npz", W=rng.normal(0, 0.5 / np.sqrt(n), (n, n)),
+             U=rng.normal(0, 1, (n, 2)), b=np.zeros(n))
+    np.savetxt(tmp_path / "u1.csv", [[0.0, 0.0]], delimiter=",")
+    np.savetxt(tmp_path / "u2.csv", [[0.0, 0.0], [0.5, -0.5]], delimiter=",")
+    return tmp_path
+
+
+@pytest.mark.parametrize("what,options", [
+    ("fixed-points", ["--starts", 8]),
+    ("census", ["--starts", 4, "--steps", 50, "--transient", 20]),
+])
+def test_attractors_json_layout_does_not_depend_on_the_number_of_inputs(
+        capsys, network_with_inputs, what, options):
+    d = network_with_inputs
+    base = ["attractors", what, "--weights", d / "net.npz", *options, "--workers", 1]
+    none = run_json(capsys, *base)
+    one = run_json(capsys, *base, "--input", d / "u1.csv")
+    two = run_json(capsys, *base, "--input", d / "u2.csv")
+    assert sorted(none) == sorted(one) == sorted(two) == ["results", "version"]
+    assert [len(o["results"]) for o in (none, one, two)] == [1, 1, 2]
+    assert sorted(one["results"][0]) == sorted(two["results"][1])

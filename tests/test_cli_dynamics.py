@@ -10,6 +10,7 @@ import fplandscape
 from fplandscape import model
 from fplandscape.sim import accessibility as acc
 from fplandscape.sim.dynamics import run_dynamics
+from fplandscape.validate.reached import with_typical_mean_stability
 from cli_runner import run, run_error, run_json
 
 
@@ -38,7 +39,7 @@ def test_dynamics_is_network_zero_of_the_scan(capsys):
     obj = run_json(capsys, "dynamics", "--n", 30, "--jd", 0.4, "--rule", "sync", "--runs", 8,
                    "--seed", 9, "--max-sweeps", 300)
     net_ss, run_ss = acc.cell_seeds(9, 30, 0)
-    J = model.gaussian_couplings(30, 0.4, rng=np.random.default_rng(net_ss))
+    J = model.gaussian_couplings(30, 0.4, seed=np.random.default_rng(net_ss))
     ref = run_dynamics(J, rule="sync", runs=8, max_sweeps=300, seed=run_ss)
     assert [r["sweeps"] for r in obj["runs"]] == ref.sweeps.tolist()
     assert [r["margin"] for r in obj["runs"]] == ref.margin.tolist()
@@ -76,9 +77,9 @@ def test_accessibility_json_contract(capsys, tmp_path):
         assert {"j50", "j50_err", "status", "method"} <= set(t)
     assert {t["form"] for t in ext} == {"sqrt", "linear"}
     assert all("j50_inf" in t and "j50_inf_err" in t for t in ext)
-    ref = acc.accessibility_scan([20, 40], [float(x) for x in np.linspace(0.2, 0.8, 4)],
-                                 rules=("async", "sync"),
-                                 runs=4, seed=5, max_sweeps=200, workers=1)
+    ref = with_typical_mean_stability(acc.accessibility_scan(
+        [20, 40], [float(x) for x in np.linspace(0.2, 0.8, 4)], rules=("async", "sync"),
+        runs=4, seed=5, max_sweeps=200, workers=1))
     strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
     assert strip(obj["rows"]) == strip(ref.rows)
     rows = list(csv.DictReader(open(path)))
@@ -115,12 +116,33 @@ def test_jd_value_forms():
     (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--rules", "async", "nope"],
      "unknown algorithm"),
     (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--runs", 0], "--runs must be"),
-    (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--networks", 0], "--networks"),
+    (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--samples", 0],
+     "--samples must be a positive integer"),
+    # the deprecated spelling: the message names the one option, --samples
+    (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--networks", 0],
+     "--samples must be a positive integer"),
     (["accessibility", "--n", 10, "--jd", 0.5, "--seed", 0, "--csv", "/nonexistent/x.csv"],
      "does not exist"),
 ])
 def test_bad_input_exits_2(capsys, argv, match):
     run_error(capsys, *argv, match=match)
+
+
+def test_accessibility_samples_and_deprecated_networks_spelling():
+    """--samples (the one name, as enumerate/validate --samples); --networks still parses to
+    the same option but is not in --help (issue 14)."""
+    from fplandscape.cli import build_parser
+
+    def parse(*argv):
+        return build_parser().parse_args(["accessibility", "--n", "10", "--jd", "0.5", *argv])
+
+    assert parse().samples == 1
+    assert parse("--samples", "3").samples == 3
+    assert parse("--networks", "3").samples == 3
+    assert not hasattr(parse("--networks", "3"), "networks")
+    sub = build_parser()._subparsers._group_actions[0].choices["accessibility"]
+    help_text = sub.format_help()
+    assert "--samples M" in help_text and "--networks" not in help_text
 
 
 def test_bp_entropy_command(capsys, tmp_path):
@@ -131,7 +153,7 @@ def test_bp_entropy_command(capsys, tmp_path):
     obj = run_json(capsys, "bp-entropy", "--n", 60, "--jd", 0.5, "--seed", 3)
     assert {"bethe_entropy", "converged"} <= set(obj) and obj["converged"] is True
     net_ss, _ = acc.cell_seeds(3, 60, 0)
-    J = model.gaussian_couplings(60, 0.5, rng=np.random.default_rng(net_ss))
+    J = model.gaussian_couplings(60, 0.5, seed=np.random.default_rng(net_ss))
     assert obj["bethe_entropy"] == bethe_entropy(J, seed=3).entropy
     f = tmp_path / "J.npy"
     np.save(f, J)
@@ -149,7 +171,7 @@ def test_fbp_rule_reaches_fixed_points(capsys):
     from fplandscape.sim.bp import accessibility_runner
 
     net_ss, run_ss = acc.cell_seeds(1, 80, 0)
-    J = model.gaussian_couplings(80, 0.3, rng=np.random.default_rng(net_ss))
+    J = model.gaussian_couplings(80, 0.3, seed=np.random.default_rng(net_ss))
     assert obj["rule"] == "fbp" and len(obj["runs"]) == 2
     for r in obj["runs"]:
         if r["is_fixed_point"]:
@@ -160,3 +182,42 @@ def test_fbp_rule_reaches_fixed_points(capsys):
     assert [r["is_fixed_point"] for r in obj["runs"]] == out["reached"].tolist()
     for state, reached in zip(out["states"], out["reached"]):
         assert bool(model.is_fixed_point(J, state)) == bool(reached)
+
+
+def test_dynamics_runs_every_algorithm_through_the_registry(capsys):
+    """``dynamics --rule R`` runs the registered runner of R (fplandscape.sim.algorithms) with
+    the command's options that R takes: per-run columns in one order for every algorithm
+    (optional cycle2 / energy / flips where the runner gives them)."""
+    from fplandscape.sim import algorithms
+
+    cols = {"async": ["run", "converged", "is_fixed_point", "cycle2", "sweeps", "flips",
+                      "margin", "mean_stability"],
+            "anneal": ["run", "converged", "is_fixed_point", "energy", "sweeps", "flips",
+                       "margin", "mean_stability"]}
+    net_ss, run_ss = acc.cell_seeds(2, 24, 0)
+    J = model.gaussian_couplings(24, 0.5, seed=np.random.default_rng(net_ss))
+    for rule, extra in (("async", ["--order", "fixed"]), ("anneal", ["--beta1", 4])):
+        obj = run_json(capsys, "dynamics", "--n", 24, "--jd", 0.5, "--rule", rule, "--runs", 3,
+                       "--seed", 2, "--max-sweeps", 200, *extra)
+        assert [list(r) for r in obj["runs"]] == [cols[rule]] * 3
+        opts = {"order": "fixed"} if rule == "async" else {"beta0": 0.5, "beta1": 4.0,
+                                                           "schedule": "linear"}
+        ref = algorithms.get_algorithm(rule).runner(J, runs=3, max_sweeps=200, seed=run_ss,
+                                                    **opts)
+        assert [r["sweeps"] for r in obj["runs"]] == ref["sweeps"].tolist()
+        assert [r["is_fixed_point"] for r in obj["runs"]] == ref["reached"].tolist()
+
+    def half(J, *, runs, max_sweeps, seed):
+        n = J.shape[0]
+        reached = np.arange(runs) % 2 == 0
+        return {"reached": reached, "converged": reached, "sweeps": np.full(runs, 7),
+                "states": np.ones((runs, n), np.int8), "margin": np.zeros(runs),
+                "mean_stability": np.ones(runs)}
+
+    algorithms.register_algorithm("test-half", half, replace=True)
+    obj = run_json(capsys, "dynamics", "--n", 10, "--jd", 0.5, "--rule", "test-half",
+                   "--runs", 4, "--seed", 0)
+    assert [list(r) for r in obj["runs"]] == [["run", "converged", "is_fixed_point", "sweeps",
+                                               "margin", "mean_stability"]] * 4
+    assert obj["p_fixed_point"] == 0.5 and obj["seconds"] is None
+    assert obj["median_sweeps"] == 7.0

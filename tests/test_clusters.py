@@ -151,7 +151,7 @@ def test_pair_hist_random_large_numpy(n):
         c = random_codes(rng, n, M)
         ref = ref_pair_hist_np(c, n)
         for threads in (1, 2, 3):
-            h = cl.pair_distance_histogram(c, n, n_threads=threads)
+            h = cl.pair_distance_histogram(c, n, workers=threads)
             np.testing.assert_array_equal(h, ref)
         assert ref.sum() == M * (M - 1) // 2
     c = clustered_codes(rng, n, 1500)
@@ -161,8 +161,8 @@ def test_pair_hist_random_large_numpy(n):
 def test_pair_hist_threads_identical_on_bigger_set():
     rng = np.random.default_rng(7)
     c = random_codes(rng, 40, 20000)
-    h1 = cl.pair_distance_histogram(c, 40, n_threads=1)
-    h2 = cl.pair_distance_histogram(c, 40, n_threads=2)
+    h1 = cl.pair_distance_histogram(c, 40, workers=1)
+    h2 = cl.pair_distance_histogram(c, 40, workers=2)
     np.testing.assert_array_equal(h1, h2)
     assert h1.sum() == 20000 * 19999 // 2
 
@@ -248,7 +248,7 @@ def test_pair_hist_methods_agree(n):
         ref = ref_pair_hist_py(c, n) if len(c) <= 300 else ref_pair_hist_np(c, n)
         for method in ("pairs", "cube", "auto"):
             for threads in (1, 2, 3):
-                h = cl.pair_distance_histogram(c, n, n_threads=threads, method=method)
+                h = cl.pair_distance_histogram(c, n, workers=threads, method=method)
                 assert h.dtype == np.int64 and h.shape == (n + 1,)
                 np.testing.assert_array_equal(h, ref)
 
@@ -267,9 +267,9 @@ def test_pair_hist_cube_bigger_set_threads():
     rng = np.random.default_rng(21)
     n = 22
     c = random_codes(rng, n, 30000)
-    h1 = cl.pair_distance_histogram(c, n, n_threads=1, method="cube")
-    h2 = cl.pair_distance_histogram(c, n, n_threads=2, method="cube")
-    h3 = cl.pair_distance_histogram(c, n, n_threads=3, method="pairs")
+    h1 = cl.pair_distance_histogram(c, n, workers=1, method="cube")
+    h2 = cl.pair_distance_histogram(c, n, workers=2, method="cube")
+    h3 = cl.pair_distance_histogram(c, n, workers=3, method="pairs")
     np.testing.assert_array_equal(h1, h2)
     np.testing.assert_array_equal(h1, h3)
     assert h1.sum() == 30000 * 29999 // 2
@@ -327,7 +327,7 @@ def test_neighbor_counts_random(n):
         for r in (1, 2, 3):
             ref = ref_neighbor_counts(c, r)
             for threads in (1, 2):
-                got = cl.neighbor_counts(c, n, r, n_threads=threads)
+                got = cl.neighbor_counts(c, n, r, workers=threads)
                 assert got.shape == (len(c), r) and got.dtype == np.int64
                 np.testing.assert_array_equal(got, ref)
 
@@ -496,8 +496,8 @@ def test_bad_inputs():
         cl.pair_distance_histogram(np.array([1.0, 2.0]), 4)
     with pytest.raises(InputError, match="non-negative"):
         cl.pair_distance_histogram(np.array([-1, 2]), 4)
-    with pytest.raises(InputError, match="n_threads"):
-        cl.pair_distance_histogram(good, 4, n_threads=0)
+    with pytest.raises(InputError, match="workers"):
+        cl.pair_distance_histogram(good, 4, workers=0)
     # plain Python ints and signed non-negative arrays are accepted
     np.testing.assert_array_equal(cl.pair_distance_histogram([1, 2, 4], 4), [0, 0, 3, 0, 0])
     assert cl.local_entropy_per_state(np.array([0, 1], dtype=np.int64), 3, 1).tolist() == [log(2) / 3] * 2

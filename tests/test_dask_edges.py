@@ -49,7 +49,7 @@ BAD_ADDRESSES = ["garbage", "http://127.0.0.1:8786", "tcp://127.0.0.1", "tcp://:
 
 @pytest.mark.parametrize("address", BAD_ADDRESSES)
 def test_malformed_address_fails_at_once(address):
-    J = model.gaussian_couplings(31, 0.5, rng=np.random.default_rng(0))
+    J = model.gaussian_couplings(31, 0.5, seed=np.random.default_rng(0))
     done, value, secs = _in_thread(lambda: enumerate_fixed_points(J, scheduler=address), 15)
     assert done and secs < 2, f"{address!r}: took {secs:.1f} s"
     assert isinstance(value, InputError), value
@@ -109,7 +109,7 @@ def silent_server():
 
 def test_non_dask_listener_fails_within_timeout(monkeypatch, silent_server):
     monkeypatch.setattr(parallel, "DASK_CONNECT_TIMEOUT", 1.0)
-    J = model.gaussian_couplings(31, 0.5, rng=np.random.default_rng(0))
+    J = model.gaussian_couplings(31, 0.5, seed=np.random.default_rng(0))
     done, value, secs = _in_thread(lambda: enumerate_fixed_points(J, scheduler=silent_server),
                                    20)
     assert done, "hangs on a listener that is not a Dask scheduler"
@@ -174,7 +174,7 @@ def test_lost_scheduler_says_how_to_resume(tmp_path):
 
 
 def test_lost_scheduler_cli_one_error_line(tmp_path, capsys):
-    J = model.gaussian_couplings(35, 0.0, rng=np.random.default_rng(7))  # 256 short tasks
+    J = model.gaussian_couplings(35, 0.0, seed=np.random.default_rng(7))  # 256 short tasks
     f = tmp_path / "J.npy"
     np.save(f, J)
     ck = tmp_path / "ck"

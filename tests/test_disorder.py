@@ -15,13 +15,19 @@ from fplandscape.errors import InputError
 from fplandscape.sim.disorder import child_seeds, disorder_average, ordered_pairs
 from fplandscape.sim.enumerate import enumerate_fixed_points
 from fplandscape.sim.stability import stabilities_packed
+from fplandscape.validate.counts import compare_with_theory
 
 Z_BOUND = 4.5
 
 
+def _with_theory(ens, samples, **kw):
+    """The disorder average with the theory columns (fplandscape.validate.counts)."""
+    return compare_with_theory(disorder_average(ens, samples, **kw), ens)
+
+
 @pytest.mark.parametrize("jd", [0.0, 0.5])
 def test_mean_count_matches_E1(jd):
-    res = disorder_average(model.Ensemble(n=10, jd=jd), 2000, seed=12345)
+    res = _with_theory(model.Ensemble(n=10, jd=jd), 2000, seed=12345)
     s = res.summary
     assert s["samples"] == 2000 and len(res.rows) == 2000
     assert s["expected_count"] == pytest.approx(math.exp(theory.log_expected_count(10, jd)))
@@ -47,7 +53,7 @@ def test_mean_count_matches_E1(jd):
 
 def test_modular_mean_matches_formula():
     ens = model.Ensemble(n=5, jd=0.3, layers=2, lam=0.5)
-    res = disorder_average(ens, 2000, seed=7)
+    res = _with_theory(ens, 2000, seed=7)
     s = res.summary
     assert s["log_expected_count"] == pytest.approx(
         theory.log_expected_count_modular(5, 0.3, 0.5, 2))
@@ -58,7 +64,7 @@ def test_modular_mean_matches_formula():
 @pytest.mark.parametrize("jd", [0.0, 0.5])
 def test_pair_histogram_matches_E4(jd):
     n = 10
-    res = disorder_average(model.Ensemble(n=n, jd=jd), 2000, seed=2024, pairs=True)
+    res = _with_theory(model.Ensemble(n=n, jd=jd), 2000, seed=2024, pairs=True)
     s = res.summary
     e4 = theory.expected_pairs(n, jd)
     assert np.allclose(s["expected_pairs"], e4)
@@ -122,18 +128,35 @@ def test_theory_omitted_outside_exact_cases():
     """No exact finite-N mean for η ≠ 0 with dilution, nor for modular chains with η ≠ 0:
     the theory columns are None there (η ≠ 0 alone and dilution alone are covered by
     tests/test_expected_count_ensembles.py)."""
-    s = disorder_average(model.Ensemble(n=8, jd=0.2, eta=0.5, dilution=0.5), 20, seed=1).summary
+    s = _with_theory(model.Ensemble(n=8, jd=0.2, eta=0.5, dilution=0.5), 20, seed=1).summary
     assert s["expected_count"] is None and s["z_count"] is None
-    s = disorder_average(model.Ensemble(n=6, jd=0.2, layers=2, lam=0.4, eta=0.5), 20,
-                         seed=1).summary
+    s = _with_theory(model.Ensemble(n=6, jd=0.2, layers=2, lam=0.4, eta=0.5), 20,
+                     seed=1).summary
     assert s["expected_count"] is None
-    s = disorder_average(model.Ensemble(n=8, jd=0.2, eta=0.5), 20, seed=1).summary
+    s = _with_theory(model.Ensemble(n=8, jd=0.2, eta=0.5), 20, seed=1).summary
     assert s["expected_count"] is not None and s["z_count"] is not None
 
 
 def test_single_sample_has_no_se():
-    s = disorder_average(model.Ensemble(n=8, jd=0.2), 1, seed=1).summary
+    s = _with_theory(model.Ensemble(n=8, jd=0.2), 1, seed=1).summary
     assert s["se_count"] is None and s["z_count"] is None
+
+
+def test_engine_returns_moments_only_and_theory_keeps_the_key_order():
+    """sim returns counts and moments; validate.counts adds the theory columns (E1)/(E4) and
+    the z-scores, in the order the command line prints them."""
+    ens = model.Ensemble(n=8, jd=0.3)
+    res = disorder_average(ens, 5, seed=2, pairs=True)
+    theory_keys = {"log_expected_count", "expected_count", "z_count", "expected_pairs",
+                   "z_pairs", "max_abs_z_pairs"}
+    assert not theory_keys & set(res.summary)
+    full = compare_with_theory(res, ens)
+    assert full.rows is res.rows and full.info == res.info
+    keys = list(full.summary)
+    assert keys.index("z_count") < keys.index("mean_ordered_pairs") < keys.index("expected_pairs")
+    assert {k: full.summary[k] for k in res.summary} == res.summary
+    with pytest.raises(InputError, match="result"):
+        compare_with_theory(res.summary, ens)
 
 
 @pytest.mark.parametrize("samples", [-1, 0, 2.5, True])

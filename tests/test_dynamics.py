@@ -38,10 +38,10 @@ def sign_stable(J, S):
 
 
 def network(n, jd, seed, eta=0.0):
-    return model.gaussian_couplings(n, jd, eta=eta, rng=np.random.default_rng(seed))
+    return model.gaussian_couplings(n, jd, eta=eta, seed=np.random.default_rng(seed))
 
 
-ALL_FIELDS = ("converged", "sweeps", "flips", "is_fixed_point", "cycle2", "states", "margin",
+ALL_FIELDS = ("converged", "sweeps", "flips", "reached", "cycle2", "states", "margin",
               "mean_stability", "stability")
 ANNEAL_FIELDS = ("reached", "sweeps", "flips", "energy", "states", "margin", "mean_stability",
                  "stability")
@@ -67,10 +67,10 @@ def test_all_starts_reach_only_true_fixed_points(jd, rule, order):
     res = run_dynamics(J, starts, rule=rule, order=order, max_sweeps=200, seed=3)
     assert res.states.dtype == np.int8 and res.states.shape == (2**n, n)
     # flags recomputed independently, from scratch, in canonical order
-    np.testing.assert_array_equal(res.is_fixed_point, strict_fp(J, res.states))
+    np.testing.assert_array_equal(res.reached, strict_fp(J, res.states))
     np.testing.assert_array_equal(res.converged, sign_stable(J, res.states))
     # every fixed point reached is in the brute-force set, and every FP start stays put
-    reached = res.codes()[res.is_fixed_point]
+    reached = res.codes()[res.reached]
     assert np.all(np.isin(reached, fps))
     start_codes = model.pack_states(starts)
     at_fp = np.isin(start_codes, fps)
@@ -83,7 +83,7 @@ def test_all_starts_reach_only_true_fixed_points(jd, rule, order):
     if rule == "async":
         assert not res.cycle2.any()
         # no ties with Gaussian couplings: converged <=> fixed point
-        np.testing.assert_array_equal(res.converged, res.is_fixed_point)
+        np.testing.assert_array_equal(res.converged, res.reached)
         assert res.converged.any()
     else:
         assert not (res.converged & res.cycle2).any()
@@ -110,7 +110,7 @@ def test_fixed_point_is_absorbing(rule, order):
     assert count > 0
     starts = model.unpack_states(fps, n)
     res = run_dynamics(J, starts, rule=rule, order=order, seed=9)
-    assert res.converged.all() and res.is_fixed_point.all()
+    assert res.converged.all() and res.reached.all()
     assert (res.sweeps == 1).all() and (res.flips == 0).all()
     np.testing.assert_array_equal(res.states, starts)
     assert (res.margin > 0).all()
@@ -148,12 +148,12 @@ def test_larger_network_flags_are_exact():
     n = 300
     J = network(n, 1.0, seed=8)
     res = run_dynamics(J, runs=6, max_sweeps=300, seed=2)
-    np.testing.assert_array_equal(res.is_fixed_point, strict_fp(J, res.states))
+    np.testing.assert_array_equal(res.reached, strict_fp(J, res.states))
     np.testing.assert_array_equal(res.converged, sign_stable(J, res.states))
     np.testing.assert_array_equal(res.stability, res.states * ordered_fields(J, res.states))
     assert res.converged.all() and (res.flips > 0).all()
     sync = run_dynamics(J, runs=6, rule="sync", max_sweeps=300, seed=2)
-    np.testing.assert_array_equal(sync.is_fixed_point, strict_fp(J, sync.states))
+    np.testing.assert_array_equal(sync.reached, strict_fp(J, sync.states))
     ann = anneal(J, runs=3, max_sweeps=300, beta0=1.0, beta1=8.0, seed=2)
     np.testing.assert_array_equal(ann.reached, strict_fp(J, ann.states))
     assert ann.reached.any()
@@ -222,7 +222,7 @@ def test_tie_converged_but_not_fixed_point(rule):
     # (+, -, +, +): h0 = 0 with s0 = +1 (sign(0) = +1 keeps it), h3 = 2: converged, not a FP
     s = np.array([1, -1, 1, 1], dtype=np.int8)
     res = run_dynamics(J, s, rule=rule, seed=0)
-    assert res.converged[0] and not res.is_fixed_point[0]
+    assert res.converged[0] and not res.reached[0]
     assert res.sweeps[0] == 1 and res.flips[0] == 0
     assert res.margin[0] == 0.0
     np.testing.assert_array_equal(res.stability[0], [0.0, 3.0, 3.0, 2.0])
@@ -237,7 +237,7 @@ def test_tie_with_minus_spin_flips_up(rule):
     s = np.array([-1, -1, 1, -1], dtype=np.int8)
     res = run_dynamics(J, s, rule=rule, seed=0)
     np.testing.assert_array_equal(res.states[0], [-1, -1, 1, 1])
-    assert res.converged[0] and res.is_fixed_point[0]
+    assert res.converged[0] and res.reached[0]
     assert res.flips[0] == 1 and res.sweeps[0] == 2
 
 
@@ -245,7 +245,7 @@ def test_tie_one_neuron_zero_coupling():
     J = np.zeros((1, 1))
     res = run_dynamics(J, np.array([[1], [-1]]), seed=0)
     np.testing.assert_array_equal(res.states[:, 0], [1, 1])
-    assert res.converged.all() and not res.is_fixed_point.any()
+    assert res.converged.all() and not res.reached.any()
     np.testing.assert_array_equal(res.flips, [0, 1])
     assert count_fixed_points_bruteforce(J) == 0
 
@@ -267,7 +267,7 @@ def test_tie_anneal_counts_zero_field_as_unstable():
 def test_sync_two_cycle_detected():
     J = np.array([[0.0, -1.0], [-1.0, 0.0]])
     res = run_dynamics(J, np.array([1, 1]), rule="sync", max_sweeps=100)
-    assert res.cycle2[0] and not res.converged[0] and not res.is_fixed_point[0]
+    assert res.cycle2[0] and not res.converged[0] and not res.reached[0]
     assert res.sweeps[0] == 2 and res.flips[0] == 4
     np.testing.assert_array_equal(res.states[0], [1, 1])
     # one self-inhibited neuron: + -> - -> +
@@ -275,7 +275,7 @@ def test_sync_two_cycle_detected():
     assert one.cycle2.all() and (one.sweeps == 2).all()
     # asynchronous dynamics on the same network reaches a fixed point
     asy = run_dynamics(J, np.array([1, 1]), rule="async", order="fixed")
-    assert asy.converged[0] and asy.is_fixed_point[0] and not asy.cycle2[0]
+    assert asy.converged[0] and asy.reached[0] and not asy.cycle2[0]
     np.testing.assert_array_equal(asy.states[0], [-1, 1])
 
 
@@ -355,7 +355,7 @@ def test_zero_runs_and_zero_sweeps():
     assert empty.codes().size == 0
     idle = run_dynamics(J, runs=3, max_sweeps=0, seed=4)
     assert (idle.sweeps == 0).all() and not idle.converged.any()
-    np.testing.assert_array_equal(idle.is_fixed_point, strict_fp(J, idle.states))
+    np.testing.assert_array_equal(idle.reached, strict_fp(J, idle.states))
     no_profile = run_dynamics(J, runs=3, return_stability=False, seed=4)
     assert no_profile.stability is None and no_profile.margin.shape == (3,)
 

@@ -88,14 +88,14 @@ def _families():
         reps = 6 if n <= 10 else 2
         for r in range(reps):
             for jd in (0.0, 0.5, 1.5):
-                cases.append(("gauss", model.gaussian_couplings(n, jd, rng=rng)))
-            cases.append(("symmetric", model.gaussian_couplings(n, 0.5, eta=1.0, rng=rng)))
+                cases.append(("gauss", model.gaussian_couplings(n, jd, seed=rng)))
+            cases.append(("symmetric", model.gaussian_couplings(n, 0.5, eta=1.0, seed=rng)))
             eta = float(rng.choice([-0.7, -0.3, 0.4, 0.8]))
-            cases.append(("eta", model.gaussian_couplings(n, 0.3, eta=eta, rng=rng)))
-            cases.append(("diluted", model.gaussian_couplings(n, 0.5, dilution=0.3, rng=rng)))
+            cases.append(("eta", model.gaussian_couplings(n, 0.3, eta=eta, seed=rng)))
+            cases.append(("diluted", model.gaussian_couplings(n, 0.5, dilution=0.3, seed=rng)))
             d = rng.normal(0.4, 0.8, n)
             cases.append(("hetero-diag", model.with_self_coupling(
-                model.gaussian_couplings(n, 0.0, rng=rng), d)))
+                model.gaussian_couplings(n, 0.0, seed=rng), d)))
             J = rng.integers(-2, 3, size=(n, n)).astype(np.float64)
             np.fill_diagonal(J, r % 2)
             cases.append(("integer", J))
@@ -175,8 +175,8 @@ def test_one_neuron():
 
 def test_n20_against_bruteforce():
     rng = np.random.default_rng(11)
-    mats = [model.gaussian_couplings(20, 0.5, rng=rng), model.gaussian_couplings(20, 0.0, rng=rng),
-            model.gaussian_couplings(20, 1.0, eta=0.5, rng=rng)]
+    mats = [model.gaussian_couplings(20, 0.5, seed=rng), model.gaussian_couplings(20, 0.0, seed=rng),
+            model.gaussian_couplings(20, 1.0, eta=0.5, seed=rng)]
     J = rng.integers(-2, 3, size=(20, 20)).astype(np.float64)
     np.fill_diagonal(J, 1.0)
     mats.append(J)
@@ -202,7 +202,7 @@ def test_explicit_orders_give_the_same_set():
 def test_default_order_is_a_permutation():
     rng = np.random.default_rng(0)
     for n in (1, 2, 7, 40, 64):
-        o = enum_mod.default_order(model.gaussian_couplings(n, 0.5, rng=rng))
+        o = enum_mod.default_order(model.gaussian_couplings(n, 0.5, seed=rng))
         assert o.dtype == np.int64
         np.testing.assert_array_equal(np.sort(o), np.arange(n))
 
@@ -210,7 +210,7 @@ def test_default_order_is_a_permutation():
 def test_bruteforce_method_and_jd_override():
     rng = np.random.default_rng(5)
     for n in (3, 9, 14):
-        J = model.gaussian_couplings(n, 0.0, rng=rng)
+        J = model.gaussian_couplings(n, 0.0, seed=rng)
         for jd in (0.0, 0.7, rng.normal(0.5, 0.5, n)):
             Jd = model.with_self_coupling(J, jd)
             want = ref_fixed_points(Jd)
@@ -224,7 +224,7 @@ def test_bruteforce_method_and_jd_override():
 def test_result_fields():
     import fplandscape
 
-    J = model.gaussian_couplings(10, 0.5, rng=np.random.default_rng(1))
+    J = model.gaussian_couplings(10, 0.5, seed=np.random.default_rng(1))
     res = enumerate_fixed_points(J, seed=3)
     assert res.n == 10 and res.states is None and res.truncated is False
     assert res.version == fplandscape.__version__ and res.seed == 3
@@ -239,7 +239,7 @@ def test_result_fields():
 
 
 def test_reservoir_sample():
-    J = model.gaussian_couplings(16, 1.0, rng=np.random.default_rng(2))
+    J = model.gaussian_couplings(16, 1.0, seed=np.random.default_rng(2))
     full = ref_fixed_points(J)
     assert full.size > 500
     for cap in (1, 7, 100, full.size - 1):
@@ -264,7 +264,7 @@ def test_reservoir_sample():
 def test_reservoir_is_roughly_uniform():
     """Each fixed point is kept with probability cap/count: over 200 seeds every state's
     inclusion frequency is within 5 binomial standard errors of cap/count."""
-    J = model.gaussian_couplings(12, 1.0, rng=np.random.default_rng(9))
+    J = model.gaussian_couplings(12, 1.0, seed=np.random.default_rng(9))
     full = ref_fixed_points(J)
     cap = full.size // 4
     hits = np.zeros(full.size)
@@ -320,5 +320,5 @@ def test_huge_entries_do_not_break_exactness():
     np.fill_diagonal(J, 1.0)
     J[2] *= 1e307
     np.testing.assert_array_equal(dfs_states(J), ref_fixed_points_exact(J))
-    J = model.gaussian_couplings(8, 0.5, rng=rng) * 1e-310  # subnormal couplings
+    J = model.gaussian_couplings(8, 0.5, seed=rng) * 1e-310  # subnormal couplings
     np.testing.assert_array_equal(dfs_states(J), ref_fixed_points_exact(J))

@@ -131,8 +131,8 @@ def test_hand_made_counts_every_path(name, make, count):
         assert enumerate_fixed_points(J).count == count
         assert enumerate_fixed_points(J, order=np.arange(n)[::-1]).count == count
     assert enumerate_fixed_points(J, method="bruteforce").count == count
-    assert int(run_dynamics(J, S, max_sweeps=0).is_fixed_point.sum()) == count
-    assert int(run_dynamics(J, S, rule="sync", max_sweeps=0).is_fixed_point.sum()) == count
+    assert int(run_dynamics(J, S, max_sweeps=0).reached.sum()) == count
+    assert int(run_dynamics(J, S, rule="sync", max_sweeps=0).reached.sum()) == count
     assert int(anneal(J, S, schedule=np.zeros(0)).reached.sum()) == count
     assert int(SignNetwork(J).is_fixed_point(S).sum()) == count
     census = binary_census(SignNetwork(J), exact=True)
@@ -169,13 +169,13 @@ def _check_all_paths(J, rng):
         np.testing.assert_array_equal(res.states, fp_codes)
     assert enumerate_fixed_points(J, method="bruteforce").count == fp.sum()
     # local flip checks: fixed points at Hamming distance 1 and 2 of every state
-    nb = local_stats(J, codes, radius=2, n_threads=1).neighbors
+    nb = local_stats(J, codes, radius=2, workers=1).neighbors
     d = np.bitwise_count(codes[:, None] ^ fp_codes[None, :])
     np.testing.assert_array_equal(nb[:, 0], (d == 1).sum(axis=1))
     np.testing.assert_array_equal(nb[:, 1], (d == 2).sum(axis=1))
     # dynamics: flags of the start states (no sweep) ...
-    np.testing.assert_array_equal(run_dynamics(J, S, max_sweeps=0).is_fixed_point, fp)
-    np.testing.assert_array_equal(run_dynamics(J, S, rule="sync", max_sweeps=0).is_fixed_point,
+    np.testing.assert_array_equal(run_dynamics(J, S, max_sweeps=0).reached, fp)
+    np.testing.assert_array_equal(run_dynamics(J, S, rule="sync", max_sweeps=0).reached,
                                   fp)
     an = anneal(J, S, schedule=np.zeros(0))
     np.testing.assert_array_equal(an.reached, fp)
@@ -187,7 +187,7 @@ def _check_all_paths(J, rng):
         first = (dyn.sweeps == 1) & (dyn.flips == 0)
         np.testing.assert_array_equal(dyn.converged & first, sign_stable)
         fin = model.pack_states(dyn.states).astype(np.int64)
-        np.testing.assert_array_equal(dyn.is_fixed_point, fp[fin])
+        np.testing.assert_array_equal(dyn.reached, fp[fin])
         assert np.all(sign_stable[fin[dyn.converged]])
     an = anneal(J, S, max_sweeps=5, seed=1)
     fin = model.pack_states(an.states).astype(np.int64)

@@ -14,6 +14,7 @@ from fplandscape import model, theory
 from fplandscape.errors import InputError
 from fplandscape.sim import disorder_average
 from fplandscape.special import log_Phi, log_Phi2_equal
+from fplandscape.validate.counts import compare_with_theory
 
 LN2 = math.log(2.0)
 Z_BOUND = 4.5
@@ -189,13 +190,13 @@ def test_unsupported_and_invalid():
                                 dict(dilution=0.5)])
 def test_disorder_average_matches_exact_mean(kw):
     ens = model.Ensemble(n=8, jd=0.5, **kw)
-    s = disorder_average(ens, 4000, seed=1, workers=1).summary
+    s = compare_with_theory(disorder_average(ens, 4000, seed=1, workers=1), ens).summary
     assert s["log_expected_count"] == pytest.approx(
         theory.log_expected_count(8, 0.5, ens.eta, ens.dilution))
     assert abs(s["z_count"]) < Z_BOUND, s
 
 
 def test_disorder_average_none_for_eta_with_dilution():
-    s = disorder_average(model.Ensemble(n=6, jd=0.2, eta=0.5, dilution=0.5), 5, seed=1,
-                         workers=1).summary
+    ens = model.Ensemble(n=6, jd=0.2, eta=0.5, dilution=0.5)
+    s = compare_with_theory(disorder_average(ens, 5, seed=1, workers=1), ens).summary
     assert s["expected_count"] is None and s["z_count"] is None

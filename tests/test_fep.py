@@ -349,7 +349,7 @@ def test_random_order_gives_more_symmetric_couplings_than_sequential():
 
 
 def test_sequence_network_replays_the_training_cycle():
-    r = studies.sequence(0, patterns=REF["digits_pre"][1:4], checkpoints=2)
+    r = studies.sequence(0, patterns=REF["digits_pre"][1:4], snapshots=2)
     assert r["asymmetry"] > 0.9  # the notebook: 0.981
     assert r["trace"][0]["eta"] > r["trace"][1]["eta"]  # asymmetry grows with training time
     assert r["label_changes"] >= 10 and r["forward_fraction"] > 0.9

@@ -1,5 +1,5 @@
-"""Each figure of spec §6 renders headless (Agg, no display) on tiny inputs, writes PNG, PDF,
-CSV and JSON, and its data agree with the theory functions they plot."""
+"""Each figure of docs/figures.md renders headless (Agg, no display) on tiny inputs, writes PNG,
+PDF, CSV and JSON, and its data agree with the theory functions they plot."""
 import json
 import math
 
@@ -24,7 +24,7 @@ TINY = {
                       "rules": ["async"], "runs": 3, "max_sweeps": 60, "fbp_n_values": [20],
                       "fbp_runs": 2, "critical": ["gap"]},
     "reached-vs-typical": {"n": 8, "jd_values": [0.8], "rules": ["async"], "runs": 4,
-                           "networks": 1, "uniform_samples": 50, "large_n": 30},
+                           "samples": 1, "uniform_samples": 50, "large_n": 30},
     "learning": {"hidden": [20], "epochs": 2, "scan_epochs": 1, "jd_values": [0.0, 0.5],
                  "lam_values": [0.0, 1.0], "capacity_hidden": 10, "capacity_alpha": [0.5],
                  "capacity_layers": [1], "capacity_epochs": 3, "critical": ["gap"]},

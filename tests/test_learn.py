@@ -2,6 +2,7 @@
 (checked from scratch with the strict float64 predicate), learning above chance, seeds,
 checkpoint/resume equivalence, the augmented coupling matrix, data readers and their errors."""
 import gzip
+import importlib
 import importlib.util
 import math
 import struct
@@ -287,11 +288,14 @@ def test_checkpoint_of_two_module_all_wiring_and_legacy_checkpoint(tmp_path):
         ref = train(data, a1, epochs=2, seed=4)
         old = tmp_path / f"old{layers}"
         train(data, a1, epochs=1, seed=4, checkpoint=old)
+        # what the previous version wrote: manifest.json {"version", "params"} (no run_key)
+        # and state.npz of "meta" + the arrays (no checksum)
         man = json.loads((old / "manifest.json").read_text())
+        man = {"version": man["version"], "params": man["params"]}
         del man["params"]["architecture"]["input_to"]
         (old / "manifest.json").write_text(json.dumps(man))
         with np.load(old / "state.npz") as z:
-            st = {k: z[k] for k in z.files}
+            st = {k: z[k] for k in z.files if k != "check"}
         st["W_in"] = st["W_in"][0]
         np.savez(old / "state.npz", **st)
         res = train(data, a1, epochs=2, seed=4, checkpoint=old, resume=True)
@@ -300,6 +304,56 @@ def test_checkpoint_of_two_module_all_wiring_and_legacy_checkpoint(tmp_path):
     with pytest.raises(InputError, match="different inputs"):     # legacy L = 2 means "first"
         train(data, Architecture(n_in=20, hidden=12, classes=3, layers=2, lam=1.0), epochs=3,
               seed=4, checkpoint=old, resume=True)
+
+
+def test_damaged_learning_checkpoint_is_refused(tmp_path):
+    data = data_mod.synthetic(classes=3, n_in=20, n_train=60, n_test=30, seed=3)
+    arch = Architecture(n_in=20, hidden=12, classes=3)
+    ck = tmp_path / "ck"
+    train(data, arch, epochs=1, seed=4, checkpoint=ck)
+    state = ck / "state.npz"
+    good = state.read_bytes()
+    for pos in (len(good) // 3, len(good) - 30):   # an array byte, a byte of the zip directory
+        bad = bytearray(good)
+        bad[pos] ^= 0x01
+        state.write_bytes(bytes(bad))
+        with pytest.raises(InputError, match=r"snapshot state.npz damaged .*cannot resume"):
+            train(data, arch, epochs=2, seed=4, checkpoint=ck, resume=True)
+    state.write_bytes(good[:len(good) // 2])
+    with pytest.raises(InputError, match="damaged"):
+        train(data, arch, epochs=2, seed=4, checkpoint=ck, resume=True)
+    state.write_bytes(good)
+    assert train(data, arch, epochs=2, seed=4, checkpoint=ck, resume=True).epochs == 2
+
+
+def test_ctrl_c_keeps_the_finished_epochs(tmp_path, monkeypatch):
+    from fplandscape.errors import Interrupted
+
+    train_mod = importlib.import_module("fplandscape.learn.train")  # the package shadows it
+
+    data = data_mod.synthetic(classes=3, n_in=20, n_train=40, n_test=20, seed=3)
+    arch = Architecture(n_in=20, hidden=12, classes=3)
+    sched = Schedule(batch=8, update_prob=0.8)
+    full = train(data, arch, schedule=sched, epochs=3, seed=5)
+    ck = tmp_path / "ck"
+    calls = {"n": 0}
+    real = train_mod.plasticity_step
+
+    def step(*args, **kw):              # Ctrl-C in the middle of epoch 2
+        calls["n"] += 1
+        if calls["n"] == 5 + 3:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(train_mod, "plasticity_step", step)
+    with pytest.raises(Interrupted, match=r"interrupted during epoch 2; epochs up to 1 are saved"
+                                          r" in .*ck: rerun with --resume"):
+        train(data, arch, schedule=sched, epochs=3, seed=5, checkpoint=ck)
+    monkeypatch.setattr(train_mod, "plasticity_step", real)
+    rest = train(data, arch, schedule=sched, epochs=3, seed=5, checkpoint=ck, resume=True)
+    for k, v in full.network.arrays().items():
+        assert np.array_equal(v, rest.network.arrays()[k]), k
+    assert _strip(full.history) == _strip(rest.history)
 
 
 def test_bad_training_inputs():

@@ -9,7 +9,7 @@ import pytest
 import fplandscape.figures as figures_mod
 import fplandscape.learn.data as data_mod
 import fplandscape.validate.critical as critical_mod
-import fplandscape.validate.reproduce as repro
+import fplandscape.reproduce as repro
 from fplandscape.errors import InputError
 from fplandscape.figures import FigureResult
 

@@ -38,9 +38,9 @@ def _matrices():
     rng = np.random.default_rng(77)
     out = []
     for n in (1, 2, 5, 8, 10):
-        out.append(model.gaussian_couplings(n, 0.6, rng=rng))
+        out.append(model.gaussian_couplings(n, 0.6, seed=rng))
         out.append(rng.integers(-2, 3, size=(n, n)).astype(float))  # exact ties
-        J = model.gaussian_couplings(n, 0.0, eta=0.7, rng=rng)
+        J = model.gaussian_couplings(n, 0.0, eta=0.7, seed=rng)
         J[np.diag_indices(n)] = rng.uniform(-0.5, 1.5, size=n)  # heterogeneous diagonal
         out.append(J)
     return out
@@ -65,11 +65,11 @@ def test_local_stats_match_bruteforce_on_every_state(J):
 
 
 def test_threads_and_radius_do_not_change_results():
-    J = model.gaussian_couplings(20, 0.9, rng=np.random.default_rng(5))
+    J = model.gaussian_couplings(20, 0.9, seed=np.random.default_rng(5))
     codes = enumerate_fixed_points(J, return_states=True).states
     assert codes.size > 1000
-    one = local_stats(J, codes, radius=2, n_threads=1)
-    two = local_stats(J, codes, radius=2, n_threads=2)
+    one = local_stats(J, codes, radius=2, workers=1)
+    two = local_stats(J, codes, radius=2, workers=2)
     np.testing.assert_array_equal(one.neighbors, two.neighbors)
     np.testing.assert_array_equal(one.margin, two.margin)
     r1 = local_stats(J, codes, radius=1)
@@ -88,7 +88,7 @@ def _same_summary(a, b):
 
 
 def test_streamed_summary_equals_summary_of_the_full_list():
-    J = model.gaussian_couplings(18, 0.7, rng=np.random.default_rng(8))
+    J = model.gaussian_couplings(18, 0.7, seed=np.random.default_rng(8))
     full = enumerate_fixed_points(J, return_states=True)
     ref = finish_local_summary(summarize_local(local_stats(J, full.states, radius=2)))
     for split, workers in ((1, 1), (4, 1), (6, 2)):
@@ -107,7 +107,7 @@ def test_streamed_summary_equals_summary_of_the_full_list():
 
 
 def test_merge_is_a_union():
-    J = model.gaussian_couplings(14, 0.8, rng=np.random.default_rng(2))
+    J = model.gaussian_couplings(14, 0.8, seed=np.random.default_rng(2))
     codes = enumerate_fixed_points(J, return_states=True).states
     a, b = codes[: codes.size // 3], codes[codes.size // 3:]
     merged = finish_local_summary(merge_local_summaries(

@@ -73,7 +73,7 @@ def test_resume_reads_journalled_results_one_at_a_time(tmp_path):
 
 @pytest.fixture(scope="module")
 def j33():
-    return model.gaussian_couplings(33, 0.5, rng=np.random.default_rng(3))
+    return model.gaussian_couplings(33, 0.5, seed=np.random.default_rng(3))
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ def test_all_states_stops_as_soon_as_there_are_too_many(tmp_path, j33, j33_full)
                                  max_states=j33_full.count, workers=2)
     np.testing.assert_array_equal(res.states, j33_full.states)
     # single task and brute force: same rule
-    J = model.gaussian_couplings(14, 1.0, rng=np.random.default_rng(1))
+    J = model.gaussian_couplings(14, 1.0, seed=np.random.default_rng(1))
     n_fp = enumerate_fixed_points(J).count
     for method in ("dfs", "bruteforce"):
         with pytest.raises(InputError, match="max_states"):
@@ -133,7 +133,7 @@ def test_bruteforce_listing_is_bounded(monkeypatch):
 
 
 def test_pair_histogram_bounded_cube(monkeypatch):
-    J = model.gaussian_couplings(16, 1.5, rng=np.random.default_rng(4))
+    J = model.gaussian_couplings(16, 1.5, seed=np.random.default_rng(4))
     states = enumerate_fixed_points(J, return_states=True).states
     want = pair_distance_histogram(states, 16, method="pairs")
     monkeypatch.setattr(disorder, "PAIRS_CUBE_MAX_BYTES", 1)  # never the cube
@@ -162,7 +162,7 @@ def test_cli_pairs_refused_up_front_from_expected_count(capsys):
 
 
 def test_cli_couplings_pairs_stops_early(capsys, tmp_path):
-    J = model.gaussian_couplings(31, 0.5, rng=np.random.default_rng(5))
+    J = model.gaussian_couplings(31, 0.5, seed=np.random.default_rng(5))
     f = tmp_path / "J31.npy"
     np.save(f, J)
     ck = tmp_path / "ck"
@@ -179,7 +179,7 @@ def test_cli_couplings_pairs_stops_early(capsys, tmp_path):
 
 
 def test_cli_save_states_sample_of_max_states(capsys, tmp_path):
-    J = model.gaussian_couplings(16, 1.0, rng=np.random.default_rng(6))
+    J = model.gaussian_couplings(16, 1.0, seed=np.random.default_rng(6))
     f = tmp_path / "J.npy"
     np.save(f, J)
     out = tmp_path / "fp.npy"
@@ -204,7 +204,7 @@ def test_listing_workers_bounded():
 
 def test_json_of_journal_is_small(tmp_path):
     """The journal of a counting run holds no arrays and one short line per task."""
-    J = model.gaussian_couplings(34, 0.0, rng=np.random.default_rng(8))
+    J = model.gaussian_couplings(34, 0.0, seed=np.random.default_rng(8))
     path = tmp_path / "ck"
     enumerate_fixed_points(J, checkpoint=path, workers=2)
     lines = (path / "journal.jsonl").read_text().splitlines()
@@ -217,7 +217,7 @@ def test_local_statistics_refuse_a_task_too_large_to_list(monkeypatch):
     # task with more is refused (memory stays bounded)
     from fplandscape.sim import enumerate as enum_mod
 
-    J = model.gaussian_couplings(12, 2.0, rng=0)  # J_D = 2: most of the 4096 states are FPs
+    J = model.gaussian_couplings(12, 2.0, seed=0)  # J_D = 2: most of the 4096 states are FPs
     full = enum_mod.enumerate_fixed_points(J, local_radius=1)
     assert full.local is not None and full.count > 100
     monkeypatch.setattr(enum_mod, "LOCAL_TASK_MAX", 100)

@@ -330,7 +330,7 @@ def offdiag(J):
 @pytest.mark.parametrize("eta", [-0.5, 0.0, 0.5, 1.0])
 def test_gaussian_ensemble_moments(eta):
     n = 400
-    J = model.gaussian_couplings(n, 0.3, eta=eta, rng=12345)
+    J = model.gaussian_couplings(n, 0.3, eta=eta, seed=12345)
     x = offdiag(J) * np.sqrt(n)  # should be unit-variance, zero-mean
     m = x.size
     # Bounds are 5 standard errors; entries come in correlated pairs (J_ij, J_ji), which at
@@ -347,19 +347,19 @@ def test_gaussian_ensemble_moments(eta):
 
 
 def test_antisymmetric_limit():
-    J = model.gaussian_couplings(30, 0.0, eta=-1.0, rng=3)
+    J = model.gaussian_couplings(30, 0.0, eta=-1.0, seed=3)
     np.testing.assert_allclose(J, -J.T, atol=1e-15)
 
 
 @pytest.mark.parametrize("jd", [0.0, 0.7, -1.3])
 def test_diagonal_exact(jd):
-    J = model.gaussian_couplings(50, jd, eta=0.5, dilution=0.4, rng=1)
+    J = model.gaussian_couplings(50, jd, eta=0.5, dilution=0.4, seed=1)
     assert np.all(np.diag(J) == jd)
 
 
 def test_dilution():
     n, c = 400, 0.3
-    J = model.gaussian_couplings(n, 0.0, dilution=c, rng=777)
+    J = model.gaussian_couplings(n, 0.0, dilution=c, seed=777)
     x = offdiag(J) * np.sqrt(n)
     m = x.size
     zero_frac = np.mean(x == 0)
@@ -374,7 +374,7 @@ def test_dilution():
 
 def test_modular_block_structure():
     n, layers, jd, lam = 6, 4, 0.25, 0.7
-    J = model.modular_couplings(n, layers, jd, lam, rng=5)
+    J = model.modular_couplings(n, layers, jd, lam, seed=5)
     assert J.shape == (n * layers, n * layers)
     for a in range(layers):
         for b in range(layers):
@@ -389,20 +389,41 @@ def test_modular_block_structure():
     # diagonal blocks are independent draws
     assert not np.array_equal(J[:n, :n], J[n:2 * n, n:2 * n])
     # a single module is just the Gaussian ensemble drawn from the same stream
-    np.testing.assert_array_equal(model.modular_couplings(n, 1, jd, lam, rng=5),
-                                  model.gaussian_couplings(n, jd, rng=5))
+    np.testing.assert_array_equal(model.modular_couplings(n, 1, jd, lam, seed=5),
+                                  model.gaussian_couplings(n, jd, seed=5))
 
 
 def test_seeds_reproducible():
-    a = model.gaussian_couplings(20, 0.1, eta=0.3, rng=42)
-    b = model.gaussian_couplings(20, 0.1, eta=0.3, rng=42)
-    c = model.gaussian_couplings(20, 0.1, eta=0.3, rng=43)
+    a = model.gaussian_couplings(20, 0.1, eta=0.3, seed=42)
+    b = model.gaussian_couplings(20, 0.1, eta=0.3, seed=42)
+    c = model.gaussian_couplings(20, 0.1, eta=0.3, seed=43)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     e = model.Ensemble(n=5, jd=0.2, layers=3, lam=0.5)
     np.testing.assert_array_equal(e.sample(9), e.sample(9))
     assert not np.array_equal(e.sample(9), e.sample(10))
     assert e.sample(9).shape == (15, 15)
+
+
+def test_coupling_seed_forms_give_the_same_numbers():
+    """``seed`` (issue 14: was ``rng``) is an int, a SeedSequence or a Generator (advanced in
+    place); default 0. An int draws exactly what ``default_rng(int)`` draws."""
+    for draw in (lambda **kw: model.gaussian_couplings(12, 0.3, eta=0.4, dilution=0.6, **kw),
+                 lambda **kw: model.modular_couplings(5, 3, 0.2, 0.5, eta=-0.3, **kw)):
+        ref = draw(seed=11)
+        np.testing.assert_array_equal(draw(seed=np.int64(11)), ref)
+        np.testing.assert_array_equal(draw(seed=np.random.SeedSequence(11)), ref)
+        np.testing.assert_array_equal(draw(seed=np.random.default_rng(11)), ref)
+        np.testing.assert_array_equal(draw(), draw(seed=0))
+        g = np.random.default_rng(11)
+        first, second = draw(seed=g), draw(seed=g)  # the Generator is advanced in place
+        np.testing.assert_array_equal(first, ref)
+        assert not np.array_equal(first, second)
+    J = np.random.default_rng(11).standard_normal((12, 12)) * (1.0 / np.sqrt(12))
+    np.fill_diagonal(J, 0.3)
+    np.testing.assert_array_equal(model.gaussian_couplings(12, 0.3, seed=11), J)
+    with pytest.raises(TypeError):
+        model.gaussian_couplings(12, 0.3, rng=11)
 
 
 def test_ensemble_rejects_bad_parameters():

@@ -108,8 +108,8 @@ def _random_matrices():
     out = []
     for n in (6, 9, 12, 14):
         for jd in (0.0, 0.4, 1.0):
-            out.append(model.gaussian_couplings(n, jd, rng=rng))
-        out.append(model.gaussian_couplings(n, 0.3, eta=0.5, rng=rng))
+            out.append(model.gaussian_couplings(n, jd, seed=rng))
+        out.append(model.gaussian_couplings(n, 0.3, eta=0.5, seed=rng))
         ints = rng.integers(-2, 3, size=(n, n)).astype(float)  # exact ties
         out.append(ints)
     return out
@@ -139,7 +139,7 @@ def test_prefix_split_is_exact():
 
 
 def test_sample_is_bottom_k_of_sample_keys():
-    J = model.gaussian_couplings(16, 1.0, rng=np.random.default_rng(2))
+    J = model.gaussian_couplings(16, 1.0, seed=np.random.default_rng(2))
     full = enumerate_fixed_points(J, return_states=True).states
     res = enumerate_fixed_points(J, return_states=True, max_states=50, seed=11)
     keys = sample_keys(full, 11)
@@ -149,7 +149,7 @@ def test_sample_is_bottom_k_of_sample_keys():
 
 @pytest.fixture(scope="module")
 def j33():
-    return model.gaussian_couplings(33, 0.5, rng=np.random.default_rng(3))
+    return model.gaussian_couplings(33, 0.5, seed=np.random.default_rng(3))
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +188,7 @@ def test_dask_local_cluster_same_answer(j33, j33_serial, processes):
 def test_bad_scheduler_address(monkeypatch):
     pytest.importorskip("distributed")
     monkeypatch.setattr(parallel, "DASK_CONNECT_TIMEOUT", 1.0)
-    J = model.gaussian_couplings(31, 0.5, rng=np.random.default_rng(0))
+    J = model.gaussian_couplings(31, 0.5, seed=np.random.default_rng(0))
     with pytest.raises(InputError, match="Dask scheduler"):
         enumerate_fixed_points(J, scheduler="tcp://127.0.0.1:9", workers=1)
 
@@ -243,7 +243,7 @@ def test_disorder_workers_and_resume(tmp_path):
 def test_cli_ctrl_c_then_resume(tmp_path):
     """A real SIGINT stops the run within a few seconds with exit status 130 and a message
     naming the checkpoint; rerunning with --resume gives the uninterrupted result."""
-    J = model.gaussian_couplings(38, 0.3, rng=np.random.default_rng(1))
+    J = model.gaussian_couplings(38, 0.3, seed=np.random.default_rng(1))
     f = tmp_path / "J.npy"
     np.save(f, J)
     env = dict(os.environ, FPLANDSCAPE_CHECKPOINTS=str(tmp_path / "ck"))
@@ -290,8 +290,8 @@ def test_stop_flag_stops_compiled_kernels():
     from fplandscape.sim import _dfs, run_dynamics, stop
     from fplandscape.sim.enumerate import default_order
 
-    J = model.gaussian_couplings(34, 0.5, rng=np.random.default_rng(0))
-    big = model.gaussian_couplings(2000, 0.0, rng=np.random.default_rng(0))
+    J = model.gaussian_couplings(34, 0.5, seed=np.random.default_rng(0))
+    big = model.gaussian_couplings(2000, 0.0, seed=np.random.default_rng(0))
     try:
         stop.request_stop()
         with pytest.raises(KeyboardInterrupt):  # the kernel itself (the API clears the flag

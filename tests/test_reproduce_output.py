@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import fplandscape.validate.critical as critical_mod
-import fplandscape.validate.reproduce as repro
+import fplandscape.reproduce as repro
 from fplandscape.figures import FULL_OUT_DIR, QUICK_OUT_DIR, default_out_dir, make_figure
 from cli_runner import run
 

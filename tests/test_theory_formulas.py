@@ -1,5 +1,5 @@
-"""Tests of the closed-form theory of spec §2 — (E1), (E2), (E2η), (E2λ), (E3), (E4), (E5),
-(E-RS) — and of the symbolic derivations in :mod:`fplandscape.theory.symbolic`.
+"""Tests of the closed-form theory of docs/formulas.md — (E1), (E2), (E2η), (E2λ), (E3), (E4),
+(E5), (E-RS) — and of the symbolic derivations in :mod:`fplandscape.theory.symbolic`.
 
 Every expected value is either a classic literature constant (stated as such), an exact
 identity worked out in a comment, or computed by an independent reference written in this file
@@ -174,7 +174,7 @@ def enumerated():
     out = {}
     for n, jd in [(8, 0.0), (8, 0.5), (8, 1.0), (6, 0.0), (6, 0.5)]:
         rng = np.random.default_rng(20240 + 17 * n + int(10 * jd))
-        Js = np.stack([model.gaussian_couplings(n, jd, rng=rng) for _ in range(M_NETWORKS)])
+        Js = np.stack([model.gaussian_couplings(n, jd, seed=rng) for _ in range(M_NETWORKS)])
         S = ref_states(n)
         F = ref_fixed_point_masks(Js, S)
         out[(n, jd)] = (F.sum(axis=1), ref_pair_counts(F, S))
@@ -221,7 +221,7 @@ def test_pair_counts_vs_enumeration(enumerated, n, jd):
 def test_modular_count_vs_enumeration(jd, lam):
     n, layers = 3, 3
     rng = np.random.default_rng(777 + int(10 * jd) + int(100 * lam))
-    Js = np.stack([model.modular_couplings(n, layers, jd, lam, rng=rng) for _ in range(M_NETWORKS)])
+    Js = np.stack([model.modular_couplings(n, layers, jd, lam, seed=rng) for _ in range(M_NETWORKS)])
     counts = ref_fixed_point_masks(Js, ref_states(n * layers)).sum(axis=1)
     theory = math.exp(log_expected_count_modular(n, jd, lam, layers))
     assert abs(z_score(counts, theory)) < Z_BOUND

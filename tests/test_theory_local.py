@@ -33,7 +33,7 @@ D_GRID = np.array([0.45, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01])
 
 @pytest.mark.parametrize("jd", [0.1, 0.5, 1.0])
 def test_franz_parisi_typical_lies_below_annealed(jd):
-    # spec: the kappa = 0 curve lies below phi_ann (quenched average <= annealed)
+    # docs/formulas.md#e6: the kappa = 0 curve lies below phi_ann (quenched average <= annealed)
     curve = local_entropy(jd, "franz-parisi", D_GRID, kappa=0.0)
     assert curve.converged.all()
     ann = annealed_local_entropy(jd, D_GRID)
@@ -119,7 +119,7 @@ def test_quadrature_converged():
 
 
 def test_large_deviation_y1_is_pair_entropy():
-    # spec: y = 1 reproduces S2(p) exactly (Phi_LD at y = 1, typical references)
+    # docs/formulas.md#e7: y = 1 reproduces S2(p) exactly (Phi_LD at y = 1, typical references)
     jd = 0.3
     d = np.array([0.4, 0.2, 0.1, 0.05, 0.02])
     pts = solve_curve(jd, 0.0, 1.0, d)

@@ -59,9 +59,14 @@ def test_exact_finite_n_gap_converges_to_theory():
     assert seq[-1] == pytest.approx(jgap, abs=2e-3)
 
 
+# the N → ∞ theory values handed to the finite-N table (its theory column), so that these
+# tests do not spend a minute in the energetic solve (tested in test_theory_critical.py)
+KNOWN_CRITICAL = {"gap": 0.0427228, "energetic": 0.1054}
+
+
 def test_finite_size_critical_rows_and_agreement_with_e4():
     rows = finite_size_critical([10], np.linspace(0.0, 0.3, 7), 60, seed=4, bootstrap=30,
-                                workers=2)
+                                workers=2, critical=KNOWN_CRITICAL)
     fin = [r for r in rows if r["kind"] == "finite_n"]
     assert {r["estimator"] for r in fin} == {"gap", "energetic"}
     gap = next(r for r in fin if r["estimator"] == "gap")
@@ -71,7 +76,7 @@ def test_finite_size_critical_rows_and_agreement_with_e4():
     assert abs(gap["jd_star"] - gap["exact_finite_n"]) < 4 * max(gap["jd_star_err"] or 0, 0.05)
     assert any(r["kind"] == "curve" for r in rows)
     again = finite_size_critical([10], np.linspace(0.0, 0.3, 7), 60, seed=4, bootstrap=30,
-                                 workers=1)
+                                 workers=1, critical=KNOWN_CRITICAL)
     strip = lambda rr: [{k: v for k, v in r.items() if k != "seconds"} for r in rr]
     assert strip(again) == strip(rows)  # workers do not change the answer
     with pytest.raises(InputError, match="N ≤ 30"):
@@ -80,7 +85,10 @@ def test_finite_size_critical_rows_and_agreement_with_e4():
         finite_size_critical([8], [0, 1], 1)
 
 
-def test_validate_commands(capsys):
+def test_validate_commands(capsys, monkeypatch):
+    import fplandscape.validate.critical as critical_mod
+
+    monkeypatch.setattr(critical_mod, "theory_critical_value", KNOWN_CRITICAL.get)
     obj = run_json(capsys, "validate", "counts", "--n", 8, "--jd", 0.5, "--samples", 50,
                    "--no-progress")
     assert obj["rows"][0]["n"] == 8 and "z_count" in obj["rows"][0]

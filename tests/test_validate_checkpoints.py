@@ -90,8 +90,8 @@ def test_named_checkpoint_multi_cell_run_and_resume(capsys, tmp_path):
 def test_critical_ctrl_c_in_analysis_keeps_the_networks(capsys, monkeypatch):
     """Ctrl-C after every network is enumerated (during the bootstrap/extrapolation) names the
     checkpoint, and --resume recomputes no network."""
-    monkeypatch.setitem(critical._THEORY_VALUES, "gap", 0.0427)  # skip the slow theory solves
-    monkeypatch.setitem(critical._THEORY_VALUES, "energetic", 0.105)
+    known = {"gap": 0.0427, "energetic": 0.105}  # skip the slow theory solves
+    monkeypatch.setattr(critical, "theory_critical_value", known.get)
     cmd = ["validate", "critical", "--n", 6, 8, "--jd", "0:0.3:4", "--samples", 4,
            "--bootstrap", 3, "--seed", 2, "--workers", 1, "--no-progress"]
     real_exact = critical.gap_exact_finite_n
@@ -123,10 +123,10 @@ def test_a_tampered_cell_entry_is_recomputed_not_trusted(capsys, monkeypatch, tm
 
     path = tmp_path / "ck"
     ref = run_json(capsys, *_command("counts", ["--checkpoint", path]))["rows"]
-    journal = path / "cells.jsonl"
+    journal = path / "journal.jsonl"  # the grid's journal: one entry per finished cell
     lines = journal.read_text().splitlines()
     entry = json.loads(lines[0])
-    entry["rows"][0]["mean_count"] = 999.0
+    entry["result"][0]["mean_count"] = 999.0
     lines[0] = json.dumps(entry)
     journal.write_text("\n".join(lines) + "\n")
     calls = _spy_samples(monkeypatch)
@@ -136,3 +136,23 @@ def test_a_tampered_cell_entry_is_recomputed_not_trusted(capsys, monkeypatch, tm
     assert _strip(json.loads(out)["rows"]) == _strip(ref)
     # the tampered cell is rebuilt from its own (verified) task journal: no sample recomputed
     assert calls == []
+
+
+def test_stale_cell_directories_do_not_survive_a_fresh_start(capsys, tmp_path):
+    """A fresh grid checkpoint removes the cell-* task checkpoints left in its directory (here
+    one written for other inputs, which used to block the cell with "different inputs"), and
+    a fresh start without --resume refuses to discard finished samples found there."""
+    from fplandscape import model
+
+    path = tmp_path / "ck"
+    stale = path / "cell-0-0"
+    disorder.disorder_average(model.Ensemble(n=8, jd=0.1), 4, 99, workers=1, checkpoint=stale)
+    assert (stale / "journal.jsonl").stat().st_size > 0
+    cmd = ["validate", "counts", "--n", 8, "--jd", 0.3, 0.6, "--samples", 5, "--seed", 1,
+           "--workers", 1, "--no-progress"]
+    rc, _, err = run(capsys, *cmd, "--checkpoint", path)
+    assert rc == 2 and "--resume" in err and "cell-0-0" in err, err
+    ref = run_json(capsys, *cmd)["rows"]
+    obj = run_json(capsys, *cmd, "--checkpoint", path, "--resume")
+    assert _strip(obj["rows"]) == _strip(ref)
+    assert sorted(p.name for p in path.glob("cell-*")) == ["cell-0-0", "cell-0-1"]

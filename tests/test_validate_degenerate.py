@@ -3,7 +3,6 @@ all-equal points, too few points and unbracketed crossings give a defined, flagg
 never an exception; plus bad user input to the validate API raises InputError."""
 import math
 
-import numpy as np
 import pytest
 
 from fplandscape.errors import InputError
@@ -69,8 +68,8 @@ def test_crossing_status():
 def test_cli_degenerate_extrapolation_is_flagged(capsys, monkeypatch):
     """The command of issue 12 (exit 2, "math domain error" before): now exit 0, with the
     extrapolation flagged."""
-    monkeypatch.setitem(critical._THEORY_VALUES, "gap", 0.0427)  # skip the slow theory solves
-    monkeypatch.setitem(critical._THEORY_VALUES, "energetic", 0.105)
+    known = {"gap": 0.0427, "energetic": 0.105}  # skip the slow theory solves
+    monkeypatch.setattr(critical, "theory_critical_value", known.get)
     obj = run_json(capsys, "validate", "critical", "--n", 10, 12, "--jd", "0:0.3:4",
                    "--samples", 20, "--bootstrap", 20, "--seed", 1, "--workers", 1,
                    "--no-progress")

@@ -167,6 +167,13 @@ class Certificate:
             "undecided": self.undecided.tolist(),
         }
 
+    def as_rows(self) -> list:
+        """One row per box: ``status`` ("root": proven to hold exactly one fixed point, or
+        "undecided"), ``index`` within its kind and ``width`` = max_i (hi_i − lo_i)."""
+        return [{"status": status, "index": i, "width": float(np.max(b[:, 1] - b[:, 0]))}
+                for status, boxes in (("root", self.roots), ("undecided", self.undecided))
+                for i, b in enumerate(boxes)]
+
 
 # --------------------------------------------------------------------------------------------
 # interval extensions of the activations

@@ -6,7 +6,7 @@ for maps, the vector field for flows). From many starts we
 1. minimise ``q(x) = ½ |F(x)|²`` by L-BFGS on the analytic gradient ``∇q = (∂F/∂x)ᵀ F``,
    vectorised over all starts (each start its own curvature pairs and Armijo line search); a
    start stops when ``q ≤ q_tol``, when its line search fails, when q fell by less than
-   0.1 % over its last 25 iterations (a plateau), or after ``max_iters``. In the default
+   0.1 % over its last 25 iterations (a plateau), or after ``max_iter``. In the default
    ``precision="mixed"`` this phase runs in float32 where the system offers it (it only has
    to bring the starts near the roots; q of its end points is recomputed in float64);
 2. merge the end points with ``q ≤ newton_q`` closer than ``merge_tol`` (they lead to the
@@ -137,7 +137,7 @@ def classify_system_eigenvalues(system, eig):
     return e / scale, stable, n_unstable, label
 
 
-def _lbfgs(system, X, *, max_iters, q_tol, step0, memory: int = 8, dtype=np.float64):
+def _lbfgs(system, X, *, max_iter, q_tol, step0, memory: int = 8, dtype=np.float64):
     """Vectorised L-BFGS on q = ½|F|² (module docstring, step 1): one search direction per
     start from its own last ``memory`` pairs (two-loop recursion), Armijo backtracking per
     start; the working arrays hold only the starts still running (compacted as they stop).
@@ -163,7 +163,7 @@ def _lbfgs(system, X, *, max_iters, q_tol, step0, memory: int = 8, dtype=np.floa
     fresh = np.ones(idx.size, dtype=bool)  # no curvature pairs yet (or just forgotten)
     dot = _rowdot
     with np.errstate(all="ignore"):
-        for it in range(max_iters):
+        for it in range(max_iter):
             if idx.size == 0:
                 break
             # two-loop recursion: r = H g from the stored pairs, newest first
@@ -272,7 +272,7 @@ def _newton_step(JF, F):
 NEWTON_CHUNK = 64  # points per batched Newton solve (bounds the (B, N, N) Jacobian stack)
 
 
-def newton_polish(system, X, *, max_iters: int = 50):
+def newton_polish(system, X, *, max_iter: int = 50):
     """Newton's method ``x ← x − (∂F/∂x)⁻¹ F(x)`` from each row of X (module docstring,
     step 2). A point stops when its max-norm residual stops decreasing, or when its step is
     below the resolution of float64 (``max|Δx| ≤ 4ε·(1 + max|x|)``: further steps cannot move it,
@@ -286,7 +286,7 @@ def newton_polish(system, X, *, max_iters: int = 50):
         F = system.residual(X)
         res = np.abs(F).max(axis=1)
         active = np.flatnonzero(np.isfinite(res) & (res > 0))
-        for _ in range(max_iters):
+        for _ in range(max_iter):
             if active.size == 0:
                 break
             dx = np.concatenate([
@@ -319,16 +319,16 @@ def _merge(X, tol, order=None):
     return np.array(reps, dtype=np.intp)
 
 
-def _optimise_chunk(system, X, max_iters, q_tol, step0, precision="mixed"):
+def _optimise_chunk(system, X, max_iter, q_tol, step0, precision="mixed"):
     """L-BFGS from the starts X; in ``"mixed"`` precision the iterations run on the system's
     float32 copy when it has one (:meth:`_Base.single_precision`) and q and |∇q| of the end
     points are then re-evaluated in float64 (the Newton polish and every decision after it
     are float64)."""
     low = system.single_precision() if precision == "mixed" else None
     if low is None:
-        return _lbfgs(system, np.array(X, dtype=np.float64), max_iters=max_iters, q_tol=q_tol,
+        return _lbfgs(system, np.array(X, dtype=np.float64), max_iter=max_iter, q_tol=q_tol,
                       step0=step0)
-    X32, _, _ = _lbfgs(low, np.asarray(X, dtype=np.float32), max_iters=max_iters,
+    X32, _, _ = _lbfgs(low, np.asarray(X, dtype=np.float32), max_iter=max_iter,
                        q_tol=q_tol, step0=step0, dtype=np.float32)
     X = X32.astype(np.float64)
     with np.errstate(all="ignore"):
@@ -375,7 +375,7 @@ def _sign_fixed_points(net: SignNetwork, starts, n_starts, rng, exact_max_n, wor
 
 
 def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, seed=0, *,
-                      certified: bool = False, box=None, max_iters: int = 300,
+                      certified: bool = False, box=None, max_iter: int = 300,
                       q_tol: float = 1e-12, root_tol: float = 1e-10, merge_tol: float = 1e-3,
                       unique_tol: float = 1e-7, newton_q: float = 1e-6, step0: float = 0.1,
                       exact_max_n: int = 32, precision: str = "mixed",
@@ -399,7 +399,7 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
         :mod:`fplandscape.attractors.certify`; small N only). The fixed points are then those
         of the certificate, ``complete`` says whether every sub-box was decided.
     box : ``(lo, hi)`` for the certified search when the system has no bounded box of its own.
-    max_iters, q_tol, step0 : L-BFGS iterations, stopping value of q, size (max-norm) of
+    max_iter, q_tol, step0 : L-BFGS iterations, stopping value of q, size (max-norm) of
         the first step.
     newton_q : end points with q ≤ newton_q are merged and polished by Newton's method.
     root_tol : a polished point is a fixed point when ``max_i |F_i| ≤ root_tol``.
@@ -424,7 +424,7 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
     """
     _check_system(system)
     n_starts = check_count(n_starts, "n_starts", minimum=1)
-    max_iters = check_count(max_iters, "max_iters")
+    max_iter = check_count(max_iter, "max_iter")
     exact_max_n = check_count(exact_max_n, "exact_max_n")
     for name, value in (("q_tol", q_tol), ("root_tol", root_tol), ("merge_tol", merge_tol),
                         ("unique_tol", unique_tol), ("newton_q", newton_q), ("step0", step0)):
@@ -438,7 +438,7 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
         check_count(deflation_starts, "deflation_starts")
     entries, many = per_input(system, inputs)
     params = {"n_starts": n_starts if starts is None else int(starts.shape[0]),
-              "seed": seed_repr(seed), "certified": bool(certified), "max_iters": max_iters,
+              "seed": seed_repr(seed), "certified": bool(certified), "max_iter": max_iter,
               "q_tol": q_tol, "root_tol": root_tol, "unique_tol": unique_tol,
               "precision": precision}
     out = []
@@ -451,7 +451,7 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
             fp.eigenvalues = np.zeros((len(S), sys_u.dim), dtype=complex)
         else:
             fp = _continuous(sys_u, starts, n_starts, rng, u, params, certified=certified,
-                             box=box, max_iters=max_iters, q_tol=q_tol, root_tol=root_tol,
+                             box=box, max_iter=max_iter, q_tol=q_tol, root_tol=root_tol,
                              merge_tol=merge_tol, unique_tol=unique_tol, step0=step0, workers=workers,
                              scheduler=scheduler, progress=progress, checkpoint=checkpoint,
                              resume=resume, task_key=k, newton_q=newton_q,
@@ -586,13 +586,13 @@ def _end_points(res):
     return X, q, gnorm, np.isfinite(q) & np.all(np.isfinite(X), axis=1)
 
 
-def _continuous(system, starts, n_starts, rng, u, params, *, certified, box, max_iters, q_tol,
+def _continuous(system, starts, n_starts, rng, u, params, *, certified, box, max_iter, q_tol,
                 root_tol, merge_tol, unique_tol, step0, workers, scheduler, progress, checkpoint,
                 resume, task_key, newton_q, precision, deflation_starts):
     from .tasks import run_start_tasks
 
     X0 = starts if starts is not None else draw_starts(system, n_starts, rng)
-    tasks = [(system, X0[i:i + CHUNK], max_iters, q_tol, step0, precision)
+    tasks = [(system, X0[i:i + CHUNK], max_iter, q_tol, step0, precision)
              for i in range(0, X0.shape[0], CHUNK)]
     run = dict(system=system, workers=workers, scheduler=scheduler, progress=progress,
                resume=resume)
@@ -614,7 +614,7 @@ def _continuous(system, starts, n_starts, rng, u, params, *, certified, box, max
     params = {**params, "deflation_starts": 0, "deflation_new_roots": 0}
     if picks.size and 0 < n_first <= DEFLATION_MAX_ROOTS:
         defl = _Deflated(system, roots, DEFLATION_RADIUS * _spread(system, X0))
-        tasks = [(defl, X0[picks[i:i + DEFLATION_CHUNK]], max_iters, q_tol, step0, precision)
+        tasks = [(defl, X0[picks[i:i + DEFLATION_CHUNK]], max_iter, q_tol, step0, precision)
                  for i in range(0, picks.size, DEFLATION_CHUNK)]
         ck = checkpoint if checkpoint in (None, False, True) else \
             os.path.join(os.fspath(checkpoint), "deflation")

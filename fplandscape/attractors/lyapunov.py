@@ -196,7 +196,8 @@ def lyapunov_spectrum(system, x0, k: Optional[int] = None, *, steps: Optional[in
         check_positive(dt, "dt")
     with np.errstate(all="ignore"):
         X = system.advance(X, transient, dt)
-    ex, se, Xe, div, _ = lyapunov_batch(system, X, k, steps, dt=dt, blocks=blocks, rng=seed)
+    ex, se, Xe, div, _ = lyapunov_batch(system, X, k, steps, dt=dt, blocks=blocks,
+                                        rng=as_generator(seed))
     h = (system.dt if dt is None else dt) if system.kind == "flow" else 1.0
     if single:
         ex, se, Xe, div = ex[0], se[0], Xe[0], div[0]

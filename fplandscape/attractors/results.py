@@ -114,6 +114,14 @@ class Attractor:
                 "lyapunov": _list(self.lyapunov), "lyapunov_se": _list(self.lyapunov_se),
                 "multipliers": _list(self.multipliers), "strict": self.strict}
 
+    def as_rows(self) -> list:
+        """Tidy rows (one: this attractor): kind, period, basin ± SE, top Lyapunov exponent."""
+        lam = np.asarray(self.lyapunov, dtype=float)
+        return [{"kind": self.kind, "period": self.period, "basin": self.basin,
+                 "basin_se": self.basin_se, "basin_size": self.basin_size,
+                 "n_starts": self.n_starts, "strict": self.strict,
+                 "lyapunov_max": float(lam[0]) if lam.size else None}]
+
 
 @dataclass
 class Census:

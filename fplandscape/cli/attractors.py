@@ -6,23 +6,24 @@ U, b, tau; ``.pt``/``.pth``: a one-layer ``nn.RNN`` state dict, needs torch), re
 :func:`fplandscape.attractors.load_system` as ``--model map`` (x ← φ(W x + U u + b)),
 ``leaky`` (τ du/dt = −u + W φ(u) + U u_in + I) or ``sign`` (s ← sign(W s + b)).
 ``--input FILE`` holds one frozen input vector (1-D) or one per row (2-D): the analysis runs
-once per input.
+once per input: ``--json`` prints ``{"results": [one object per input], "version": ...}``
+(one input, or none, included).
 """
 from __future__ import annotations
 
-import numpy as np
-
+from .._version import __version__
 from ..errors import InputError
 from . import common
 from .common import Output, add_output_options, require
 
 _MODELS = ("map", "leaky", "sign")
+#: The choices of ``--phi``: :data:`fplandscape.attractors.phi.PHI_NAMES`, written out so that
+#: ``--help`` does not import the attractor package (tests/test_startup.py checks they agree).
+PHI_NAMES = ("tanh", "relu", "hard_tanh", "logistic", "linear", "langevin")
 
 
 def register(subparsers) -> None:
     """Add the ``attractors`` group to the top-level subparsers."""
-    from ..attractors.phi import PHI_NAMES
-
     text = ("fixed points, attractor census, Lyapunov exponents and symmetry diagnostics of a "
             "recurrent network read from a file [fplandscape.attractors]")
     p = subparsers.add_parser("attractors", help=text, description=text + ".")
@@ -116,7 +117,9 @@ def register(subparsers) -> None:
     d.set_defaults(handler=run_diagnose)
 
 
-def _read_vectors(path, what) -> np.ndarray:
+def _read_vectors(path, what):
+    import numpy as np
+
     from ..tables import check_readable
 
     p = check_readable(path, what)
@@ -141,6 +144,8 @@ def _read_vectors(path, what) -> np.ndarray:
 
 
 def _system(args):
+    import numpy as np
+
     from ..attractors import load_system
 
     require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
@@ -171,24 +176,24 @@ def _check_trajectory(args):
         require(v is None or v >= 1, f"--{name} must be a positive integer, got {v}")
 
 
-def _emit(results, inputs, rows_of, text_of) -> Output:
-    from .._version import __version__
-
+def _emit(results, rows_of, text_of) -> Output:
+    """One result per frozen input (a single one without ``--input``): the JSON object is
+    ``{"results": [...], "version": ...}`` however many inputs; the rows get an
+    ``input_index`` column when there are several inputs."""
     items = results if isinstance(results, list) else [results]
     rows = []
     for i, r in enumerate(items):
         for row in rows_of(r):
             rows.append({"input_index": i, **row} if len(items) > 1 else row)
-    if len(items) == 1:
-        obj = items[0].to_dict()
-    else:
-        obj = {"version": __version__, "results": [r.to_dict() for r in items]}
+    obj = {"results": [r.to_dict() for r in items], "version": __version__}
     text = "\n\n".join((f"input {i}:\n" if len(items) > 1 else "") + text_of(r)
                        for i, r in enumerate(items))
     return Output(json=obj, rows=rows, text=text)
 
 
 def run_fixed_points(args) -> Output:
+    import numpy as np
+
     from ..attractors import find_fixed_points
 
     system, inputs = _system(args)
@@ -212,7 +217,7 @@ def run_fixed_points(args) -> Output:
                 + (f"; {len(fp.slow_q)} slow point(s) apart" if len(fp.slow_q) else ""))
         return head + "\n" + common.format_table(fp.as_rows())
 
-    return _emit(res, inputs, lambda fp: fp.as_rows(), text)
+    return _emit(res, lambda fp: fp.as_rows(), text)
 
 
 def run_census(args) -> Output:
@@ -234,10 +239,12 @@ def run_census(args) -> Output:
                      "the step budget; raise --steps)")
         return head + "\n" + common.format_table(c.as_rows())
 
-    return _emit(res, inputs, lambda c: c.as_rows(), text)
+    return _emit(res, lambda c: c.as_rows(), text)
 
 
 def run_lyapunov(args) -> Output:
+    import numpy as np
+
     from ..attractors import lyapunov_spectrum
     from ..attractors.starts import state_box
 
@@ -256,11 +263,9 @@ def run_lyapunov(args) -> Output:
     res = lyapunov_spectrum(system, x0, args.k, steps=args.steps, transient=args.transient,
                             seed=args.seed)
 
-    def text(r):
-        unit = "per step" if r.kind == "map" else "per unit time"
-        return f"top-{args.k} Lyapunov exponents ({unit}):\n" + common.format_table(r.as_rows())
-
-    return _emit(res, None, lambda r: r.as_rows(), text)
+    unit = "per step" if res.kind == "map" else "per unit time"
+    text = f"top-{args.k} Lyapunov exponents ({unit}):\n" + common.format_table(res.as_rows())
+    return Output(json=res.to_dict(), rows=res.as_rows(), text=text)
 
 
 def run_diagnose(args) -> Output:

@@ -3,7 +3,11 @@
 Conventions every subcommand follows:
 
 * ``--json`` prints exactly one JSON object on stdout (:func:`fplandscape.tables.dumps`:
-  strict JSON, non-finite numbers become ``null``); without it a readable aligned table.
+  strict JSON, non-finite numbers become ``null``); without it a readable aligned table
+  (:func:`fplandscape.tables.format_table`). Its top-level layout never depends on how many
+  parameter points were asked for: one row per point is ``{"rows": [...], "version": ...}``
+  (:func:`points`), one curve per point ``{"curves": [...], "version": ...}``, one result per
+  input ``{"results": [...], "version": ...}``.
 * ``--csv PATH`` also writes the tidy rows (one per parameter point, with a ``version``
   column) via :func:`fplandscape.tables.write_csv`. Every output path is checked *before* any
   computation (:func:`check_outputs`, called by :func:`fplandscape.cli.main`).
@@ -30,16 +34,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import numbers
 import sys
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-
-import numpy as np
 
 from .. import tables
 from .._version import __version__
 from ..errors import (COUNT_LIMITS, MAX_GRID_POINTS, MAX_NEURONS, InputError, show_count)
 from ..provenance import run_info
+from ..tables import format_table, format_value  # noqa: F401 (used by every subcommand)
 
 # --------------------------------------------------------------------------------------------
 # parser
@@ -94,7 +98,7 @@ class ArgumentParser(argparse.ArgumentParser):
             limit = getattr(action, "limit", None)
             value = getattr(namespace, action.dest, None) if limit is not None else None
             for v in (value if isinstance(value, list) else [value]):
-                if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > limit:
+                if isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > limit:
                     self.error(f"{'/'.join(action.option_strings)} must be ≤ {limit} "
                                f"(got {show_count(int(v))})")
         return namespace, rest
@@ -122,7 +126,7 @@ def limits_text() -> str:
 
     items = [("--n, --hidden, --k (neurons)", errors.MAX_NEURONS),
              ("--samples", errors.MAX_SAMPLES),
-             ("--runs, --networks, --starts", errors.MAX_RUNS),
+             ("--runs, --starts", errors.MAX_RUNS),
              ("--max-sweeps, --sweeps, --steps, --transient, --max-iter", errors.MAX_STEPS),
              ("--epochs", errors.MAX_EPOCHS), ("--bootstrap", errors.MAX_BOOTSTRAP),
              ("--layers", errors.MAX_LAYERS),
@@ -294,6 +298,8 @@ def parse_values(token: str, *, allow_inf: bool = False) -> list[float]:
     if num > MAX_GRID_POINTS:
         raise argparse.ArgumentTypeError(f"range {token!r}: NUM must be ≤ {MAX_GRID_POINTS} "
                                          f"(got {show_count(num)})")
+    import numpy as np  # only for a range (the command line starts without NumPy)
+
     return [float(v) for v in np.linspace(start, stop, num)]
 
 
@@ -400,60 +406,15 @@ class Output:
 
 
 def points(rows: list[dict], columns=None, title: str | None = None) -> Output:
-    """Output for one row per parameter point: a flat JSON object for a single point,
-    ``{"rows": [...], "version": ...}`` for several; rows carry ``version`` (run_info)."""
+    """Output for one row per parameter point: the JSON object is
+    ``{"rows": [...], "version": ...}`` whether one or many points were asked for (one
+    layout for scripts); rows carry ``version`` (run_info); the text is :func:`format_table`."""
     rows = [run_info(**row) for row in rows]
-    obj = dict(rows[0]) if len(rows) == 1 else {"rows": rows, "version": __version__}
+    obj = {"rows": rows, "version": __version__}
     text = format_table(rows, columns)
     if title:
         text = title + "\n" + text
     return Output(json=obj, rows=rows, text=text)
-
-
-def format_value(value) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return f"{v:.10g}"
-    if value is None:
-        return "-"
-    if isinstance(value, (list, tuple, np.ndarray)):
-        items = [format_value(v) for v in value]
-        if len(items) > 6:
-            items = items[:3] + ["..."] + items[-2:]
-        return "[" + ", ".join(items) + "]"
-    return str(value)
-
-
-def format_table(rows: list[dict], columns=None) -> str:
-    """An aligned plain-text table (numbers right-aligned) of the given columns."""
-    if not rows:
-        return "(no rows)"
-    if columns is None:
-        columns = []
-        for row in rows:
-            columns += [k for k in row if k not in columns and k != "version"]
-    cells = [[format_value(row.get(c)) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-
-    def numeric(i):
-        return all(isinstance(row.get(columns[i]), (int, float, np.integer, np.floating))
-                   and not isinstance(row.get(columns[i]), (bool, np.bool_)) for row in rows)
-
-    right = [numeric(i) for i in range(len(columns))]
-    lines = ["  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(columns, widths, right))]
-    lines.append("  ".join("-" * w for w in widths))
-    for r in cells:
-        lines.append("  ".join(c.rjust(w) if al else c.ljust(w)
-                               for c, w, al in zip(r, widths, right)).rstrip())
-    return "\n".join(lines)
 
 
 def emit(args, out: Output, stdout=None, stderr=None) -> None:

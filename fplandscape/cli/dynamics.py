@@ -1,10 +1,13 @@
 """``fplandscape dynamics ...`` and ``fplandscape accessibility ...``: runs of the dynamics /
-annealing on one random network, and the accessibility scan of
-:func:`fplandscape.sim.accessibility.accessibility_scan` (P(reach a fixed point) and time vs
-J_D for several N and algorithms, with the 50 % thresholds and their extrapolation).
+annealing (any algorithm of the registry :mod:`fplandscape.sim.algorithms`) on one random
+network, and the accessibility scan of :func:`fplandscape.sim.accessibility.accessibility_scan`
+(P(reach a fixed point) and time vs J_D for several N and algorithms, with the 50 % thresholds
+and their extrapolation; the typical mean stability of the theory beside it:
+:func:`fplandscape.validate.reached.with_typical_mean_stability`).
 
 ``dynamics --n N --jd X --rule R --seed S`` runs exactly the cell (N, X, R, network 0) of
-``accessibility --seed S`` (same network, same initial states: :func:`cell_seeds`).
+``accessibility --seed S`` (same network, same initial states:
+:func:`fplandscape.sim.accessibility.cell_seeds`).
 """
 from __future__ import annotations
 
@@ -14,8 +17,7 @@ import numpy as np
 from .. import model
 from ..errors import MAX_GRID_POINTS
 from ..provenance import run_info
-from ..sim import accessibility as acc
-from ..sim.dynamics import anneal, run_dynamics
+from ..stats import EXTRAPOLATIONS
 from . import common
 from .common import Output, add_output_options, require
 
@@ -25,8 +27,10 @@ RULE_NAMES = ("async", "sync", "anneal", "fbp")
 
 def register(subparsers) -> None:
     """Add the ``dynamics`` and ``accessibility`` commands to the top-level subparsers."""
+    import argparse
+
     text = ("run the zero-temperature dynamics (async / sync) or simulated annealing from random "
-            "initial states on one random network of the spec §1 ensemble drawn from the seed "
+            "initial states on one random network of the docs/model.md ensemble drawn from the seed "
             "[fplandscape.sim.dynamics.run_dynamics, anneal]")
     p = subparsers.add_parser("dynamics", help=text, description=text + ".",
                               epilog="The network and the initial states are those of network 0 "
@@ -93,15 +97,18 @@ def register(subparsers) -> None:
                      help="algorithms (fbp = focusing BP, fplandscape.sim.bp.focusing_bp)")
     q.add_argument("--runs", type=int, default=20, metavar="R",
                    help="runs per network and cell (default 20)")
-    q.add_argument("--networks", type=int, default=1, metavar="K",
-                   help="random networks per (N, J_D) (default 1; the same networks for every "
-                        "J_D and algorithm)")
+    q.add_argument("--samples", type=int, default=1, metavar="M",
+                   help="number of random networks M >= 1 per (N, J_D) (default 1; the same "
+                        "networks for every J_D and algorithm)")
+    # deprecated spelling (before the one vocabulary of issue 14), not in --help
+    q.add_argument("--networks", dest="samples", type=int, default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)
     common.add_seed(q, "the networks and the runs")
     q.add_argument("--max-sweeps", type=int, default=1000, metavar="T",
                    help="sweep budget per run (default 1000)")
     q.add_argument("--eta", type=common._float, default=0.0, metavar="E",
                    help="reciprocity eta in [-1, 1] (default 0)")
-    q.add_argument("--extrapolation", choices=acc.EXTRAPOLATIONS, default="sqrt",
+    q.add_argument("--extrapolation", choices=EXTRAPOLATIONS, default="sqrt",
                    help="headline extrapolation form: J_50(N) = J_50(inf) + c/sqrt(N) (sqrt, "
                         "default) or + c/N (linear); both are reported")
     q.add_argument("--bootstrap", type=int, default=0, metavar="B",
@@ -118,12 +125,31 @@ def register(subparsers) -> None:
 
 
 def _rules(rules) -> list:
+    from ..sim.algorithms import get_algorithm
+
     rules = [r.strip() for r in rules if r.strip()]
     require(bool(rules), "--rules must name at least one algorithm")
     require(len(set(rules)) == len(rules), f"--rules has repeated values: {' '.join(rules)}")
     for r in rules:
-        acc.get_algorithm(r)  # unknown names: InputError listing the available ones
+        get_algorithm(r)  # unknown names: InputError listing the available ones
     return rules
+
+
+def _run_row(out: dict, r: int) -> dict:
+    """Row of run r from an algorithm's per-run arrays (:mod:`fplandscape.sim.algorithms`):
+    the flags, then the optional ``cycle2`` / ``energy``, the sweeps, the optional ``flips``,
+    margin and mean stability."""
+    row = {"run": r, "converged": bool(out["converged"][r]),
+           "is_fixed_point": bool(out["reached"][r])}
+    for key in ("cycle2", "energy"):
+        if key in out:
+            row[key] = bool(out[key][r]) if key == "cycle2" else int(out[key][r])
+    row["sweeps"] = int(out["sweeps"][r])
+    if "flips" in out:
+        row["flips"] = int(out["flips"][r])
+    row["margin"] = float(out["margin"][r])
+    row["mean_stability"] = float(out["mean_stability"][r])
+    return row
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,44 +162,31 @@ def run_dynamics_cmd(args) -> Output:
     require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
     require(args.max_sweeps >= 0, f"--max-sweeps must be >= 0, got {args.max_sweeps}")
     require(-1.0 <= args.eta <= 1.0, f"--eta must lie in [-1, 1], got {args.eta}")
-    algo = acc.get_algorithm(args.rule)  # unknown names: InputError listing the available ones
-    net_ss, run_ss = acc.cell_seeds(args.seed, args.n, 0)
+    from ..sim.accessibility import cell_seeds
+    from ..sim.algorithms import get_algorithm
+    from ..theory import typical_mean_stability
+
+    algo = get_algorithm(args.rule)  # unknown names: InputError listing the available ones
+    net_ss, run_ss = cell_seeds(args.seed, args.n, 0)
     J = model.gaussian_couplings(args.n, args.jd, eta=args.eta,
-                                 rng=np.random.default_rng(net_ss))
-    if args.rule in ("async", "sync"):
-        res = run_dynamics(J, rule=args.rule, runs=args.runs, max_sweeps=args.max_sweeps,
-                           order=args.order, seed=run_ss, return_stability=False)
-        runs = [{k: row[k] for k in ("run", "converged", "is_fixed_point", "cycle2", "sweeps",
-                                     "flips", "margin", "mean_stability")}
-                for row in res.as_rows()]
-        converged, fixed, sweeps, seconds = res.converged, res.is_fixed_point, res.sweeps, \
-            res.seconds
-    elif args.rule == "anneal":
-        res = anneal(J, runs=args.runs, max_sweeps=args.max_sweeps, beta0=args.beta0,
-                     beta1=args.beta1, seed=run_ss, return_stability=False)
-        runs = [{"run": row["run"], "converged": row["reached"],
-                 "is_fixed_point": row["reached"], "energy": row["energy"],
-                 "sweeps": row["sweeps"], "flips": row["flips"], "margin": row["margin"],
-                 "mean_stability": row["mean_stability"]} for row in res.as_rows()]
-        converged, fixed, sweeps, seconds = res.reached, res.reached, res.sweeps, res.seconds
-    else:  # a plugged-in algorithm: its generic per-run outcome
-        out = algo.runner(J, runs=args.runs, max_sweeps=args.max_sweeps, seed=run_ss,
-                          **algo.options)
-        converged = np.asarray(out["converged"], dtype=bool)
-        fixed = np.asarray(out["reached"], dtype=bool)
-        sweeps = np.asarray(out["sweeps"])
-        runs = [{"run": r, "converged": bool(converged[r]), "is_fixed_point": bool(fixed[r]),
-                 "sweeps": int(sweeps[r]), "margin": float(out["margin"][r]),
-                 "mean_stability": float(out["mean_stability"][r])}
-                for r in range(args.runs)]
-        seconds = None
-    ok = sweeps[np.asarray(converged, dtype=bool)]
+                                 seed=np.random.default_rng(net_ss))
+    # the command's algorithm options (--order, --beta0, --beta1) go to the algorithms that
+    # take them; the others run with their registered defaults
+    given = {"order": args.order, "beta0": args.beta0, "beta1": args.beta1}
+    options = {**algo.options, **{k: v for k, v in given.items() if k in algo.options}}
+    out = algo.runner(J, runs=args.runs, max_sweeps=args.max_sweeps, seed=run_ss, **options)
+    converged = np.asarray(out["converged"], dtype=bool)
+    fixed = np.asarray(out["reached"], dtype=bool)
+    sweeps = np.asarray(out["sweeps"])
+    runs = [_run_row(out, r) for r in range(args.runs)]
+    seconds = out.get("seconds")
+    ok = sweeps[converged]
     obj = run_info(seed=args.seed, n=args.n, jd=args.jd, eta=args.eta, rule=args.rule,
                    max_sweeps=args.max_sweeps, num_runs=args.runs,
                    p_converged=float(np.mean(converged)),
                    p_fixed_point=float(np.mean(fixed)),
                    median_sweeps=float(np.median(ok)) if ok.size else None,
-                   typical_mean_stability=float(acc.typical_mean_stability(args.jd, args.n)),
+                   typical_mean_stability=float(typical_mean_stability(args.jd, args.n)),
                    seconds=seconds, runs=runs)
     meta = {k: obj[k] for k in ("version", "seed", "n", "jd", "eta", "rule", "max_sweeps")}
     rows = [{**meta, **r} for r in runs]
@@ -189,7 +202,7 @@ def run_dynamics_cmd(args) -> Output:
 
 def run_accessibility_cmd(args) -> Output:
     require(args.runs >= 1, f"--runs must be a positive integer, got {args.runs}")
-    require(args.networks >= 1, f"--networks must be a positive integer, got {args.networks}")
+    require(args.samples >= 1, f"--samples must be a positive integer, got {args.samples}")
     require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
     require(args.max_sweeps >= 0, f"--max-sweeps must be >= 0, got {args.max_sweeps}")
     require(args.bootstrap >= 0, f"--bootstrap must be >= 0, got {args.bootstrap}")
@@ -198,14 +211,18 @@ def run_accessibility_cmd(args) -> Output:
         require(n >= 1, f"N must be a positive integer, got {n}")
     require(len(set(args.n)) == len(args.n), f"--n has repeated values: {args.n}")
     require(len(set(args.jd)) == len(args.jd), f"--jd has repeated values: {args.jd}")
+    from ..sim.accessibility import accessibility_scan
+    from ..validate.reached import with_typical_mean_stability
+
     rules = _rules(args.rules)
     cells = len(args.n) * len(args.jd) * len(rules)
     require(cells <= MAX_GRID_POINTS, f"{cells} cells (N, J_D, algorithm) are too many; at most "
                                       f"{MAX_GRID_POINTS}")
-    res = acc.accessibility_scan(args.n, args.jd, rules, runs=args.runs, networks=args.networks,
-                                 max_sweeps=args.max_sweeps, seed=args.seed, eta=args.eta,
-                                 extrapolation=args.extrapolation, bootstrap=args.bootstrap,
-                                 **common.parallel_kwargs(args))
+    res = with_typical_mean_stability(accessibility_scan(
+        args.n, args.jd, rules, runs=args.runs, samples=args.samples,
+        max_sweeps=args.max_sweeps, seed=args.seed, eta=args.eta,
+        extrapolation=args.extrapolation, bootstrap=args.bootstrap,
+        **common.parallel_kwargs(args)))
     obj = {**res.info, "rows": res.rows, "thresholds": res.thresholds}
     cols = ["n", "jd", "rule", "runs", "reached", "p_reach", "p_reach_se", "median_sweeps",
             "mean_stability", "typical_mean_stability"]
@@ -220,6 +237,7 @@ def run_accessibility_cmd(args) -> Output:
 
 
 def run_bp_entropy_cmd(args) -> Output:
+    from ..sim.accessibility import cell_seeds
     from ..sim.bp import bethe_entropy
     from ..theory import annealed_entropy
 
@@ -232,9 +250,9 @@ def run_bp_entropy_cmd(args) -> Output:
         require(args.n >= 2, f"--n must be at least 2, got {args.n}")
         require(args.jd is not None, "--jd is required with --n")
         require(-1.0 <= args.eta <= 1.0, f"--eta must lie in [-1, 1], got {args.eta}")
-        net_ss, _ = acc.cell_seeds(args.seed, args.n, 0)
+        net_ss, _ = cell_seeds(args.seed, args.n, 0)
         J = model.gaussian_couplings(args.n, args.jd, eta=args.eta,
-                                     rng=np.random.default_rng(net_ss))
+                                     seed=np.random.default_rng(net_ss))
         source = {"n": args.n, "eta": args.eta}
     res = bethe_entropy(J, jd=args.jd, damping=args.damping, max_iter=args.max_iter,
                         seed=args.seed)

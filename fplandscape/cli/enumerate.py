@@ -27,8 +27,8 @@ def register(subparsers) -> None:
     """Add the ``enumerate`` command to the top-level subparsers."""
     text = ("count (and list) every fixed point of one network (--couplings FILE) "
             "[fplandscape.sim.enumerate_fixed_points], or of --samples random networks of the "
-            "spec §1 ensemble (--n N) with means and the exact theory (E1)/(E4) alongside "
-            "[fplandscape.sim.disorder.disorder_average]")
+            "ensemble of docs/model.md#ensembles (--n N) with means and the exact theory "
+            "(E1)/(E4) alongside [fplandscape.sim.disorder.disorder_average]")
     p = subparsers.add_parser("enumerate", help=text, description=text + ".",
                               epilog="--csv with --n writes one row per sample (kind = sample) "
                                      "followed by one summary row (kind = summary); with "
@@ -153,6 +153,7 @@ def _run_couplings(args) -> Output:
 
 def _run_ensemble(args) -> Output:
     from ..sim.disorder import disorder_average
+    from ..validate.counts import compare_with_theory
 
     require(args.save_states is None, "--save-states applies to --couplings only")
     require(args.local is None, "--local applies to --couplings only")
@@ -173,8 +174,9 @@ def _run_ensemble(args) -> Output:
     if args.pairs:
         _refuse_expected(ensemble, max_states)
         kw["workers"] = listing_workers(kw["workers"], max_states, kw["scheduler"])
-    res = disorder_average(ensemble, samples, args.seed, pairs=args.pairs, method=args.method,
-                           max_states=max_states, **kw)
+    res = compare_with_theory(
+        disorder_average(ensemble, samples, args.seed, pairs=args.pairs, method=args.method,
+                         max_states=max_states, **kw), ensemble)
     sample_rows = [run_info(n=ensemble.n, size=ensemble.size, **row) for row in res.rows]
     obj = {**res.info, "size": ensemble.size, **res.summary, "num_samples": samples,
            "samples": sample_rows}
@@ -215,24 +217,15 @@ def listing_workers(workers, max_states: int, scheduler):
 
 def expected_count(ensemble) -> float | None:
     """E[#FP] of one network of the ensemble, (E1) and its exact extensions
-    (:func:`fplandscape.theory.log_expected_count`, or ``log_expected_count_modular`` for
-    several modules at η = 0 without dilution); None where no exact formula exists."""
+    (:func:`fplandscape.validate.counts.ensemble_log_expected_count`), inf beyond e^700; None
+    where no exact formula exists."""
     import math
 
-    from .. import theory
+    from ..validate.counts import ensemble_log_expected_count
 
-    try:
-        if ensemble.layers == 1:
-            log_e = theory.log_expected_count(ensemble.n, ensemble.jd, ensemble.eta,
-                                              ensemble.dilution)
-        elif ensemble.eta == 0.0 and ensemble.dilution == 1.0:
-            log_e = theory.log_expected_count_modular(ensemble.n, ensemble.jd, ensemble.lam,
-                                                      ensemble.layers)
-        else:
-            return None
-    except NotImplementedError:
+    log_e = ensemble_log_expected_count(ensemble)
+    if log_e is None:
         return None
-    log_e = float(log_e)
     return math.exp(log_e) if log_e < 700 else math.inf
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from ..errors import InputError
 from . import common
 from .common import Output, add_output_options, require
@@ -167,13 +165,17 @@ def register(subparsers) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _rows(path, what) -> np.ndarray:
+def _rows(path, what):
+    import numpy as np
+
     from .attractors import _read_vectors
 
     return np.atleast_2d(_read_vectors(path, what))
 
 
-def _weights(path) -> np.ndarray:
+def _weights(path):
+    import numpy as np
+
     from ..attractors import load_arrays
 
     arrays = load_arrays(path)
@@ -205,6 +207,8 @@ def _check_out(args) -> None:
 
 
 def _save(path, J) -> str:
+    import numpy as np
+
     from ..tables import check_writable
 
     p = check_writable(path)
@@ -245,12 +249,12 @@ def run_sequence(args) -> Output:
     _check_training(args)
     require(args.snapshots >= 0, "--snapshots must be a non-negative integer")
     res = studies.sequence(args.seed, args.order, digits_path=args.digits_file,
-                           checkpoints=args.snapshots, progress=args.progress,
+                           snapshots=args.snapshots, progress=args.progress,
                            **_overrides(args))
     return _summary_output(res, ("eta", "asymmetry", "seconds"), args.out)
 
 
-def _patterns(args) -> np.ndarray:
+def _patterns(args):
     from ..learn.fep.data import demo_patterns, digit_patterns
 
     if args.demo_patterns:
@@ -264,11 +268,13 @@ def _patterns(args) -> np.ndarray:
 
 
 def run_train(args) -> Output:
-    _check_out(args)
     import time
+
+    import numpy as np
 
     from ..learn.fep import FEPNetwork
 
+    _check_out(args)
     _check_training(args)
     X = _patterns(args)
     t0 = time.perf_counter()
@@ -288,6 +294,8 @@ def run_train(args) -> Output:
 
 
 def run_relax(args) -> Output:
+    import numpy as np
+
     from .._version import __version__
     from ..learn.fep import FEPNetwork, cb
 
@@ -325,7 +333,7 @@ def run_analyse(args) -> Output:
             "--census-steps must be a positive integer")
     J = _weights(args.weights)
     patterns = _rows(args.patterns, "patterns") if args.patterns else None
-    res = studies.analyse(J, beta=args.beta, starts=args.starts,
+    res = studies.analyse(J, beta=args.beta, n_starts=args.starts,
                           census_starts=args.census_starts, census_steps=args.census_steps,
                           exact_max_n=args.exact_max_n, seed=args.seed, patterns=patterns)
     row = {k: v for k, v in res.items() if not isinstance(v, (list, dict))}

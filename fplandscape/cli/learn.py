@@ -1,29 +1,31 @@
 """``fplandscape learn ...``: train a network by steering its dynamics, thin layer over
 :func:`fplandscape.learn.train.train` (or :func:`fplandscape.learn.baselines.run_baseline` with
 ``--baseline``) on a data set of :func:`fplandscape.learn.data.load_dataset`.
+
+The learning package is imported when the ``learn`` command is selected (its option defaults
+are those of :class:`fplandscape.learn.rule.Plasticity`), never by ``fplandscape --help``.
 """
 from __future__ import annotations
 
 import argparse
 
-from ..learn import baselines, data as data_mod
-from ..learn.network import FEEDBACK_CODES, INPUT_TO, MODES, Architecture
-from ..learn.rule import LR_SCALES, Plasticity
-from ..learn.train import Schedule, train
 from ..errors import MAX_NEURONS, InputError
 from . import common
 from .common import Output, add_output_options, require
 
-_DEFAULTS_RULE = Plasticity()
 #: epochs of the reference protocol (paper_notes §10: ``--hidden 400 --epochs 30 --seed 0``)
 REFERENCE_EPOCHS = 30
-_DEFAULTS_SCHEDULE = Schedule()
 
 
 def register(subparsers) -> None:
     """Add the ``learn`` command to the top-level subparsers."""
+    from ..learn import baselines, data as data_mod
+    from ..learn.network import FEEDBACK_CODES, INPUT_TO, MODES
+    from ..learn.rule import LR_SCALES, Plasticity
+
+    defaults = Plasticity()
     text = ("train a binary recurrent network by steering its dynamics into fixed points "
-            "(spec learning.md) [fplandscape.learn.train.train], or a fixed-feature baseline "
+            "(docs/learning.md) [fplandscape.learn.train.train], or a fixed-feature baseline "
             "(--baseline) [fplandscape.learn.baselines.run_baseline]")
     p = subparsers.add_parser(
         "learn", help=text, description=text + ". Defaults are the reference protocol "
@@ -71,7 +73,7 @@ def register(subparsers) -> None:
                    help="learnable fully connected couplings between neighbouring modules")
     a.add_argument("--input-to", dest="input_to", choices=INPUT_TO, default="all",
                    help="modules receiving the input, each through its own learnable "
-                        "projection: all (default; the spec's field formula) or first (module 0 "
+                        "projection: all (default; the field formula of docs/learning.md) or first (module 0 "
                         "only); the same network when --layers 1")
     a.add_argument("--skip", action="store_true",
                    help="skip connections (the reference code's multi-module wiring): feedback "
@@ -86,9 +88,9 @@ def register(subparsers) -> None:
                                                  "hidden margin on top of J_D"),
             ("--kappa-out", "kappa_out", "readout margin"),
             ("--weight-decay", "weight_decay", "decay gamma: W <- (1 - lr*gamma) W")):
-        r.add_argument(flag, dest=name, type=common._float, default=getattr(_DEFAULTS_RULE, name),
-                       metavar="X", help=f"{helptext} (default {getattr(_DEFAULTS_RULE, name)})")
-    r.add_argument("--lr-scale", choices=LR_SCALES, default=_DEFAULTS_RULE.lr_scale,
+        r.add_argument(flag, dest=name, type=common._float, default=getattr(defaults, name),
+                       metavar="X", help=f"{helptext} (default {getattr(defaults, name)})")
+    r.add_argument("--lr-scale", choices=LR_SCALES, default=defaults.lr_scale,
                    help="units of the learning rates: fan_in = in units of the block's typical "
                         "initial weight, step lr/sqrt(fan-in) (default; the reference code's "
                         "convention), none = step lr")
@@ -124,6 +126,11 @@ def register(subparsers) -> None:
 
 
 def run_learn(args) -> Output:
+    from ..learn import baselines, data as data_mod
+    from ..learn.network import Architecture
+    from ..learn.rule import Plasticity
+    from ..learn.train import Schedule
+
     require(args.epochs >= 0, f"--epochs must be a non-negative integer, got {args.epochs}")
     require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
     require(args.hidden >= 1, f"--hidden must be a positive integer, got {args.hidden}")
@@ -195,7 +202,7 @@ def _train_checkpointed(args, data, arch, rule, schedule):
     import shutil
     import warnings
 
-    from ..learn.train import _manifest_params
+    from ..learn.train import _manifest_params, train
     from ..parallel import default_checkpoint_dir
 
     kw = dict(epochs=args.epochs, seed=args.seed, progress=args.progress)

@@ -1,5 +1,6 @@
 """``fplandscape reproduce`` and ``fplandscape figures``: thin layers over
-:func:`fplandscape.validate.reproduce.reproduce` and :func:`fplandscape.figures.make_figure`."""
+:func:`fplandscape.reproduce.reproduce` and :func:`fplandscape.figures.make_figure` (imported
+by the handlers; ``--help`` needs only :data:`fplandscape.figures.NAMES`)."""
 from __future__ import annotations
 
 import sys
@@ -26,9 +27,9 @@ def _shared(p, *, what):
 
 def register(subparsers) -> None:
     """Add the ``reproduce`` and ``figures`` commands to the top-level subparsers."""
-    text = ("regenerate the study: critical self-couplings, every figure of spec §6 with its "
+    text = ("regenerate the study: critical self-couplings, every figure of docs/figures.md with its "
             "data, and a summary table (theory vs simulation) "
-            "[fplandscape.validate.reproduce.reproduce]")
+            "[fplandscape.reproduce.reproduce]")
     p = subparsers.add_parser("reproduce", help=text, description=text + ".",
                               epilog="The full run takes about 25 min on 2 cores; --quick "
                                      "under 3 min.")
@@ -37,12 +38,12 @@ def register(subparsers) -> None:
                    help="print the summary as one JSON object on stdout (progress on stderr)")
     p.set_defaults(handler=run)
 
-    from ..figures import FIGURES
+    from ..figures import NAMES
 
-    text = ("make figures of spec §6 (PNG, PDF, data CSV and JSON) "
+    text = ("make figures of docs/figures.md (PNG, PDF, data CSV and JSON) "
             "[fplandscape.figures.make_figure]")
     f = subparsers.add_parser("figures", help=text, description=text + ".",
-                              epilog="available: " + ", ".join(FIGURES))
+                              epilog="available: " + ", ".join(NAMES))
     f.add_argument("names", nargs="*", metavar="NAME", help="figures to make")
     f.add_argument("--all", action="store_true", help="make every figure")
     f.add_argument("--list", action="store_true", help="list the figures and exit")
@@ -65,7 +66,7 @@ def _check(args):
 
 
 def run(args) -> int:
-    from ..validate.reproduce import reproduce
+    from ..reproduce import reproduce
 
     _check(args)
     stream = sys.stderr if args.json else sys.stdout
@@ -83,7 +84,7 @@ def run_figures(args):
     from ..figures import FIGURES, make_figure
 
     from ..learn.data import DataFallbackWarning
-    from ..validate.reproduce import data_warnings
+    from ..reproduce import data_warnings
 
     if args.list:
         rows = [{"name": n, "title": m.TITLE} for n, m in FIGURES.items()]
@@ -103,11 +104,12 @@ def run_figures(args):
             rows.append({"name": n, **res.paths, "seconds": res.seconds, "reused": True})
         return Output(json={"figures": rows}, rows=rows,
                       text=common.format_table(rows, ["name", "png", "seconds"]))
+    critical = {}  # the critical self-couplings, solved once for all the figures made
     for n in names:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataFallbackWarning)
             res = make_figure(n, args.out, quick=args.quick, seed=args.seed,
-                              resume=args.resume, workers=args.workers,
+                              resume=args.resume, critical=critical, workers=args.workers,
                               scheduler=args.scheduler, checkpoint=True, progress=args.progress)
         notes = []
         for w in caught:

@@ -1,24 +1,30 @@
 """``fplandscape theory ...``: thin command-line layers over :mod:`fplandscape.theory`.
 
 Each subcommand calls one documented function (named in its help text) and prints its result.
+The theory (and SciPy) is imported by the handlers, not by ``--help``.
 """
 from __future__ import annotations
 
 import math
 import sys
 
-import numpy as np
-
-from .. import tables, theory
+from .. import tables
+from .._version import __version__
 from ..provenance import Stopwatch, run_info
 from . import common
 from .common import Output, add_output_options, add_values, grid, points, require
+
+#: The choices of ``--kind`` and ``--criterion``: :data:`fplandscape.theory.KINDS` and
+#: :data:`fplandscape.theory.CRITERIA`, written out so that ``--help`` does not import the theory
+#: (tests/test_startup.py checks that they are equal).
+KINDS = ("annealed", "franz-parisi", "large-deviation")
+CRITERIA = ("gap", "energetic", "entropic", "ld")
 
 
 def register(subparsers) -> None:
     """Add the ``theory`` command group to the top-level subparsers."""
     parser = subparsers.add_parser(
-        "theory", help="analytic free entropies and critical self-couplings (spec §2–§3)",
+        "theory", help="analytic free entropies and critical self-couplings (docs/formulas.md, docs/critical.md)",
         description="Analytic theory of fixed points (fplandscape.theory). Every subcommand "
                     "is a thin layer over one function of fplandscape.theory.")
     sub = parser.add_subparsers(dest="theory_command", metavar="COMMAND", required=True)
@@ -60,6 +66,8 @@ def _entropy(sub):
 
 
 def run_entropy(args) -> Output:
+    from .. import theory
+
     modular = args.layers is not None or args.lam is not None
     if not modular:
         rows = []
@@ -94,6 +102,10 @@ def _moments(sub):
 
 
 def run_moments(args) -> Output:
+    import numpy as np
+
+    from .. import theory
+
     for n in args.n:
         require(n >= 1, f"N must be a positive integer, got {n}")
     rows = []
@@ -132,6 +144,8 @@ def _pair_entropy(sub):
 
 
 def run_pair_entropy(args) -> Output:
+    from .. import theory
+
     rows = [{**pt, "pair_entropy": theory.pair_entropy(pt["jd"], pt["q"])}
             for pt in grid(jd=args.jd, q=args.q)]
     return points(rows, ["jd", "q", "pair_entropy"])
@@ -157,7 +171,7 @@ def _local_entropy(sub):
     add_values(p, "--jd", required=True,
                help="self-coupling J_D (one curve per value; with kappa = 'jd' each curve "
                     "uses kappa = its own J_D)")
-    p.add_argument("--kind", choices=theory.KINDS, default="franz-parisi",
+    p.add_argument("--kind", choices=KINDS, default="franz-parisi",
                    help="annealed (typical references, closed form), franz-parisi (RS, "
                         "references with margin kappa) or large-deviation (tilt y); "
                         "default franz-parisi")
@@ -176,24 +190,23 @@ def _local_entropy(sub):
 
 
 def run_local_entropy(args) -> Output:
-    """One curve per --jd value: a single value prints the curve's object (as before), several
-    print ``{"curves": [...], "version": ...}``; the rows (table, CSV) are one per point."""
+    """One curve per --jd value; the JSON object is ``{"curves": [...], "version": ...}``
+    however many values were given; the rows (table, CSV) are one per point of each curve."""
     curves, rows, texts = [], [], []
     for jd in args.jd:
         obj, curve_rows, text = _local_entropy_curve(args, jd)
         curves.append(obj)
         rows += curve_rows
         texts.append(text)
-    if len(curves) == 1:
-        obj = curves[0]
-    else:
-        from .._version import __version__
-
-        obj = {"curves": curves, "version": __version__}
+    obj = {"curves": curves, "version": __version__}
     return Output(json=obj, rows=rows, text="\n\n".join(texts))
 
 
 def _local_entropy_curve(args, jd):
+    import numpy as np
+
+    from .. import theory
+
     kappa = jd if args.kappa == "jd" else args.kappa
     with Stopwatch() as sw:
         curve = theory.local_entropy(jd, args.kind, d=args.d, kappa=kappa, y=args.y)
@@ -220,9 +233,9 @@ def _local_entropy_curve(args, jd):
 
 def _critical(sub):
     p = _command(sub, "critical", "fplandscape.theory.critical_self_coupling",
-                 "a named critical self-coupling (spec §3): root of the criterion function by "
+                 "a named critical self-coupling (docs/critical.md): root of the criterion function by "
                  "brentq in a verified bracket")
-    p.add_argument("--criterion", choices=theory.CRITERIA, required=True,
+    p.add_argument("--criterion", choices=CRITERIA, required=True,
                    help="gap (instant); energetic, entropic or ld (tens of seconds to a "
                         "minute or two each)")
     p.add_argument("--tol", type=common._float, default=None, metavar="T",
@@ -239,6 +252,8 @@ def _critical(sub):
 
 
 def run_critical(args) -> Output:
+    from .. import theory
+
     if args.tol is not None:
         require(args.tol > 0, f"--tol must be positive, got {args.tol:g}")
     kwargs = {"tol": args.tol, "evidence": args.evidence is not None}
@@ -273,6 +288,8 @@ def _rs_entropy(sub):
 
 
 def run_rs_entropy(args) -> Output:
+    from .. import theory
+
     rows = []
     for jd in args.jd:
         r = theory.quenched_entropy_rs(jd)
@@ -292,6 +309,8 @@ def _isolation_radius(sub):
 
 
 def run_isolation_radius(args) -> Output:
+    from .. import theory
+
     rows = [{"jd": jd, "d0": theory.isolation_radius(jd)} for jd in args.jd]
     return points(rows, ["jd", "d0"])
 

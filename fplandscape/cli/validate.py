@@ -2,9 +2,9 @@
 thin layers over :mod:`fplandscape.validate` and :func:`fplandscape.sim.accessibility_scan`."""
 from __future__ import annotations
 
-from .. import theory
 from . import common
 from .common import Output, add_output_options, add_values, require
+from .theory import CRITERIA  # written out there, so that --help imports no theory
 
 
 def register(subparsers) -> None:
@@ -78,7 +78,7 @@ def register(subparsers) -> None:
     a.add_argument("--max-sweeps", type=int, default=1000, metavar="T",
                    help="sweep budget per run (default 1000)")
     common.add_seed(a, "the networks and the runs")
-    common.add_words(a, "--criteria", default=("gap", "energetic"), names=theory.CRITERIA,
+    common.add_words(a, "--criteria", default=("gap", "energetic"), names=CRITERIA,
                      metavar="C", help="theory criteria to compare with")
     common.add_parallel_options(a, what="cells")
     add_output_options(a)
@@ -133,7 +133,9 @@ def run_critical(args) -> Output:
 def run_accessibility(args) -> Output:
     import numpy as np
 
+    from .. import theory
     from ..sim.accessibility import accessibility_scan
+    from ..validate.reached import with_typical_mean_stability
 
     _common_checks(args)
     from .dynamics import _rules
@@ -145,9 +147,9 @@ def run_accessibility(args) -> Output:
                                       f"{', '.join(theory.CRITERIA)}")
     jd = args.jd if args.jd is not None else [round(float(x), 10)
                                               for x in np.linspace(0.1, 1.0, 19)]
-    res = accessibility_scan(args.n, jd, rules=rules, runs=args.runs,
-                             max_sweeps=args.max_sweeps, seed=args.seed,
-                             **common.parallel_kwargs(args))
+    res = with_typical_mean_stability(accessibility_scan(
+        args.n, jd, rules=rules, runs=args.runs, max_sweeps=args.max_sweeps, seed=args.seed,
+        **common.parallel_kwargs(args)))
     table = []
     for t in res.thresholds:
         if t.get("kind") == "finite_n":

@@ -1,15 +1,22 @@
-"""Figures of the study (spec §6), rendered into ``figures/`` (quick runs: ``figures-quick/``).
+"""Figures of the study (docs/figures.md), rendered into ``figures/`` (quick runs: ``figures-quick/``).
 
 Each figure is a module with ``NAME``, ``TITLE``, ``parameters(quick)`` (the grids, recorded
 with the data), ``compute(quick, seed, **options) -> rows`` (tidy rows, one per plotted point)
 and ``plot(rows) -> matplotlib Figure``; :func:`make_figure` runs both and writes PNG, PDF,
 CSV and a JSON sidecar (:func:`fplandscape.figures.style.save_figure`). ``options`` are the
 parallel/checkpoint options of the simulations (``workers``, ``scheduler``, ``checkpoint``,
-``resume``, ``progress``).
+``resume``, ``progress``) and ``critical``, the caller's dict of critical self-couplings
+``{criterion: J_D or None}`` (:func:`fplandscape.reproduce.reproduce` fills it first), which
+the figure reads and completes: a caller making several figures solves each criterion once,
+with no state kept between calls.
+
+Importing this package is cheap: the figure modules (matplotlib, the simulations) are imported
+when :data:`FIGURES` is first used; :data:`NAMES` lists the figures without importing them.
 """
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +26,7 @@ from .._version import __version__
 from ..errors import InputError
 from ..provenance import environment
 
-__all__ = ["FIGURES", "FigureResult", "make_figure", "figure_names", "replot_figure",
+__all__ = ["FIGURES", "NAMES", "FigureResult", "make_figure", "figure_names", "replot_figure",
            "default_out_dir", "FULL_OUT_DIR", "QUICK_OUT_DIR"]
 
 # Default output folders, relative to the current directory. The full run writes the gallery
@@ -56,12 +63,29 @@ def _modules() -> dict:
     return {m.NAME: m for m in mods}
 
 
-FIGURES = _modules()  # name -> figure module, in the order of spec §6
+#: Names of the figures, in the order of docs/figures.md: the keys of :data:`FIGURES`, known without
+#: importing the figure modules (for ``--help``; tests/test_startup.py checks they agree).
+NAMES = ("entropy", "pair-histograms", "pair-entropy", "local-entropy", "phase-diagram",
+         "accessibility", "reached-vs-typical", "modular", "learning", "attractors", "fep")
+
+
+def __getattr__(name):
+    """``FIGURES`` (name -> figure module, in the order of docs/figures.md), imported on first use."""
+    if name == "FIGURES":
+        figures = _modules()
+        globals()["FIGURES"] = figures
+        return figures
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _figures() -> dict:
+    """:data:`FIGURES` (through the module, so that a replaced one is seen)."""
+    return sys.modules[__name__].FIGURES
 
 
 def figure_names() -> list:
-    """Names of the available figures, in the order of spec §6."""
-    return list(FIGURES)
+    """Names of the available figures, in the order of docs/figures.md."""
+    return list(_figures())
 
 
 @dataclass(frozen=True)
@@ -78,20 +102,24 @@ class FigureResult:
 
 
 def make_figure(name: str, out_dir=None, *, quick: bool = False, seed: int = 0,
-                resume: bool = False, params=None, **options) -> FigureResult:
+                resume: bool = False, params=None, critical=None, **options) -> FigureResult:
     """Compute and render figure ``name`` into ``out_dir`` (data into ``out_dir/data``; default
     :func:`default_out_dir`: ``figures``, or ``figures-quick`` with ``quick``).
 
     With ``resume=True`` a figure already written by this version with the same parameters
     and seed (its JSON sidecar says so) is kept as is, and the simulations of an unfinished
     one resume from their checkpoints. ``params`` replaces the figure's default grids
-    (``FIGURES[name].parameters(quick)``; same keys), e.g. for tiny test runs.
+    (``FIGURES[name].parameters(quick)``; same keys), e.g. for tiny test runs. ``critical``:
+    critical self-couplings ``{criterion: J_D or None}`` already computed, passed to the
+    figure's ``compute``, which reads it and adds those it computes (pass the same dict to
+    several figures to solve each criterion once).
     """
-    if name not in FIGURES:
-        raise InputError(f"unknown figure {name!r}; choose from {', '.join(FIGURES)}")
+    figures = _figures()
+    if name not in figures:
+        raise InputError(f"unknown figure {name!r}; choose from {', '.join(figures)}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
-    mod = FIGURES[name]
+    mod = figures[name]
     out = tables.ensure_dir(default_out_dir(quick, out_dir))
     tables.ensure_dir(out / "data")
     params = params or mod.parameters(quick)
@@ -106,6 +134,8 @@ def make_figure(name: str, out_dir=None, *, quick: bool = False, seed: int = 0,
                 all(Path(p).exists() for p in old.get("paths", {}).values()):
             return FigureResult(name, old["paths"], None, 0.0, reused=True)
     t0 = time.perf_counter()
+    if critical is not None:
+        options["critical"] = critical  # read and completed by the figure
     rows = mod.compute(quick=quick, seed=seed, params=params, resume=resume, **options)
     fig = mod.plot(rows)
     seconds = time.perf_counter() - t0
@@ -126,8 +156,9 @@ def replot_figure(name: str, out_dir=None, *, quick: bool = False) -> FigureResu
     Default ``out_dir``: :func:`default_out_dir` (``figures``, or ``figures-quick``)."""
     from .style import save_figure
 
-    if name not in FIGURES:
-        raise InputError(f"unknown figure {name!r}; choose from {', '.join(FIGURES)}")
+    figures = _figures()
+    if name not in figures:
+        raise InputError(f"unknown figure {name!r}; choose from {', '.join(figures)}")
     out = default_out_dir(quick, out_dir)
     sidecar = out / "data" / f"{name}.json"
     csv_path = out / "data" / f"{name}.csv"
@@ -136,6 +167,6 @@ def replot_figure(name: str, out_dir=None, *, quick: bool = False) -> FigureResu
     meta = json.loads(sidecar.read_text())
     rows = tables.read_csv(csv_path)
     t0 = time.perf_counter()
-    fig = FIGURES[name].plot(rows)
+    fig = figures[name].plot(rows)
     save_figure(fig, name, out, rows, meta)
     return FigureResult(name, meta.get("paths", {}), rows, time.perf_counter() - t0, reused=True)

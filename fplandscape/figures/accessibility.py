@@ -1,17 +1,20 @@
-"""Figures 6 and 7 (spec §6): algorithmic accessibility and what the algorithms find.
+"""Figures 6 and 7 (docs/figures.md): algorithmic accessibility and what the algorithms find.
 
 Figure 6 ``accessibility``: (a) the probability that an algorithm reaches a strict fixed point
 from a random initial state within the sweep budget vs J_D, for several N (asynchronous and
 synchronous dynamics; focusing BP at the smaller sizes); (b) the median number of sweeps of the
 successful runs; (c) the finite-size thresholds J_50(N) (logistic fits) against N^(−1/2) with
 the extrapolation J_50(∞) = J_50 + c·N^(−1/2) and the thermodynamic critical self-couplings
-of the theory (spec §3) as horizontal lines. Data: :func:`fplandscape.sim.accessibility_scan`.
+of the theory (docs/critical.md) as horizontal lines. Data:
+:func:`fplandscape.sim.accessibility_scan` with
+:func:`fplandscape.validate.reached.with_typical_mean_stability`.
 
 Figure 7 ``reached-vs-typical``: fixed points reached by the dynamics against uniformly drawn
 ones at small N (exact enumeration), per J_D: (a) mean stability (1/N) Σ_i σ_i h_i with the
 typical value J_D + φ(J_D)/Φ(J_D) at large N (line; finite-N version dotted) and the reached
 FPs of the large-N scan; (b) the mean number of fixed points at Hamming distance 1 and 2.
-Data: :func:`fplandscape.sim.compare_reached_vs_uniform`.
+Data: :func:`fplandscape.sim.compare_reached_vs_uniform` and the theory of
+:mod:`fplandscape.validate.reached`.
 """
 from __future__ import annotations
 
@@ -20,8 +23,10 @@ import math
 import numpy as np
 
 from ..provenance import run_info
-from ..sim.accessibility import accessibility_scan, compare_reached_vs_uniform
+from ..sim.accessibility import accessibility_scan
+from ..sim.reached import compare_reached_vs_uniform
 from ..theory import typical_mean_stability
+from ..validate.reached import with_typical_mean_stability
 from .common import critical_values, parallel_options
 from .spec import FigureSpec
 from .style import new_figure, series_colors
@@ -60,7 +65,7 @@ def _acc_compute(quick: bool = False, seed: int = 0, params=None, **options) -> 
                                         max_sweeps=p.get("fbp_max_sweeps", p["max_sweeps"]),
                                         seed=seed, **par))
     rows = []
-    for scan in scans:
+    for scan in map(with_typical_mean_stability, scans):
         rows += [{**r, "kind": "cell"} for r in scan.rows]
         for t in scan.thresholds:
             if t.get("kind") == "finite_n":
@@ -71,7 +76,8 @@ def _acc_compute(quick: bool = False, seed: int = 0, params=None, **options) -> 
                                      form=t.get("form"), headline=t.get("headline"),
                                      j50=t.get("j50_inf"), j50_err=t.get("j50_inf_err"),
                                      slope=t.get("slope")))
-    for name, value in critical_values(names=tuple(p["critical"])).items():
+    for name, value in critical_values(names=tuple(p["critical"]),
+                                       known=options.get("critical")).items():
         rows.append(run_info(kind="critical", criterion=name, jd=value))
     return rows
 
@@ -85,7 +91,7 @@ def _acc_plot(rows: list):
         rr = sorted((r for r in cells if r["rule"] == rule and r["n"] == n),
                     key=lambda r: r["jd"])
         ls = RULE_STYLE.get(rule, "-")
-        runs = rr[0]["runs"] * rr[0].get("networks", 1)
+        runs = rr[0]["runs"]  # m = runs per network × samples
         a.errorbar([r["jd"] for r in rr], [r["p_reach"] for r in rr],
                    yerr=[r["p_reach_se"] or 0 for r in rr], ls=ls, marker="o", ms=2.5,
                    color=colors[n], label=f"{rule}, N = {n} ({runs} runs)", elinewidth=0.8)
@@ -101,7 +107,7 @@ def _acc_plot(rows: list):
 
     handles = [Line2D([], [], color=colors[n], lw=1.4, label=f"N = {n}") for n in ns]
     for rule in sorted({r["rule"] for r in cells}):
-        runs = sorted({r["runs"] * r.get("networks", 1) for r in cells if r["rule"] == rule})
+        runs = sorted({r["runs"] for r in cells if r["rule"] == rule})
         handles.append(Line2D([], [], color="0.25", lw=1.4, ls=RULE_STYLE.get(rule, "-"),
                               label=f"{rule} ({'/'.join(map(str, runs))} runs)"))
     fig.legend(handles=handles, loc="outside lower left", ncol=min(len(handles), 7),
@@ -143,20 +149,21 @@ def _acc_plot(rows: list):
 def _reached_parameters(quick: bool = False) -> dict:
     if quick:
         return {"n": 16, "jd_values": [0.4, 0.7, 1.0], "rules": ["async", "sync"], "runs": 20,
-                "networks": 2, "uniform_samples": 2000, "large_n": 200}
+                "samples": 2, "uniform_samples": 2000, "large_n": 200}
     return {"n": 24, "jd_values": [0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.2], "rules": ["async", "sync"],
-            "runs": 50, "networks": 8, "uniform_samples": 5000, "large_n": 1600}
+            "runs": 50, "samples": 8, "uniform_samples": 5000, "large_n": 1600}
 
 
 def _reached_compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
     p = params or _reached_parameters(quick)
     par = parallel_options(options)
-    res = compare_reached_vs_uniform(p["n"], p["jd_values"], rules=tuple(p["rules"]),
-                                     runs=p["runs"], networks=p["networks"], seed=seed,
-                                     uniform_samples=p["uniform_samples"], **par)
+    res = with_typical_mean_stability(compare_reached_vs_uniform(
+        p["n"], p["jd_values"], rules=tuple(p["rules"]), runs=p["runs"], samples=p["samples"],
+        seed=seed, uniform_samples=p["uniform_samples"], **par))
     rows = [{**r, "series": "small-n"} for r in res.rows if r["kind"] == "pooled"]
-    big = accessibility_scan([p["large_n"]], p["jd_values"], rules=tuple(p["rules"]),
-                             runs=max(4, p["runs"] // 5), seed=seed, **par)
+    big = with_typical_mean_stability(accessibility_scan(
+        [p["large_n"]], p["jd_values"], rules=tuple(p["rules"]), runs=max(4, p["runs"] // 5),
+        seed=seed, **par))
     rows += [{**r, "series": "large-n", "source": r["rule"]} for r in big.rows]
     for jd in np.linspace(min(p["jd_values"]) - 0.1, max(p["jd_values"]) + 0.1, 41):
         rows.append(run_info(series="theory", jd=float(jd),

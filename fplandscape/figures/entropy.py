@@ -1,4 +1,4 @@
-"""Figure 1 (spec §6): s(J_D) and s(η, J_D) with finite-N enumeration points.
+"""Figure 1 (docs/figures.md): s(J_D) and s(η, J_D) with finite-N enumeration points.
 
 Panel (a): the annealed entropy s(J_D) = ln 2 + ln Φ(J_D) (E2) for N → ∞, the exact finite-N
 (1/N) ln E[#FP] (E1, dashed, one per N), and from exact enumeration of random networks the

@@ -102,7 +102,7 @@ def compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
     for order in ORDERS:
         for r in range(sy["seeds"]):
             s = studies.sequence(seed + r, order, presentations=sy["presentations"],
-                                 checkpoints=sy["checkpoints"])
+                                 snapshots=sy["checkpoints"])
             for t in s["trace"]:
                 rows.append(run_info(**base, panel="symmetry", series="trace", order=order,
                                      repeat=r, **t))

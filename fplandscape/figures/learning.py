@@ -1,14 +1,14 @@
-"""Figure 9 (spec §6): learning by steering the dynamics (:mod:`fplandscape.learn`).
+"""Figure 9 (docs/figures.md): learning by steering the dynamics (:mod:`fplandscape.learn`).
 
 (a) train/test accuracy vs epochs for two hidden sizes H, with the two fixed-feature baselines
 (fixed random recurrent network + trained readout; random features + readout) as horizontal
 lines; (b) final test accuracy vs the self-coupling J_D (one module), with the theory's
 critical self-couplings marked; (c) final test accuracy vs the inter-module coupling λ at
-J_D = 0 for two modules, with the spec's wiring (feedback into and readout from the last module,
-every unit updated at every synchronous sweep) and with the reference code's wiring of its λ
-experiment (skip connections: feedback into and readout from both modules, ``skip=True``;
-per-unit update probability 0.85 while training), beside the one-module J_D = 0.5 result of (b)
-as a dashed line; (d) hetero-association capacity: the fraction of P random
+J_D = 0 for two modules, with the wiring of docs/learning.md (feedback into and readout from the
+last module, every unit updated at every synchronous sweep) and with the reference code's wiring of
+its λ experiment (skip connections: feedback into and readout from both modules, ``skip=True``;
+per-unit update probability 0.85 while training), beside the one-module J_D = 0.5 result of (b) as a
+dashed line; (d) hetero-association capacity: the fraction of P random
 input → label associations stored as strict fixed points of the whole network, vs the load
 α = P/(L·H), for depths L = 1, 2.
 
@@ -84,7 +84,8 @@ def compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
         pats = sorted({max(1, int(round(a * L * hc))) for a in p["capacity_alpha"]})
         for r in hetero_capacity(hc, pats, layers=(L,), epochs=p["capacity_epochs"], seed=seed):
             rows.append({**r, "panel": "capacity", "series": f"L={L}"})
-    for k, v in critical_values(names=tuple(p["critical"])).items():
+    for k, v in critical_values(names=tuple(p["critical"]),
+                                known=options.get("critical")).items():
         rows.append(run_info(panel="critical", criterion=k, jd=v))
     return rows
 

@@ -1,4 +1,4 @@
-"""Figure 4 (spec §6): local-entropy curves φ(d) around a reference fixed point.
+"""Figure 4 (docs/figures.md): local-entropy curves φ(d) around a reference fixed point.
 
 One panel per J_D (on both sides of the critical values): the annealed local entropy around a
 typical FP (E5), the Franz–Parisi local entropy around a typical FP (E6, κ = 0) and around a
@@ -64,7 +64,7 @@ def compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
                                  progress=options.get("progress"), desc="local-entropy curves",
                                  backend="processes")
     rows = [row for res in results for row in res]
-    crit = critical_values(names=tuple(p["critical"]))
+    crit = critical_values(names=tuple(p["critical"]), known=options.get("critical"))
     for r in rows:
         r.update({f"jd_{k}": v for k, v in crit.items()})
     return rows

@@ -1,4 +1,5 @@
-"""Figure 8 (spec §6): the modular chain — entropy per neuron vs the inter-module coupling λ.
+"""Figure 8 (docs/figures.md): the modular chain — entropy per neuron vs the inter-module
+coupling λ.
 
 Lines: the N → ∞ annealed entropy per neuron of L modules (E2λ,
 :func:`fplandscape.theory.modular_entropy`, L = ∞ by the transfer matrix) for several L and

@@ -1,4 +1,4 @@
-"""Figures 2 and 3 (spec §6): pairs of fixed points.
+"""Figures 2 and 3 (docs/figures.md): pairs of fixed points.
 
 Figure 2 ``pair-histograms``: the mean number of ordered pairs (σ, τ) of fixed points at
 Hamming distance k in random networks of N neurons (exact enumeration,
@@ -68,7 +68,7 @@ def _s2_parameters(quick: bool = False) -> dict:
 
 def _s2_compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
     p = params or _s2_parameters(quick)
-    gap = critical_values(names=("gap",))["gap"]
+    gap = critical_values(names=("gap",), known=options.get("critical"))["gap"]
     q = np.linspace(0.0, 1.0, p["q"]["num"])
     d = np.logspace(p["d_log"]["start"], p["d_log"]["stop"], p["d_log"]["num"])
     rows = []

@@ -1,11 +1,11 @@
-"""Figure 5 (spec §6): phase diagram in the (J_D, d) plane.
+"""Figure 5 (docs/figures.md): phase diagram in the (J_D, d) plane.
 
 For each J_D of a grid: the Franz–Parisi local entropy φ(d) around a typical fixed point
 (E6, κ = 0) on a d grid, and the annealed one (E5). The map shows where φ(d) < 0 (no other
 fixed points at distance d·N around a typical one: isolation), with the boundary d*(J_D) (the
 largest grid distance below which φ < 0, refined by linear interpolation of the sign change)
 and the annealed isolation radius d₀(J_D) (:func:`fplandscape.theory.isolation_radius`); the
-critical self-couplings of spec §3 are marked. The J_D columns are independent tasks run in
+critical self-couplings of docs/critical.md are marked. The J_D columns are independent tasks run in
 parallel (:func:`fplandscape.parallel.run_tasks`, processes) or on a Dask cluster.
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ def compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
                               progress=options.get("progress"), desc="phase-diagram columns",
                               backend="processes")
     rows = []
-    crit = critical_values(names=tuple(p["critical"]))
+    crit = critical_values(names=tuple(p["critical"]), known=options.get("critical"))
     for col in cols:
         jd = col[0]["jd"]
         dstar = boundary([r["d"] for r in col], [r["fp"] for r in col],

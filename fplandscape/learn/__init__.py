@@ -1,4 +1,4 @@
-"""Learning by steering the dynamics (spec ``learning.md``): a supervised, gradient-free, local
+"""Learning by steering the dynamics (docs/learning.md): a supervised, gradient-free, local
 rule that maps inputs to fixed points of a binary recurrent network.
 
 Modules: :mod:`~fplandscape.learn.data` (entangled MNIST / Fashion-MNIST, synthetic data),

@@ -1,4 +1,4 @@
-"""Fixed-feature baselines (spec "Reference results"): only a readout is trained.
+"""Fixed-feature baselines (docs/learning.md#baselines): only a readout is trained.
 
 * ``random-recurrent`` — the network of :func:`fplandscape.learn.network.init_network` (same
   seed, so the same initial couplings as the learning run, with the same input wiring

@@ -2,7 +2,7 @@
 
 Nothing is ever downloaded; every source is a local file.
 
-**Entangled MNIST** (spec "Data"). An image with pixels p ∈ {0..255}^784 becomes
+**Entangled MNIST** (docs/learning.md#data). An image with pixels p ∈ {0..255}^784 becomes
 
     x = sign((p / 255) @ R) ∈ {±1}^100,     R ∈ R^{784×100}, R_kn ~ N(0, 1) i.i.d.,
 

@@ -1,4 +1,4 @@
-"""Architecture and relaxation dynamics of the learning network (spec "Architecture").
+"""Architecture and relaxation dynamics of the learning network (docs/learning.md#architecture).
 
 Input x ∈ {±1}^N, L recurrent modules of H binary units s^l ∈ {±1}^H (l = 0..L−1), a readout
 of C units. Field of hidden unit i of module l:
@@ -12,15 +12,16 @@ of C units. Field of hidden unit i of module l:
 readout field h_c = Σ_i W^out_ci s_i^{L−1} (readout and feedback act on module L−1 only).
 
 Skip connections (``skip=True``, the reference code's multi-module wiring, off by default as the
-spec's field formula has none): the feedback λ_back W^back ŷ enters *every* module (the same
-fixed matrix), and the readout reads every module, h_c = Σ_i W^out_ci s_i^{L−1}
-+ Σ_{l<L−1} Σ_i W^{skip,l}_ci s_i^l with learnable W^{skip,l} ~ N(0, 1)/√H (stored as ``W_skip``,
-(L−1, C, H), learned like W^out). With L = 1 the option changes nothing.
+field formula of docs/learning.md#architecture has none): the feedback λ_back W^back ŷ enters
+*every* module (the same fixed matrix), and the readout reads every module,
+h_c = Σ_i W^out_ci s_i^{L−1} + Σ_{l<L−1} Σ_i W^{skip,l}_ci s_i^l with learnable
+W^{skip,l} ~ N(0, 1)/√H (stored as ``W_skip``, (L−1, C, H), learned like W^out). With L = 1 the
+option changes nothing.
 
-Input wiring (``input_to``): ``"all"`` (default; the spec's field formula, which has the input
-term in every module) gives every module l its own learnable projection W^{in,l} (L_in = L);
-``"first"`` feeds the input to module 0 only (L_in = 1; then with L > 1, λ = 0 and no K couplings
-the last module never sees the input). With L = 1 the two wirings are the same network.
+Input wiring (``input_to``): ``"all"`` (default; the field formula of docs/learning.md, which has
+the input term in every module) gives every module l its own learnable projection W^{in,l}
+(L_in = L); ``"first"`` feeds the input to module 0 only (L_in = 1; then with L > 1, λ = 0 and no K
+couplings the last module never sees the input). With L = 1 the two wirings are the same network.
 ``W_in`` is stored as an (L_in, H, N) array.
 
 Initialisation: off-diagonal J, K ~ N(0, 1)/√H, W^{in,l} ~ N(0, 1)/√N (independent per module),
@@ -186,7 +187,7 @@ class Network:
         return cls(arch, **out)
 
 
-def init_network(arch: Architecture, seed=None) -> Network:
+def init_network(arch: Architecture, seed=0) -> Network:
     """Random initial couplings (module docstring), drawn from ``model.as_generator(seed)``."""
     rng = model.as_generator(seed)
     L, H, N, C = arch.layers, arch.hidden, arch.n_in, arch.classes

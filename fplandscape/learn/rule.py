@@ -1,4 +1,4 @@
-"""Plasticity: local perceptron-like updates with margins (spec "One training presentation", 5).
+"""Plasticity: local perceptron-like updates with margins (docs/learning.md#plasticity).
 
 On the final state of a presentation (hidden s^l after the free phase, readout clamped to the
 target y ∈ {±1}^C, input x), stabilities are computed **without** feedback and label:

@@ -4,8 +4,8 @@ parameters) for the figures.
 * :func:`accuracy_vs_epochs` — the per-epoch history of one run.
 * :func:`accuracy_vs` — final accuracies over a grid of one architecture parameter, with the
   named wrappers :func:`accuracy_vs_hidden` (H), :func:`accuracy_vs_jd` (J_D) and
-  :func:`accuracy_vs_lambda` (λ at J_D = 0 with two modules, the spec's ablation; the input
-  wiring is ``arch.input_to``, default ``"all"``).
+  :func:`accuracy_vs_lambda` (λ at J_D = 0 with two modules, the reference ablation of
+  docs/learning.md#reference-results; the input wiring is ``arch.input_to``, default ``"all"``).
 * :func:`hetero_capacity` — hetero-association capacity: P random inputs x ∈ {±1}^N with random
   labels (one-vs-all output codes y ∈ {±1}^C) are trained (no weight decay) until an epoch has
   no unstable unit or ``epochs`` run out; an association counts as *stored* when free
@@ -56,24 +56,25 @@ def accuracy_vs(param: str, values, data: Dataset, arch: Architecture,
     return rows
 
 
-def accuracy_vs_hidden(data, hiddens, arch=None, rule=Plasticity(), schedule=Schedule(), *,
+def accuracy_vs_hidden(data, hidden_values, arch=None, rule=Plasticity(), schedule=Schedule(), *,
                        epochs, seed=0):
     arch = arch or Architecture(n_in=data.n_in, hidden=100, classes=data.classes)
-    return accuracy_vs("hidden", hiddens, data, arch, rule, schedule, epochs=epochs, seed=seed)
+    return accuracy_vs("hidden", hidden_values, data, arch, rule, schedule, epochs=epochs, seed=seed)
 
 
-def accuracy_vs_jd(data, jds, arch=None, rule=Plasticity(), schedule=Schedule(), *, epochs,
+def accuracy_vs_jd(data, jd_values, arch=None, rule=Plasticity(), schedule=Schedule(), *, epochs,
                    seed=0):
     arch = arch or Architecture(n_in=data.n_in, hidden=100, classes=data.classes)
-    return accuracy_vs("jd", jds, data, arch, rule, schedule, epochs=epochs, seed=seed)
+    return accuracy_vs("jd", jd_values, data, arch, rule, schedule, epochs=epochs, seed=seed)
 
 
-def accuracy_vs_lambda(data, lams, arch=None, rule=Plasticity(), schedule=Schedule(), *,
+def accuracy_vs_lambda(data, lam_values, arch=None, rule=Plasticity(), schedule=Schedule(), *,
                        epochs, seed=0):
-    """λ scan at J_D = 0 with two modules (the spec's ablation), unless ``arch`` says otherwise."""
+    """λ scan at J_D = 0 with two modules (the reference study's ablation), unless ``arch`` says
+    otherwise."""
     arch = arch or Architecture(n_in=data.n_in, hidden=100, classes=data.classes, layers=2,
                                 jd=0.0)
-    return accuracy_vs("lam", lams, data, arch, rule, schedule, epochs=epochs, seed=seed)
+    return accuracy_vs("lam", lam_values, data, arch, rule, schedule, epochs=epochs, seed=seed)
 
 
 def _stats(net: Network, x, S, labels, what: str, kappa_h: float) -> dict:

@@ -1,4 +1,4 @@
-"""Training loop, evaluation and checkpoints (spec "One training presentation", "Inference").
+"""Training loop, evaluation and checkpoints (docs/learning.md).
 
 One **presentation** of a batch (x, label): targets y = one-vs-all ±1 codes;
 :func:`fplandscape.learn.network.relax` from the zero state with warm-up (L sweeps), ``steer``
@@ -22,25 +22,26 @@ touches the training stream. Hence the same seed gives the same couplings after 
 Timing: ``seconds`` of an epoch row is the wall time of the presentations and plasticity only
 (evaluation separately in ``eval_seconds``); ``samples_per_second`` = training examples / seconds.
 
-**Checkpoints** (``checkpoint=DIR``): ``DIR/manifest.json`` (version and every input that
-determines the run — architecture, plasticity, schedule, seed and a SHA-256 of the data; not the
-number of epochs, so a resumed run may go on longer; a manifest without ``input_to``, from before
-that option, means ``"first"``) and ``DIR/state.npz`` (the couplings, the
-epoch reached, the training stream's bit-generator state and the history), replaced atomically
-after every epoch. ``resume=True`` continues from it, and the result is bit for bit that of an
-uninterrupted run (couplings, predictions, accuracies; only wall times differ). An existing
-checkpoint is never overwritten without ``resume``; resuming with other inputs is refused.
+**Checkpoints** (``checkpoint=DIR``): a :class:`fplandscape.parallel.Snapshot`, the shared
+checkpoint of sequential runs: ``DIR/manifest.json`` (version and every input that determines
+the run — architecture, plasticity, schedule, seed and a SHA-256 of the data; not the number of
+epochs, so a resumed run may go on longer; manifests of older versions keep their meaning, see
+:func:`_upgrade_manifest`) and ``DIR/state.npz`` (the couplings, and as metadata the epoch
+reached, the training stream's bit-generator state and the history, with a SHA-256 checksum),
+replaced atomically after every epoch. ``resume=True`` continues from it, and the result is bit
+for bit that of an uninterrupted run (couplings, predictions, accuracies; only wall times
+differ). An existing checkpoint is never overwritten without ``resume``; resuming with other
+inputs, or from a damaged ``state.npz``, is refused (InputError). Checkpoint directories of
+earlier versions (a manifest without ``run_key``, a ``state.npz`` without checksum) resume as
+they are (the Snapshot's legacy reader).
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import math
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -49,6 +50,7 @@ from .. import model
 from .._version import __version__
 from ..errors import InputError, Interrupted, check_count
 from ..blas import single_thread
+from ..parallel import Snapshot
 from .data import Dataset
 from .network import MODES, Architecture, Network, init_network, one_vs_all, readout_fields, relax
 from .rule import Plasticity, plasticity_step
@@ -113,6 +115,10 @@ class TrainResult:
                 "seconds_per_epoch": self.seconds_per_epoch,
                 "samples_per_second": self.samples_per_second,
                 "seconds_per_60k_samples": per60k, "n_train": n}
+
+    def as_rows(self) -> list:
+        """Tidy rows: the history, one dict per epoch (copies)."""
+        return [dict(row) for row in self.history]
 
 
 def seeds(seed):
@@ -183,52 +189,12 @@ def _upgrade_manifest(old, params):
         rule.setdefault("lr_scale", "none")
 
 
-class _Checkpoint:
-    def __init__(self, path, params, resume):
-        self.path = Path(path)
-        self.params = params
-        man, state = self.path / "manifest.json", self.path / "state.npz"
-        if self.path.exists() and not self.path.is_dir():
-            raise InputError(f"checkpoint {str(self.path)!r} is a file, expected a directory")
-        self.state = None
-        if state.exists():
-            if not resume:
-                raise InputError(f"checkpoint {self.path} already holds a run: pass resume=True "
-                                 "(--resume) to continue it, or delete the directory")
-            try:
-                old = json.loads(man.read_text())
-            except (OSError, ValueError) as exc:
-                raise InputError(f"checkpoint {self.path} is unreadable ({exc})") from None
-            _upgrade_manifest(old, params)
-            if old.get("params") != json.loads(json.dumps(params)):
-                diff = sorted(k for k in set(old.get("params", {})) | set(params)
-                              if old.get("params", {}).get(k) != json.loads(json.dumps(
-                                  params)).get(k))
-                raise InputError(f"checkpoint {self.path} was written for different inputs "
-                                 f"(differing: {', '.join(diff)}); cannot resume")
-            try:
-                with np.load(state, allow_pickle=False) as z:
-                    self.state = {k: z[k] for k in z.files}
-                self.meta = json.loads(str(self.state.pop("meta")))
-            except (OSError, ValueError, KeyError) as exc:
-                raise InputError(f"checkpoint state {state} is unreadable ({exc})") from None
-        else:
-            try:
-                self.path.mkdir(parents=True, exist_ok=True)
-                tmp = self.path / "manifest.json.tmp"
-                tmp.write_text(json.dumps({"version": __version__, "params": params}, indent=1,
-                                          sort_keys=True))
-                os.replace(tmp, man)
-            except OSError as exc:
-                raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") \
-                    from None
-
-    def save(self, net: Network, epoch: int, rng, history):
-        meta = {"epoch": epoch, "rng": rng.bit_generator.state, "history": history,
-                "version": __version__}
-        tmp = self.path / "state.tmp.npz"
-        np.savez(tmp, meta=np.array(json.dumps(meta)), **net.arrays())
-        os.replace(tmp, self.path / "state.npz")
+def _open_checkpoint(path, params, resume) -> Snapshot:
+    """The training checkpoint in ``path``: a :class:`~fplandscape.parallel.Snapshot` of the
+    run ``params`` (:func:`_manifest_params`), older manifests read by
+    :func:`_upgrade_manifest`."""
+    return Snapshot(path, params, resume=resume,
+                    upgrade=lambda old: _upgrade_manifest(old, params))
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,12 +247,17 @@ def _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progres
     start = 0
     ckpt = None
     if checkpoint is not None:
-        ckpt = _Checkpoint(checkpoint, _manifest_params(arch, rule, schedule, seed, data), resume)
-        if ckpt.state is not None:
-            net = Network.from_arrays(arch, ckpt.state)
-            rng.bit_generator.state = ckpt.meta["rng"]
-            history = ckpt.meta["history"]
-            start = int(ckpt.meta["epoch"])
+        ckpt = _open_checkpoint(checkpoint, _manifest_params(arch, rule, schedule, seed, data),
+                                resume)
+        if ckpt.meta is not None:
+            net = Network.from_arrays(arch, ckpt.arrays)
+            try:
+                rng.bit_generator.state = ckpt.meta["rng"]
+                history = list(ckpt.meta["history"])
+                start = int(ckpt.meta["epoch"])
+            except (KeyError, TypeError, ValueError) as exc:  # a legacy state.npz, unchecked
+                raise InputError(f"checkpoint state {ckpt.path / 'state.npz'} is unreadable "
+                                 f"({type(exc).__name__}: {exc})") from None
     M = data.x_train.shape[0]
     B = schedule.batch
     bar = _progress(epochs * M, min(start, epochs) * M, progress)
@@ -328,7 +299,8 @@ def _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progres
                             "seconds": seconds, "samples_per_second": M / seconds,
                             "eval_seconds": eval_seconds})
             if ckpt is not None:
-                ckpt.save(net, epoch, rng, history)
+                ckpt.save(net.arrays(), {"epoch": epoch, "rng": rng.bit_generator.state,
+                                         "history": history, "version": __version__})
             if stop_when_stable and stable:
                 break
     except KeyboardInterrupt:

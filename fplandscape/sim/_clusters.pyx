@@ -24,9 +24,12 @@ by :mod:`fplandscape.sim.clusters` (1-D C-contiguous uint64, distinct codes, no 
   the indicator of the set on {0,1}ⁿ (int32 in-place fast transform, exact since |F| ≤ M;
   uint64 sums, exact since Σ_u F(u)² = 2ⁿ M < 2⁶⁴ for n ≤ 31), for the cube method of
   :func:`fplandscape.sim.clusters.pair_distance_histogram`.
-* :func:`neighbor_counts` / :func:`union_neighbors` — every code ``x ^ m`` with ``popcount(m)``
+* :func:`neighbor_counts` / :func:`component_roots` — every code ``x ^ m`` with ``popcount(m)``
   in 1..r is looked up in an open-addressing hash table of the set (load ≤ 1/2, linear probing,
-  splitmix64 finaliser as hash), i.e. O(M · Σ_{d ≤ r} C(n, d)) expected time.
+  splitmix64 finaliser as hash), i.e. O(M · Σ_{d ≤ r} C(n, d)) expected time;
+  :func:`component_roots` unites each code with the neighbours it finds (union–find with path
+  halving and union by size) and returns each code's root, for
+  :func:`fplandscape.sim.clusters.find_clusters`.
 """
 import numpy as np
 

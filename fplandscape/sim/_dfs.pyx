@@ -60,7 +60,8 @@ The 2^{d−1} prefixes partition the serial search tree, so counts and code sets
 An expansion at depth t < d is shared by all prefixes that agree on depths 1..t−1; it is counted
 in ``nodes`` only by the one whose bits for depths t..d−1 are 0 (``prefix >> (t−1) == 0``, i.e.
 the first of them in the serial order), so node counts also add up to the serial ones.
-The search runs without the GIL and polls for signals (Ctrl-C) every 2^22 nodes.
+The search runs without the GIL and polls for signals (Ctrl-C) and for the stop flag of
+:func:`request_stop` every 2^22 nodes (``fpl_poll`` of ``fplandscape/sim/_epilogue.pxd``).
 """
 import numpy as np
 
@@ -70,12 +71,11 @@ from libc.stdint cimport uint64_t, int64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memset
 
-from fplandscape.sim._exact cimport fpl_exact_sign_code, fpl_row_tol
+from fplandscape.sim._epilogue cimport (fpl_poll, fpl_reraise, fpl_stop_set,
+                                         fpl_u64_array)
+from fplandscape.sim._exact cimport fpl_exact_sign_code, fpl_row_band
 
 cnp.import_array()
-
-cdef extern from "Python.h":
-    int PyErr_CheckSignals()
 
 cdef extern from *:
     """
@@ -85,11 +85,6 @@ cdef extern from *:
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
         return z ^ (z >> 31);
     }
-    /* stop flag set by request_stop() (from the main thread on Ctrl-C) and polled by searches
-       running in worker threads, which never see the signal themselves */
-    static volatile int fpl_stop_flag = 0;
-    static inline int fpl_stop_get(void) { return fpl_stop_flag; }
-    static inline void fpl_stop_set(int v) { fpl_stop_flag = v; }
     /* sample key of a code: splitmix64 finaliser of code ^ salt (a bijection of uint64) */
     static inline uint64_t fpl_key(uint64_t code, uint64_t salt) {
         uint64_t z = code ^ salt;
@@ -135,8 +130,6 @@ cdef extern from *:
                   const double *rt, const double *sg, long n, long t) noexcept nogil
     uint64_t fpl_splitmix64(uint64_t *x) noexcept nogil
     uint64_t fpl_key(uint64_t code, uint64_t salt) noexcept nogil
-    int fpl_stop_get() noexcept nogil
-    void fpl_stop_set(int v) noexcept nogil
 
 cdef enum:
     _MAX_N = 64
@@ -175,15 +168,6 @@ cdef struct Ctx:
     # prefix task
     Py_ssize_t prefix_depth
     uint64_t prefix
-
-
-cdef int _check_signals() noexcept with gil:
-    return PyErr_CheckSignals()
-
-
-cdef int _reraise() except -1:
-    """Propagate the exception set by PyErr_CheckSignals."""
-    return -1
 
 
 cdef inline bint _leaf_accept(const Ctx *c, const double *Hl, uint64_t code) noexcept nogil:
@@ -287,9 +271,8 @@ cdef Status _search(Ctx *c) noexcept nogil:
                 if t >= c.prefix_depth or (c.prefix >> <uint64_t>(t - 1)) == 0:
                     c.nodes += 2
                     c.depth_nodes[t] += 2
-            if (c.nodes & _SIGNAL_MASK) < 2:
-                if fpl_stop_get() or _check_signals() != 0:
-                    return ST_INTERRUPTED
+            if (c.nodes & _SIGNAL_MASK) < 2 and fpl_poll(b"search stopped by request_stop()"):
+                return ST_INTERRUPTED
         if pending[t] & 1:
             v = 0
             pending[t] &= 2
@@ -345,7 +328,7 @@ def dfs_enumerate(const double[:, ::1] J, const int64_t[::1] order, bint return_
     cdef Py_ssize_t perm[_MAX_N]
     cdef uint64_t bits[_MAX_N]
     cdef char seen_idx[_MAX_N]
-    cdef Py_ssize_t k, t, m
+    cdef Py_ssize_t k, t
     memset(seen_idx, 0, sizeof(seen_idx))
     for k in range(n):
         if order[k] < 0 or order[k] >= n or seen_idx[order[k]]:
@@ -380,15 +363,12 @@ def dfs_enumerate(const double[:, ::1] J, const int64_t[::1] order, bint return_
     c.code = codes
     c.depth_nodes = codes + n + 1
     memset(c.depth_nodes, 0, n * sizeof(uint64_t))
-    cdef double rowsum, r
+    cdef double r
     cdef Status status
-    cdef uint64_t[::1] out
     try:
         for k in range(n):
-            rowsum = 0.0
-            for m in range(n):
-                rowsum += fabs(J[perm[k], m])
-            c.tol[k] = fpl_row_tol(rowsum, <double> n)   # infinite for rowsum > 1e300
+            # the band of row perm[k] (no band-0 shortcut here); infinite for S_k > 1e300
+            c.tol[k] = fpl_row_band(&J[perm[k], 0], 1, n, <double> n, -1)
             # suffix sums of |J| over the free labels, fresh in the order m = n-1 .. t
             r = 0.0
             c.rt[n * n + k] = r + c.tol[k]
@@ -401,23 +381,13 @@ def dfs_enumerate(const double[:, ::1] J, const int64_t[::1] order, bint return_
         with nogil:
             status = _search(&c)
         if status == ST_INTERRUPTED:
-            if fpl_stop_get():
-                raise KeyboardInterrupt("search stopped by request_stop()")
-            _reraise()
+            fpl_reraise()
         if status == ST_OOM:
             raise MemoryError("out of memory while storing fixed points")
         count = 2 * int(c.found)
-        states = None
-        if return_states:
-            states = np.empty(<Py_ssize_t> c.stored, dtype=np.uint64)
-            out = states
-            for m in range(<Py_ssize_t> c.stored):
-                out[m] = c.buf[m]
+        states = fpl_u64_array(c.buf, <Py_ssize_t> c.stored) if return_states else None
         truncated = bool(return_states and c.seen > c.stored)
-        profile = np.empty(n, dtype=np.uint64)
-        out = profile
-        for m in range(n):
-            out[m] = c.depth_nodes[m]
+        profile = fpl_u64_array(c.depth_nodes, n)
         return count, states, truncated, int(c.nodes), profile
     finally:
         free(block)

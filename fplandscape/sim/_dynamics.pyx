@@ -58,24 +58,10 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 from numpy.random cimport bitgen_t
 
-from fplandscape.sim._exact cimport fpl_exact_sign_spins, fpl_row_exact, fpl_row_tol
+from fplandscape.sim._epilogue cimport fpl_poll_due, fpl_reraise, fpl_stop_set
+from fplandscape.sim._exact cimport fpl_exact_sign_spins, fpl_row_bands
 
 cnp.import_array()
-
-cdef extern from "Python.h":
-    int PyErr_CheckSignals()
-    void PyErr_SetString(object exc_type, const char *message)
-
-cdef extern from *:
-    """
-    /* stop flag set by request_stop() (from the main thread on Ctrl-C) and polled by kernels
-       running in worker threads, which never see the signal themselves */
-    static volatile int fpl_dyn_stop_flag = 0;
-    static inline int fpl_dyn_stop_get(void) { return fpl_dyn_stop_flag; }
-    static inline void fpl_dyn_stop_set(int v) { fpl_dyn_stop_flag = v; }
-    """
-    int fpl_dyn_stop_get() noexcept nogil
-    void fpl_dyn_stop_set(int v) noexcept nogil
 
 cdef extern from *:
     """
@@ -153,28 +139,22 @@ cdef enum:
 # --------------------------------------------------------------------------------------------
 # helpers
 
-cdef int _poll() noexcept with gil:
-    """Nonzero (with KeyboardInterrupt set) after request_stop() or a pending signal."""
-    if fpl_dyn_stop_get():
-        PyErr_SetString(KeyboardInterrupt, b"stopped by request_stop()")
-        return -1
-    return PyErr_CheckSignals()
+cdef inline bint _poll_due(uint64_t *work) noexcept nogil:
+    """The polling epilogue of every unit of work: ``fpl_poll_due`` of ``_epilogue.pxd`` (poll
+    once ``_POLL_WORK`` elementary operations have been counted in ``work``). True (with
+    KeyboardInterrupt set) when the kernel must stop."""
+    return fpl_poll_due(work, _POLL_WORK, b"stopped by request_stop()")
 
 
 def request_stop():
     """Make every running kernel stop at its next poll with KeyboardInterrupt; kernels started
     afterwards stop at their first poll until :func:`clear_stop`."""
-    fpl_dyn_stop_set(1)
+    fpl_stop_set(1)
 
 
 def clear_stop():
     """Allow kernels to run again after :func:`request_stop`."""
-    fpl_dyn_stop_set(0)
-
-
-cdef int _reraise() except -1:
-    """Propagate the exception set by PyErr_CheckSignals."""
-    return -1
+    fpl_stop_set(0)
 
 
 cdef inline uint32_t _bounded(bitgen_t *bg, uint32_t rng) noexcept nogil:
@@ -222,21 +202,13 @@ cdef double *_tolerances(const double *JT, Py_ssize_t n, double *tmax) noexcept 
     or incremental, is then exact); tmax = the largest nonzero band, −1 if there is none. NULL
     when out of memory (caller frees)."""
     cdef double *tol = <double *> malloc(n * sizeof(double))
-    cdef Py_ssize_t i, j
+    cdef Py_ssize_t i
     if tol == NULL:
         return NULL
-    for i in range(n):
-        tol[i] = 0.0
-    for j in range(n):
-        for i in range(n):
-            tol[i] += fabs(JT[j * n + i])
+    fpl_row_bands(JT, 1, n, n, 5.0 * n + 2.0, 1, tol)    # row i of J = column i of JT
     tmax[0] = -1.0
     for i in range(n):
-        if fpl_row_exact(JT + i, n, n, 1):
-            tol[i] = 0.0
-            continue
-        tol[i] = fpl_row_tol(tol[i], 5.0 * n + 2.0)
-        if not (tol[i] <= tmax[0]):
+        if tol[i] != 0.0 and not (tol[i] <= tmax[0]):      # a nonzero band is > 0 (or ∞)
             tmax[0] = tol[i]
     return tol
 
@@ -351,6 +323,19 @@ cdef bitgen_t **_bitgens(list gens, Py_ssize_t runs) except NULL:
     return out
 
 
+cdef inline void _store_run(const double *JT, const double *tol, const double *sd,
+                            const double *h, Py_ssize_t n, int8_t *s_out, double *delta,
+                            double *mn, double *mean, uint8_t *fp,
+                            uint64_t *work) noexcept nogil:
+    """The storing epilogue of every run: its final state sd as ±1 into ``s_out`` and its
+    stability profile from the exact fields h (:func:`_profile`: Δ into delta if not NULL, min,
+    mean, strict-FP flag)."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        s_out[i] = 1 if sd[i] > 0.0 else -1
+    _profile(JT, tol, sd, h, n, delta, mn, mean, fp, work)
+
+
 cdef Py_ssize_t _check(const double[:, ::1] JT, int8_t[:, ::1] S) except -1:
     cdef Py_ssize_t n = JT.shape[0]
     if JT.shape[1] != n or n < 1:
@@ -461,32 +446,27 @@ def async_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, Py_ssize_t 
                         if _sign_stable(jt, tol, sd, h, n, &work):
                             conv = True
                             break
-                    if work >= _POLL_WORK:
-                        work = 0
-                        if _poll() != 0:
-                            interrupted = True
-                            break
+                    if _poll_due(&work):
+                        interrupted = True
+                        break
                 if interrupted:
                     break
                 if not exact:
                     _fields(jt, sd, h, n)
                     work += <uint64_t>(n * n)
-                for i in range(n):
-                    S[r, i] = 1 if sd[i] > 0.0 else -1
                 if delta_out is not None:
                     dl = &delta_out[r, 0]
-                _profile(jt, tol, sd, h, n, dl, &margin_out[r], &mean_out[r], &fp_out[r], &work)
+                _store_run(jt, tol, sd, h, n, &S[r, 0], dl, &margin_out[r], &mean_out[r],
+                           &fp_out[r], &work)
                 sweeps_out[r] = sweep
                 flips_out[r] = flips
                 conv_out[r] = 1 if conv else 0
                 work += <uint64_t>(4 * n)
-                if work >= _POLL_WORK:
-                    work = 0
-                    if _poll() != 0:
-                        interrupted = True
-                        break
+                if _poll_due(&work):
+                    interrupted = True
+                    break
         if interrupted:
-            _reraise()
+            fpl_reraise()
     finally:
         free(buf)
         free(perm)
@@ -607,11 +587,9 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
                         if same_prev:
                             cycle_out[b0 + a] = 1
                             done[a] = 1
-                    if work >= _POLL_WORK:
-                        work = 0
-                        if _poll() != 0:
-                            interrupted = True
-                            break
+                    if _poll_due(&work):
+                        interrupted = True
+                        break
                 if interrupted:
                     break
                 for a in range(nb):
@@ -619,15 +597,13 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
                     sa = sd + a * n
                     if not hexact[a]:
                         _fields(jt, sa, ha, n)
-                    for i in range(n):
-                        S[b0 + a, i] = 1 if sa[i] > 0.0 else -1
                     if delta_out is not None:
                         dl = &delta_out[b0 + a, 0]
-                    _profile(jt, tol, sa, ha, n, dl, &margin_out[b0 + a], &mean_out[b0 + a],
-                             &fp_out[b0 + a], &work)
+                    _store_run(jt, tol, sa, ha, n, &S[b0 + a, 0], dl, &margin_out[b0 + a],
+                               &mean_out[b0 + a], &fp_out[b0 + a], &work)
                 b0 += nb
         if interrupted:
-            _reraise()
+            fpl_reraise()
     finally:
         free(sd)
         free(act)
@@ -736,33 +712,27 @@ def anneal_runs(const double[:, ::1] JT, int8_t[:, ::1] S, list gens, const doub
                                 found = True
                                 break
                     work += <uint64_t>(2 * n * n)
-                    if work >= _POLL_WORK:
-                        work = 0
-                        if _poll() != 0:
-                            interrupted = True
-                            break
+                    if _poll_due(&work):
+                        interrupted = True
+                        break
                 if interrupted:
                     break
                 if since != 0:
                     _fields(jt, sd, h, n)
                     work += <uint64_t>(n * n)
-                for i in range(n):
-                    S[r, i] = 1 if sd[i] > 0.0 else -1
                 if delta_out is not None:
                     dl = &delta_out[r, 0]
-                _profile(jt, tol, sd, h, n, dl, &margin_out[r], &mean_out[r], &reached_out[r],
-                         &work)
+                _store_run(jt, tol, sd, h, n, &S[r, 0], dl, &margin_out[r], &mean_out[r],
+                           &reached_out[r], &work)
                 energy_out[r] = _unstable(jt, tol, sd, h, n, &work)
                 sweeps_out[r] = sweep
                 flips_out[r] = flips
                 work += <uint64_t>(4 * n)
-                if work >= _POLL_WORK:
-                    work = 0
-                    if _poll() != 0:
-                        interrupted = True
-                        break
+                if _poll_due(&work):
+                    interrupted = True
+                    break
         if interrupted:
-            _reraise()
+            fpl_reraise()
     finally:
         free(buf)
         free(bgs)

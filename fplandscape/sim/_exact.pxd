@@ -1,5 +1,6 @@
 # Exact sign of a sum of float64 terms, shared by the compiled kernels (_stability, _dfs,
-# _dynamics, _local): ``cimport`` this file to get the inline C helpers below.
+# _dynamics, _local): ``cimport`` this file to get the inline C helpers below, among them the
+# band set-up of every kernel, ``fpl_row_band``/``fpl_row_bands`` (one row / all rows).
 #
 # Why. A field h_i = Σ_j J_ij s_j (s_j = ±1, so every term J_ij s_j is an exact double) summed
 # in float64, in any order, is within γ_{n−1} Σ_j |J_ij| of the exact sum of the stored terms
@@ -150,6 +151,39 @@ cdef extern from *:
         if (!(S <= 1e300)) return INFINITY;
         return 4.0 * (m + 2.0) * DBL_EPSILON * S + (m + 2.0) * 4.9406564584124654e-324;
     }
+
+    /* The band of one row, the set-up every kernel shares: fpl_row_tol(S, m) with
+       S = Σ_{j<n} |row[j·stride]| summed in float64 in index order j = 0, 1, …; or 0 when
+       slack_bits ≥ 0 and fpl_row_exact(row, stride, n, slack_bits) (the float values of the
+       kernel are then exact, ties included). slack_bits < 0: always the fpl_row_tol band. */
+    static inline double fpl_row_band(const double *row, long stride, long n, double m,
+                                      int slack_bits) {
+        long j;
+        double S = 0.0;
+        if (slack_bits >= 0 && fpl_row_exact(row, stride, n, slack_bits)) return 0.0;
+        for (j = 0; j < n; j++) S += fabs(row[j * stride]);
+        return fpl_row_tol(S, m);
+    }
+
+    /* tol[i] = fpl_row_band(A + i·rs, cs, n, m, slack_bits) for the n rows i < n of A (row i,
+       entry j at A[i·rs + j·cs]). When the rows are strided (rs = 1: the rows of J stored as
+       the columns of JT), the sums S_i are accumulated column by column (contiguous reads);
+       each S_i still receives the same additions in the same order j = 0, 1, …, so the bands
+       are bit for bit those of fpl_row_band. */
+    static inline void fpl_row_bands(const double *A, long rs, long cs, long n, double m,
+                                     int slack_bits, double *tol) {
+        long i, j;
+        if (rs != 1 || n == 1) {
+            for (i = 0; i < n; i++) tol[i] = fpl_row_band(A + i * rs, cs, n, m, slack_bits);
+            return;
+        }
+        for (i = 0; i < n; i++) tol[i] = 0.0;
+        for (j = 0; j < n; j++)
+            for (i = 0; i < n; i++) tol[i] += fabs(A[i + j * cs]);
+        for (i = 0; i < n; i++)
+            tol[i] = (slack_bits >= 0 && fpl_row_exact(A + i, cs, n, slack_bits))
+                     ? 0.0 : fpl_row_tol(tol[i], m);
+    }
     #endif
     """
     ctypedef struct fpl_acc:
@@ -164,3 +198,7 @@ cdef extern from *:
     int fpl_row_exact(const double *row, long stride, long n, int slack_bits) noexcept nogil
     int fpl_band_stable_code(double d, double tol, const double *row, long n, uint64_t code,
                              long i) noexcept nogil
+    double fpl_row_band(const double *row, long stride, long n, double m,
+                        int slack_bits) noexcept nogil
+    void fpl_row_bands(const double *A, long rs, long cs, long n, double m, int slack_bits,
+                       double *tol) noexcept nogil

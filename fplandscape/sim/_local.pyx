@@ -29,11 +29,11 @@ import numpy as np
 
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.math cimport fabs, INFINITY
+from libc.math cimport INFINITY
 from libc.stdint cimport uint64_t, int64_t
 from libc.stdlib cimport free, malloc
 
-from fplandscape.sim._exact cimport fpl_band_stable_code, fpl_row_exact, fpl_row_tol
+from fplandscape.sim._exact cimport fpl_band_stable_code, fpl_row_bands
 
 cnp.import_array()
 
@@ -122,7 +122,7 @@ def local_observables(const double[:, ::1] J, const uint64_t[::1] codes, int rad
     do not depend on the number of threads. Plain ValueError on bad shapes (validation with
     InputError lives in :mod:`fplandscape.sim.local`).
     """
-    cdef Py_ssize_t n = J.shape[0], m = codes.shape[0], a, i, j
+    cdef Py_ssize_t n = J.shape[0], m = codes.shape[0], a
     if J.shape[1] != n or n < 1 or n > 64:
         raise ValueError("J must be square with 1 <= N <= 64")
     if radius < 0 or radius > 2:
@@ -139,13 +139,8 @@ def local_observables(const double[:, ::1] J, const uint64_t[::1] codes, int rad
     cdef double *tol = <double *> malloc(n * sizeof(double))
     if tol == NULL:
         raise MemoryError()
-    cdef double rowsum
-    for i in range(n):
-        rowsum = 0.0
-        for j in range(n):
-            rowsum += fabs(J[i, j])
-        # band 0 when every value computed here (< 8 S_i) is exact: integer couplings etc.
-        tol[i] = 0.0 if fpl_row_exact(&J[i, 0], 1, n, 4) else fpl_row_tol(rowsum, <double> n)
+    # band 0 when every value computed here (< 8 S_i) is exact: integer couplings etc.
+    fpl_row_bands(&J[0, 0], n, 1, n, <double> n, 4, tol)
     cdef int nt = n_threads
     cdef double *work
     cdef const double *Jp = &J[0, 0]

@@ -28,10 +28,10 @@ import numpy as np
 
 cimport numpy as cnp
 from libc.stdint cimport uint64_t, uint8_t
-from libc.math cimport fabs
 from libc.stdlib cimport free, malloc, realloc
 
-from fplandscape.sim._exact cimport fpl_exact_sign_code, fpl_row_exact, fpl_row_tol
+from fplandscape.sim._epilogue cimport fpl_u64_array
+from fplandscape.sim._exact cimport fpl_exact_sign_code, fpl_row_bands
 
 cnp.import_array()
 
@@ -74,17 +74,12 @@ cdef inline bint _is_fixed_point(const double[:, ::1] J, const double *tol, uint
 
 cdef double *_tolerances(const double[:, ::1] J, Py_ssize_t n) except NULL:
     """tol[i] = fpl_row_tol(Σ_j |J_ij|, n), or 0 for rows whose float sums are exact
-    (fpl_row_exact, e.g. integer couplings) (caller frees)."""
+    (fpl_row_exact, e.g. integer couplings): ``fpl_row_bands`` of ``_exact.pxd`` (caller
+    frees)."""
     cdef double *tol = <double *> malloc((n if n > 0 else 1) * sizeof(double))
     if tol == NULL:
         raise MemoryError()
-    cdef Py_ssize_t i, j
-    cdef double rowsum
-    for i in range(n):
-        rowsum = 0.0
-        for j in range(n):
-            rowsum += fabs(J[i, j])
-        tol[i] = 0.0 if fpl_row_exact(&J[i, 0], 1, n, 1) else fpl_row_tol(rowsum, <double> n)
+    fpl_row_bands(&J[0, 0], n, 1, n, <double> n, 1, tol)
     return tol
 
 
@@ -163,8 +158,6 @@ def count_fixed_points_bruteforce(const double[:, ::1] J, bint return_states=Fal
     cdef uint64_t *buf = NULL
     cdef uint64_t *tmp = NULL
     cdef bint oom = False
-    cdef uint64_t[::1] st
-    cdef Py_ssize_t k
     cdef double *tol = _tolerances(J, n)
 
     if return_states:
@@ -193,11 +186,7 @@ def count_fixed_points_bruteforce(const double[:, ::1] J, bint return_states=Fal
             raise MemoryError("out of memory while storing fixed points")
         if not return_states:
             return int(count)
-        states = np.empty(<Py_ssize_t> count, dtype=np.uint64)
-        st = states
-        for k in range(<Py_ssize_t> count):
-            st[k] = buf[k]
-        return int(count), states
+        return int(count), fpl_u64_array(buf, <Py_ssize_t> count)
     finally:
         free(buf)
         free(tol)

@@ -1,9 +1,9 @@
-"""Belief propagation for the fixed-point constraints (spec §5): Bethe entropy and focusing BP.
+"""Belief propagation for the fixed-point constraints: Bethe entropy and focusing BP.
 
-Conventions are those of :mod:`fplandscape.model`: ``h_i = Σ_j J_ij s_j`` (diagonal = self-
-couplings ``J_ii``), ``s`` is a fixed point iff ``s_i h_i > 0`` for every i (strict). Bad input
-raises :class:`fplandscape.errors.InputError`. Gaussian integrals come from
-:mod:`fplandscape.special`.
+The method: docs/algorithms.md#bp and docs/algorithms.md#focusing-bp. Conventions are those of
+:mod:`fplandscape.model`: ``h_i = Σ_j J_ij s_j`` (diagonal = self-couplings ``J_ii``), ``s`` is
+a fixed point iff ``s_i h_i > 0`` for every i (strict). Bad input raises
+:class:`fplandscape.errors.InputError`. Gaussian integrals come from :mod:`fplandscape.special`.
 
 Factor graph and closure
 ------------------------
@@ -49,7 +49,7 @@ L = 0) is an exact fixed point for every instance; there ``φ = (1/N) Σ_i ln 2�
 ``V_i = Σ_{j≠i} J_ij²``, i.e. the annealed entropy (E1/E2) with the row norms of this instance.
 From random initial magnetisations BP flows back to it for the fully asymmetric ensemble (for
 reciprocal couplings, η ≠ 0, the loops J_ij J_ji add a reaction term this closure omits: the
-estimate is then not the spec's s(η, J_D); ``eta_hat`` is reported so that callers can tell).
+estimate is then not s(η, J_D) of (E2η); ``eta_hat`` is reported so that callers can tell).
 
 Seeds. ``seed`` (a non-negative int or a SeedSequence) feeds ``np.random.default_rng``; the
 initial magnetisations ``m_j = init_scale · U(−1, 1)`` are the only random draws, so a given
@@ -109,15 +109,23 @@ class BetheResult:
     params: dict = field(default_factory=dict)
     seconds: float = 0.0
 
+    def as_rows(self) -> list:
+        """One row (this network): the scalars and metadata, per-neuron arrays left out."""
+        return [{"version": self.version, "seed": model.seed_repr(self.seed), "n": self.n,
+                 **self.params, "entropy": float(self.entropy), "converged": bool(self.converged),
+                 "iterations": int(self.iterations), "max_change": float(self.max_change),
+                 "annealed_rows": float(self.annealed_rows), "eta_hat": float(self.eta_hat),
+                 "seconds": float(self.seconds)}]
+
 
 @dataclass(frozen=True)
 class FocusingResult:
     """Result of :func:`focusing_bp`.
 
-    ``solved``: ``state`` is a strict fixed point, checked from scratch with
+    ``reached``: ``state`` is a strict fixed point, checked from scratch with
     :func:`fplandscape.model.is_fixed_point` (``s_i h_i > 0`` for all i, decided exactly).
     ``state`` (int8, N): sign of the final reinforced marginals' fields (sign(0) = +1) — the
-    solution when solved, else the last candidate. ``unsatisfied``: number of neurons with
+    solution when reached, else the last candidate. ``unsatisfied``: number of neurons with
     ``s_i h_i ≤ 0`` in ``state`` (exact decisions); ``margin`` = min_i s_i h_i (float64).
     ``iterations``: AMP updates done (the run stops at the first update whose signs form a
     fixed point). ``converged``: the reinforced messages stopped changing (max change <
@@ -128,7 +136,7 @@ class FocusingResult:
     """
 
     n: int
-    solved: bool
+    reached: bool
     state: np.ndarray
     unsatisfied: int
     margin: float
@@ -139,6 +147,14 @@ class FocusingResult:
     version: str
     params: dict = field(default_factory=dict)
     seconds: float = 0.0
+
+    def as_rows(self) -> list:
+        """One row (this run): the flags, counts and metadata, the state left out."""
+        return [{"version": self.version, "seed": model.seed_repr(self.seed), "n": self.n,
+                 **self.params, "reached": bool(self.reached), "converged": bool(self.converged),
+                 "unsatisfied": int(self.unsatisfied), "margin": float(self.margin),
+                 "iterations": int(self.iterations), "gamma_final": float(self.gamma_final),
+                 "seconds": float(self.seconds)}]
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,7 +407,7 @@ def focusing_bp(J, *, jd=None, gamma0: float = 0.0, dgamma: float = 1e-3,
               "damping": damping, "tol": tol, "max_iter": max_iter, "init_scale": init_scale,
               "seed": model.seed_repr(seed),
               "jd": None if jd is None else (float(jd) if np.ndim(jd) == 0 else "vector")}
-    return FocusingResult(n=n, solved=solved, state=state, unsatisfied=int(np.sum(~stable)),
+    return FocusingResult(n=n, reached=solved, state=state, unsatisfied=int(np.sum(~stable)),
                           margin=float(stab.min()), iterations=it, converged=converged,
                           gamma_final=float(gamma), seed=seed, version=__version__,
                           params=params, seconds=time.perf_counter() - t0)
@@ -399,7 +415,7 @@ def focusing_bp(J, *, jd=None, gamma0: float = 0.0, dgamma: float = 1e-3,
 
 def accessibility_runner(J, *, runs, max_sweeps, seed, **options) -> dict:
     """Focusing BP as an algorithm of :func:`fplandscape.sim.accessibility.accessibility_scan`
-    (registered there as ``"fbp"``): ``runs`` independent solves of :func:`focusing_bp`, run r
+    (registered as ``"fbp"`` by :mod:`fplandscape.sim.algorithms`): ``runs`` independent solves of :func:`focusing_bp`, run r
     seeded with child r of ``seed`` (:func:`fplandscape.sim.dynamics.run_seeds`), one BP
     iteration counted as one sweep (``max_iter = max_sweeps``). Per-run arrays: ``reached``
     (a strict fixed point was found), ``sweeps`` (iterations), ``converged`` (same as reached),
@@ -415,7 +431,7 @@ def accessibility_runner(J, *, runs, max_sweeps, seed, **options) -> dict:
     mean = np.zeros(runs)
     for r, ss in enumerate(run_seeds(seed, runs)):
         res = focusing_bp(J, max_iter=max(int(max_sweeps), 1), seed=ss, **options)
-        reached[r] = res.solved
+        reached[r] = res.reached
         sweeps[r] = res.iterations
         states[r] = res.state
         stab = model.stabilities(J, res.state)

@@ -66,13 +66,13 @@ def _as_r(r) -> int:
     return r
 
 
-def _as_threads(n_threads) -> int:
-    if n_threads is None:
+def _as_threads(workers) -> int:
+    if workers is None:
         return max(1, os.cpu_count() or 1)
-    n_threads = _as_int(n_threads, "n_threads")
-    if n_threads < 1:
-        raise InputError(f"n_threads must be ≥ 1, got {n_threads}")
-    return n_threads
+    workers = _as_int(workers, "workers")
+    if workers < 1:
+        raise InputError(f"workers must be ≥ 1, got {workers}")
+    return workers
 
 
 def _as_codes(codes, n: int) -> np.ndarray:
@@ -158,12 +158,12 @@ def _cube_pair_hist(arr: np.ndarray, n: int, n_threads: int) -> np.ndarray:
     return np.array(hist, dtype=np.int64)
 
 
-def pair_distance_histogram(codes, n, *, n_threads=None, method="auto") -> np.ndarray:
+def pair_distance_histogram(codes, n, *, workers=None, method="auto") -> np.ndarray:
     """Histogram of Hamming distances over unordered pairs of distinct states.
 
     Returns ``h`` (int64, length n+1) with ``h[k] = #{(a, b) : a < b, d(codes[a], codes[b]) = k}``
     for k = 0..n, so ``h.sum() = M(M−1)/2`` and ``h[0] = 0`` (codes are distinct). Both methods
-    are exact integer counts on ``n_threads`` threads (default: all cores), and the result does
+    are exact integer counts on ``workers`` threads (default: all cores), and the result does
     not depend on the method or the number of threads.
 
     ``method``:
@@ -184,7 +184,7 @@ def pair_distance_histogram(codes, n, *, n_threads=None, method="auto") -> np.nd
     if method not in METHODS:
         raise InputError(f"method must be one of {METHODS}, got {method!r}")
     arr = _as_codes(codes, n)
-    threads = _as_threads(n_threads)
+    threads = _as_threads(workers)
     if method == "auto":
         method = _choose_method(int(arr.size), n)
     if method == "cube":
@@ -197,7 +197,7 @@ def pair_distance_histogram(codes, n, *, n_threads=None, method="auto") -> np.nd
     return np.ascontiguousarray(hist[: n + 1])
 
 
-def overlap_distribution(codes, n, *, n_threads=None):
+def overlap_distribution(codes, n, *, workers=None):
     """Overlap distribution of the set over unordered pairs of distinct states.
 
     Returns ``(q, p)``: ``q[k] = 1 − 2k/n`` for k = 0..n (descending from 1 to −1) and
@@ -205,7 +205,7 @@ def overlap_distribution(codes, n, *, n_threads=None):
     overlap ``q[k]``). With fewer than two states there are no pairs and ``p`` is all zeros.
     """
     n = _as_n(n)
-    hist = pair_distance_histogram(codes, n, n_threads=n_threads)
+    hist = pair_distance_histogram(codes, n, workers=workers)
     q = 1.0 - 2.0 * np.arange(n + 1, dtype=np.float64) / n
     total = int(hist.sum())
     p = hist / total if total else np.zeros(n + 1, dtype=np.float64)
@@ -216,7 +216,7 @@ def overlap_distribution(codes, n, *, n_threads=None):
 # 2. neighbours and local entropy
 
 
-def neighbor_counts(codes, n, r, *, n_threads=None) -> np.ndarray:
+def neighbor_counts(codes, n, r, *, workers=None) -> np.ndarray:
     """Number of states of the set at each small distance from each state.
 
     Returns ``c`` (int64, shape (M, r)) with ``c[a, d−1] = #{b : d(codes[a], codes[b]) = d}`` for
@@ -227,17 +227,17 @@ def neighbor_counts(codes, n, r, *, n_threads=None) -> np.ndarray:
     n = _as_n(n)
     r = _as_r(r)
     arr = _as_codes(codes, n)
-    return _clusters.neighbor_counts(arr, n, r, _as_threads(n_threads))
+    return _clusters.neighbor_counts(arr, n, r, _as_threads(workers))
 
 
-def local_entropy_per_state(codes, n, r, *, n_threads=None) -> np.ndarray:
+def local_entropy_per_state(codes, n, r, *, workers=None) -> np.ndarray:
     """Finite-N local entropy of each state of the set.
 
     ``S_r(a) = (1/n) ln N_r(a)``, where ``N_r(a) = 1 + Σ_{d=1..r} c[a, d−1]`` is the number of
     states of the set within Hamming distance ≤ r of ``codes[a]``, ``codes[a]`` itself included
     (so ``S_r ≥ 0``, with equality for an isolated state). float64, shape (M,).
     """
-    counts = neighbor_counts(codes, n, r, n_threads=n_threads)
+    counts = neighbor_counts(codes, n, r, workers=workers)
     n = _as_n(n)
     return np.log1p(counts.sum(axis=1, dtype=np.int64).astype(np.float64)) / n
 
@@ -261,6 +261,11 @@ class ClusterResult:
     sizes: np.ndarray
     n_clusters: int
     r: int
+
+    def as_rows(self) -> list:
+        """One row per cluster: ``cluster`` (index), ``size``, ``r``."""
+        return [{"cluster": c, "size": int(s), "r": int(self.r)}
+                for c, s in enumerate(self.sizes)]
 
 
 def find_clusters(codes, n, r=1) -> ClusterResult:

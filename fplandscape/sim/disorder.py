@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import model, parallel, theory
+from .. import model, parallel
 from ..errors import InputError, check_count
 from ..provenance import run_info
+from ..stats import mean_se
 from . import stop
 from .enumerate import METHODS, TooManyStates, enumerate_fixed_points
 from .stability import stabilities_packed
@@ -36,8 +37,9 @@ class DisorderResult:
     ``rows``: one dict per sample (``sample``, ``count``, ``ln_count`` (None if 0), ``seconds``,
     ``method``, ``nodes_visited``; with ``pairs`` the unordered histogram
     ``pair_distance_hist``; with ``margins`` ``margin_min`` / ``margin_mean`` of κ(σ) over the
-    sample's fixed points, None if it has none). ``summary``: one dict with the means, standard
-    errors and theory columns (see :func:`disorder_average`). ``info``: version, seed, ensemble
+    sample's fixed points, None if it has none). ``summary``: one dict with the means and
+    standard errors (see :func:`disorder_average`; the theory columns are added by
+    :func:`fplandscape.validate.counts.compare_with_theory`). ``info``: version, seed, ensemble
     parameters, number of samples, wall time.
     """
 
@@ -75,26 +77,6 @@ def ordered_pairs(hist, count: int) -> np.ndarray:
 
 
 
-def _mean_se(x):
-    """Mean and standard error (ddof = 1) of a 1-D sample; SE is None for fewer than 2 values."""
-    x = np.asarray(x, dtype=np.float64)
-    if x.size == 0:
-        return None, None
-    mean = float(x.mean())
-    se = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else None
-    return mean, se
-
-
-def _z(mean, se, expected):
-    """(mean − expected)/SE; 0 when SE = 0 and mean == expected, ±inf when SE = 0 otherwise,
-    None when SE or expected is undefined."""
-    if mean is None or se is None or expected is None:
-        return None
-    if se == 0.0:
-        return 0.0 if mean == expected else math.copysign(math.inf, mean - expected)
-    return (mean - expected) / se
-
-
 #: the "cube" pair histogram needs 4·2^N bytes at once (1 GiB at N = 28): the sample tasks
 #: and the command line use it only up to this many bytes, and one at a time in a process
 PAIRS_CUBE_MAX_BYTES = 1 << 29
@@ -111,7 +93,7 @@ def pair_histogram(states, n: int) -> np.ndarray:
 
     states = np.ascontiguousarray(states, dtype=np.uint64)
     m = int(states.size)
-    kw = {"n_threads": 1} if m < _PAIRS_ONE_THREAD else {}
+    kw = {"workers": 1} if m < _PAIRS_ONE_THREAD else {}
     if clusters._choose_method(m, n) == "cube" and 4 * (1 << n) <= PAIRS_CUBE_MAX_BYTES:
         with _CUBE_LOCK:
             hist = clusters.pair_distance_histogram(states, n, method="cube", **kw)
@@ -140,7 +122,7 @@ def typical_summary(counts, size: int) -> dict:
         raise InputError("counts must be a non-empty list of finite non-negative numbers")
     positive = counts[counts > 0]
     zero = int(counts.size - positive.size)
-    mean_ln, se_ln = _mean_se(np.log(positive)) if positive.size else (None, None)
+    mean_ln, se_ln = mean_se(np.log(positive)) if positive.size else (None, None)
     out = {"zero_samples": zero, "p_zero": zero / counts.size,
            "mean_ln_count": mean_ln, "se_ln_count": se_ln,
            "conditional_typical_entropy": None if mean_ln is None else mean_ln / size,
@@ -184,6 +166,25 @@ def _sample_task(ensemble, child, i, method, pairs, margins, max_states):
     return row
 
 
+def _summarise(rows: list, size: int, pairs: bool) -> dict:
+    """The summary of :func:`disorder_average` from its sample rows (in sample order): count
+    moments (:func:`fplandscape.stats.mean_se`), :func:`typical_summary` and, with ``pairs``,
+    the per-k mean and SE of :func:`ordered_pairs`."""
+    samples = len(rows)
+    counts = np.array([row["count"] for row in rows], dtype=np.float64)
+    summary = {"samples": samples}
+    summary["mean_count"], summary["se_count"] = mean_se(counts)
+    summary.update(typical_summary(counts, size))
+    if pairs:
+        ordered = np.array([ordered_pairs(row["pair_distance_hist"], row["count"])
+                            for row in rows], dtype=np.float64)
+        mean_p = ordered.mean(axis=0)
+        se_p = ordered.std(axis=0, ddof=1) / math.sqrt(samples) if samples > 1 else None
+        summary["mean_ordered_pairs"] = mean_p.tolist()
+        summary["se_ordered_pairs"] = None if se_p is None else se_p.tolist()
+    return summary
+
+
 def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: bool = False,
                      margins: bool = False, method: str = "auto",
                      max_states: int = 10**7, workers=None, scheduler=None,
@@ -207,18 +208,13 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
       /(L·N), and the typical entropy ``typical_entropy`` = ⟨ln #⟩/(L·N) over all samples (None
       when some sample has no fixed point: ln 0 = −∞) with ``se_typical_entropy``
       (:func:`typical_summary`);
-    * ``expected_count`` and ``log_expected_count``: the exact finite-N mean, (E1)
-      :func:`fplandscape.theory.log_expected_count` for one module, or
-      :func:`fplandscape.theory.log_expected_count_modular` for ``layers > 1``; ``z_count`` =
-      (mean_count − expected_count)/se_count. One module: defined for any η without dilution
-      and for dilution at η = 0 (None for η ≠ 0 with dilution); ``layers > 1``: only for η = 0
-      and no dilution (None otherwise: no exact finite-N formula is implemented there);
     * with ``pairs``: ``mean_ordered_pairs[k]`` = mean of :func:`ordered_pairs` (ordered pairs
-      (σ, τ), the pairs (σ, σ) at k = 0 and the flip pairs at k = L·N included), its
-      ``se_ordered_pairs``, ``expected_pairs`` = (E4) :func:`fplandscape.theory.expected_pairs`,
-      per-k ``z_pairs`` and ``max_abs_z_pairs``. (E4) is only defined for η = 0, one module and
-      no dilution: these are None otherwise. A z-score is 0 where SE = 0 and the mean equals the
-      expectation exactly (e.g. no pairs at k = 1 for J_D ≤ 0), ±inf where SE = 0 otherwise.
+      (σ, τ), the pairs (σ, σ) at k = 0 and the flip pairs at k = L·N included) and its
+      ``se_ordered_pairs`` (None for one sample).
+
+    The engine returns counts and moments only: the comparison with the theory (the exact
+    expectations (E1)/(E4) and the z-scores ``z_count``, ``z_pairs``) is
+    :func:`fplandscape.validate.counts.compare_with_theory`.
 
     ``samples`` ≥ 1, L·N ≤ 64. ``max_states``: with ``pairs``/``margins`` the fixed points are
     listed; a sample with more than this many raises InputError (a pair histogram of a sample of
@@ -226,7 +222,7 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
     × ``max_states`` (plus 8·L·N bytes per fixed point for ``margins``); pair histograms use
     :func:`pair_histogram` (bounded); the rows kept are small.
 
-    Parallel (:func:`fplandscape.parallel.run_tasks`): the samples are independent tasks on
+    Parallel (:func:`fplandscape.parallel.run_study`): the samples are independent tasks on
     ``workers`` local threads (default all cores; the enumeration releases the GIL) or on a
     Dask cluster (``scheduler``); ``checkpoint`` (a directory, or ``True`` for an automatic one
     removed after success) journals finished samples and ``resume=True`` continues an
@@ -253,58 +249,14 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
              for i in range(samples)]
     # a SeedSequence is identified by its entropy *and* spawn key (children share the entropy)
     entropy = model.seed_repr(seed)
-    ckpt = parallel.open_checkpoint(
-        checkpoint, "disorder",
-        {"ensemble": ensemble.as_dict(), "samples": samples, "seed": str(entropy),
-         "method": method, "pairs": bool(pairs), "margins": bool(margins),
-         "max_states": max_states}, samples, resume=resume)
-    stop.clear_stop()
-    rows = parallel.run_tasks(_sample_task, tasks, workers=workers, scheduler=scheduler,
-                              progress=progress, desc=f"samples N={size}", checkpoint=ckpt,
-                              backend="threads", cancel=stop.request_stop)
-    if ckpt is not None:
-        ckpt.finish()
-    counts = np.array([row["count"] for row in rows], dtype=np.float64)
-    ordered = None
-    if pairs:
-        ordered = np.array([ordered_pairs(row["pair_distance_hist"], row["count"])
-                            for row in rows], dtype=np.float64)
-
-    summary = {"samples": samples}
-    summary["mean_count"], summary["se_count"] = _mean_se(counts)
-    summary.update(typical_summary(counts, size))
-
-    exact = ensemble.eta == 0.0 and ensemble.dilution == 1.0
-    log_e1 = None
-    if ensemble.layers == 1:
-        try:  # exact for η ≠ 0 (no dilution) and for dilution at η = 0 too
-            log_e1 = float(theory.log_expected_count(ensemble.n, ensemble.jd, ensemble.eta,
-                                                     ensemble.dilution))
-        except NotImplementedError:  # η ≠ 0 with dilution
-            log_e1 = None
-    elif exact:
-        log_e1 = float(theory.log_expected_count_modular(ensemble.n, ensemble.jd,
-                                                         ensemble.lam, ensemble.layers))
-    summary["log_expected_count"] = log_e1
-    summary["expected_count"] = None if log_e1 is None else float(np.exp(log_e1))
-    summary["z_count"] = _z(summary["mean_count"], summary["se_count"], summary["expected_count"])
-
-    if pairs:
-        mean_p = ordered.mean(axis=0)
-        se_p = ordered.std(axis=0, ddof=1) / math.sqrt(samples) if samples > 1 else None
-        summary["mean_ordered_pairs"] = mean_p.tolist()
-        summary["se_ordered_pairs"] = None if se_p is None else se_p.tolist()
-        if exact and ensemble.layers == 1:
-            e4 = np.exp(np.asarray(theory.log_expected_pairs(ensemble.n, ensemble.jd), dtype=float))
-            z = [_z(float(m), None if se_p is None else float(s), float(e))
-                 for m, s, e in zip(mean_p, se_p if se_p is not None else mean_p, e4)]
-            summary["expected_pairs"] = e4.tolist()
-            summary["z_pairs"] = z
-            finite = [abs(v) for v in z if v is not None]
-            summary["max_abs_z_pairs"] = max(finite) if finite else None
-        else:
-            summary["expected_pairs"] = summary["z_pairs"] = summary["max_abs_z_pairs"] = None
-
+    rows = parallel.run_study(
+        _sample_task, tasks, kind="disorder",
+        params={"ensemble": ensemble.as_dict(), "samples": samples, "seed": str(entropy),
+                "method": method, "pairs": bool(pairs), "margins": bool(margins),
+                "max_states": max_states},
+        checkpoint=checkpoint, resume=resume, workers=workers, scheduler=scheduler,
+        progress=progress, desc=f"samples N={size}", stop=stop)
+    summary = _summarise(rows, size, bool(pairs))
     info = run_info(seed=seed if not isinstance(seed, np.random.SeedSequence) else entropy,
                     **ensemble.as_dict(), samples=samples, pairs=bool(pairs),
                     margins=bool(margins), method=method)

@@ -5,10 +5,10 @@ update ``s_i ← sign(h_i)`` with ``sign(0) = +1`` (:func:`fplandscape.model.sig
 stability ``Δ_i = s_i h_i``, fixed point iff ``Δ_i > 0`` for every i (strict). States are int8
 ±1 rows. Bad input raises :class:`fplandscape.errors.InputError`.
 
-Spec §1/§5: a run has *converged* when a full sweep changes nothing; it also reports whether
-the final state is a strict fixed point. The two differ only on ties: a neuron with
+docs/model.md#dynamics: a run has *converged* when a full sweep changes nothing; it also reports
+whether the final state is a strict fixed point. The two differ only on ties: a neuron with
 ``h_i = 0`` and ``s_i = +1`` is left alone by the dynamics (sign(0) = +1) but is not stable, so
-such a run has ``converged = True`` and ``is_fixed_point = False``. Every sign decision (the
+such a run has ``converged = True`` and ``reached = False``. Every sign decision (the
 updates, both flags, the annealer's energy) is that of the exact field of the stored numbers,
 as in :mod:`fplandscape.model` (float sign outside a rigorous rounding band, which covers the
 drift of the incrementally updated fields, an exact sum inside it; the bound is written out in
@@ -73,8 +73,8 @@ class DynamicsResult(_Runs):
     ``converged`` (bool): the last sweep changed nothing (exact fields: ``s_i = sign(h_i)`` for
     every i). ``sweeps`` (int64): sweeps done, the final unchanged one included (synchronous:
     steps ``s ← sign(J s)``), so a run started at a fixed point has ``sweeps = 1, flips = 0``.
-    ``flips`` (int64): spin changes. ``is_fixed_point`` (bool): strict ``Δ_i > 0`` for all i on
-    the final state. ``cycle2`` (bool): synchronous rule only, the run stopped because the new
+    ``flips`` (int64): spin changes. ``reached`` (bool): the final state is a strict fixed point,
+    ``Δ_i > 0`` for all i (the one name of this flag in dynamics, annealing and focusing BP). ``cycle2`` (bool): synchronous rule only, the run stopped because the new
     state equals the state two steps back (a 2-cycle; always False for ``async``). ``states``
     (int8, runs × N): final states. ``stability`` (float64, runs × N) the profile ``Δ_i = s_i h_i``
     of the final state, or None when not requested; ``margin`` = min_i Δ_i and
@@ -88,7 +88,7 @@ class DynamicsResult(_Runs):
     converged: np.ndarray
     sweeps: np.ndarray
     flips: np.ndarray
-    is_fixed_point: np.ndarray
+    reached: np.ndarray
     cycle2: np.ndarray
     states: np.ndarray
     stability: Optional[np.ndarray]
@@ -104,7 +104,7 @@ class DynamicsResult(_Runs):
         """One dict per run (run index, flags, counts, margin, mean stability) plus metadata."""
         meta = self._meta()
         return [{**meta, "run": self.first_run + r, "converged": bool(self.converged[r]),
-                 "is_fixed_point": bool(self.is_fixed_point[r]), "cycle2": bool(self.cycle2[r]),
+                 "reached": bool(self.reached[r]), "cycle2": bool(self.cycle2[r]),
                  "sweeps": int(self.sweeps[r]), "flips": int(self.flips[r]),
                  "margin": float(self.margin[r]), "mean_stability": float(self.mean_stability[r])}
                 for r in range(self.runs)]
@@ -298,7 +298,7 @@ def run_dynamics(J, initial=None, *, rule: str = "async", runs: Optional[int] = 
               "jd": _jd_param(jd)}
     return DynamicsResult(n=n, rule=rule, order=order if rule == "async" else "-",
                           converged=conv.astype(bool), sweeps=sweeps, flips=flips,
-                          is_fixed_point=fp.astype(bool), cycle2=cyc.astype(bool), states=states,
+                          reached=fp.astype(bool), cycle2=cyc.astype(bool), states=states,
                           stability=stab, margin=margin, mean_stability=mean, seed=seed,
                           first_run=first_run, version=__version__, params=params,
                           seconds=seconds)

@@ -177,7 +177,7 @@ def _prefix_task(J, order, return_states, max_states, seed, depth, prefix,
         from .local import local_stats, summarize_local
 
         out["local"] = summarize_local(local_stats(J, codes, radius=local_radius,
-                                                   n_threads=local_threads))
+                                                   workers=local_threads))
         codes = _bottom_k(codes, max_states, seed) if return_states else None
     if return_states:
         out["states"] = codes
@@ -237,7 +237,7 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
                            all_states: bool = False) -> EnumerationResult:
     """Count (and optionally list) every fixed point of the network ``J``, exactly.
 
-    Predicate (spec §1): ``s ∈ {±1}^N`` is a fixed point iff ``s_i h_i > 0`` for every i, with
+    Predicate (docs/model.md#fixed-points): ``s ∈ {±1}^N`` is a fixed point iff ``s_i h_i > 0`` for every i, with
     ``h_i = Σ_j J_ij s_j`` (diagonal = self-couplings included; a field of exactly 0 is *not*
     stable), decided exactly on the stored float64 numbers (:mod:`fplandscape.model`). The
     answer is identical to checking all 2^N states from scratch
@@ -326,48 +326,66 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
         from .local import _check_radius
 
         local_radius = _check_radius(local_radius)
+    kw = dict(return_states=bool(return_states), max_states=max_states, seed=seed,
+              local_radius=local_radius, all_states=all_states)
     if method == "bruteforce":
-        if n > _stab.BRUTEFORCE_MAX_N:
-            raise InputError(
-                f"method='bruteforce' needs N ≤ {_stab.BRUTEFORCE_MAX_N}, got N = {n}; "
-                "use method='dfs'"
-            )
-        t0 = time.perf_counter()
-        listing = bool(return_states) or local_radius is not None
-        limit = BRUTEFORCE_LIST_MAX if local_radius is not None else \
-            max(max_states, BRUTEFORCE_LIST_MAX)
-        if listing and (1 << n) > limit:
-            # the brute force lists every fixed point: count first, list only what fits
-            count = _stab.count_fixed_points_bruteforce(J)
-            if all_states and count > max_states:
-                raise TooManyStates(count, max_states, None)
-            if count > limit:
-                raise InputError(
-                    f"method='bruteforce' lists all {count} fixed points in memory (more than "
-                    f"{limit}); use method='dfs', which samples and streams in bounded memory")
-        count, codes = _stab.count_fixed_points_bruteforce(J, return_states=True) if listing \
-            else (_stab.count_fixed_points_bruteforce(J), None)
+        return _enumerate_bruteforce(J, **kw)
+    return _enumerate_dfs(J, order=order, split_depth=split_depth, workers=workers,
+                          scheduler=scheduler, checkpoint=checkpoint, resume=resume,
+                          progress=progress, **kw)
+
+
+def _enumerate_bruteforce(J, *, return_states, max_states, seed, local_radius, all_states):
+    """:func:`enumerate_fixed_points` with ``method="bruteforce"`` (checked inputs): every one
+    of the 2^N states, :func:`fplandscape.sim.stability.count_fixed_points_bruteforce`."""
+    n = J.shape[0]
+    if n > _stab.BRUTEFORCE_MAX_N:
+        raise InputError(
+            f"method='bruteforce' needs N ≤ {_stab.BRUTEFORCE_MAX_N}, got N = {n}; "
+            "use method='dfs'"
+        )
+    t0 = time.perf_counter()
+    listing = bool(return_states) or local_radius is not None
+    limit = BRUTEFORCE_LIST_MAX if local_radius is not None else \
+        max(max_states, BRUTEFORCE_LIST_MAX)
+    if listing and (1 << n) > limit:
+        # the brute force lists every fixed point: count first, list only what fits
+        count = _stab.count_fixed_points_bruteforce(J)
         if all_states and count > max_states:
             raise TooManyStates(count, max_states, None)
-        local = None
-        if local_radius is not None:
-            from .local import finish_local_summary, local_stats, summarize_local
+        if count > limit:
+            raise InputError(
+                f"method='bruteforce' lists all {count} fixed points in memory (more than "
+                f"{limit}); use method='dfs', which samples and streams in bounded memory")
+    count, codes = _stab.count_fixed_points_bruteforce(J, return_states=True) if listing \
+        else (_stab.count_fixed_points_bruteforce(J), None)
+    if all_states and count > max_states:
+        raise TooManyStates(count, max_states, None)
+    local = None
+    if local_radius is not None:
+        from .local import finish_local_summary, local_stats, summarize_local
 
-            local = finish_local_summary(summarize_local(local_stats(J, codes,
-                                                                     radius=local_radius)))
-            if not return_states:
-                codes = None
-        truncated = False
-        if codes is not None and codes.size > max_states:
-            codes = np.sort(_bottom_k(codes, max_states, seed))
-            truncated = True
-        seconds = time.perf_counter() - t0
-        params = {"n": n, "method": "bruteforce", "J_sha256": parallel.array_digest(J),
-                  "max_states": max_states if return_states else None, "seed": seed}
-        return EnumerationResult(n=n, count=int(count), states=codes, truncated=truncated,
-                                 method="bruteforce", seconds=seconds, nodes_visited=2**n,
-                                 version=__version__, seed=seed, params=params, local=local)
+        local = finish_local_summary(summarize_local(local_stats(J, codes,
+                                                                 radius=local_radius)))
+        if not return_states:
+            codes = None
+    truncated = False
+    if codes is not None and codes.size > max_states:
+        codes = np.sort(_bottom_k(codes, max_states, seed))
+        truncated = True
+    seconds = time.perf_counter() - t0
+    params = {"n": n, "method": "bruteforce", "J_sha256": parallel.array_digest(J),
+              "max_states": max_states if return_states else None, "seed": seed}
+    return EnumerationResult(n=n, count=int(count), states=codes, truncated=truncated,
+                             method="bruteforce", seconds=seconds, nodes_visited=2**n,
+                             version=__version__, seed=seed, params=params, local=local)
 
+
+def _enumerate_dfs(J, *, order, split_depth, workers, scheduler, checkpoint, resume, progress,
+                   return_states, max_states, seed, local_radius, all_states):
+    """:func:`enumerate_fixed_points` with ``method="dfs"`` (checked inputs): the prefix tasks
+    of the pruned search, run as one study (:func:`fplandscape.parallel.run_study`)."""
+    n = J.shape[0]
     t0 = time.perf_counter()
     if order is None:
         order = default_order(J)
@@ -378,7 +396,6 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
               "order": order.tolist(), "split_depth": depth,
               "max_states": max_states if keep_states else None, "seed": seed,
               "local_radius": local_radius}
-    ckpt = parallel.open_checkpoint(checkpoint, "enumerate", params, ntasks, resume=resume)
     local_threads = 1 if ntasks > 1 else None
     tasks = [(J, order, keep_states, max_states, seed, depth, p, local_radius, local_threads)
              for p in range(ntasks)]
@@ -399,30 +416,26 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
             sample.add(r.get("states"))
         return {k: v for k, v in r.items() if k != "states"}
 
-    stop.clear_stop()
-    try:
-        rows = parallel.run_tasks(_prefix_task, tasks, workers=workers, scheduler=scheduler,
-                                  progress=progress, desc=f"enumerate N={n}", checkpoint=ckpt,
-                                  on_result=merge, reduce=reduce if keep_states else None,
-                                  backend="threads", cancel=stop.request_stop)
-    except TooManyStates:  # a refused run: run_tasks removed an automatic checkpoint
-        raise
-    count = sum(r["count"] for r in rows)
-    nodes = sum(r["nodes"] for r in rows)
-    local = None
-    if local_radius is not None:
-        from .local import finish_local_summary, merge_local_summaries
+    def finish(rows):  # the merged totals, before an automatic checkpoint is removed
+        count = sum(r["count"] for r in rows)
+        nodes = sum(r["nodes"] for r in rows)
+        local = None
+        if local_radius is not None:
+            from .local import finish_local_summary, merge_local_summaries
 
-        for r in rows:  # in task order: float sums independent of completion order
-            local = merge_local_summaries(local, r["local"])
-        local = finish_local_summary(local)
-    codes = None
-    truncated = False
-    if keep_states:
-        truncated = count > max_states
-        codes = sample.result()
-    if ckpt is not None:
-        ckpt.finish()
+            for r in rows:  # in task order: float sums independent of completion order
+                local = merge_local_summaries(local, r["local"])
+            local = finish_local_summary(local)
+        codes = sample.result() if keep_states else None
+        return count, nodes, local, codes
+
+    # a refused run (TooManyStates) raises from here: run_tasks removed an automatic checkpoint
+    count, nodes, local, codes = parallel.run_study(
+        _prefix_task, tasks, kind="enumerate", params=params, checkpoint=checkpoint,
+        resume=resume, workers=workers, scheduler=scheduler, progress=progress,
+        desc=f"enumerate N={n}", stop=stop, on_result=merge,
+        reduce=reduce if keep_states else None, finish=finish)
+    truncated = keep_states and count > max_states
     seconds = time.perf_counter() - t0
     return EnumerationResult(n=n, count=int(count), states=codes, truncated=bool(truncated),
                              method="dfs", seconds=seconds, nodes_visited=int(nodes),

@@ -6,8 +6,8 @@ strict predicate). Unlike :func:`fplandscape.sim.clusters.neighbor_counts`, whic
 neighbours up in a list of enumerated fixed points, these checks need no list: they apply to
 states reached by dynamics at any N ≤ 64, and they stream over the prefix tasks of the
 enumeration (:func:`fplandscape.sim.enumerate.enumerate_fixed_points` with ``local_radius``)
-in memory bounded by the largest task. The finite-N local entropy of spec §4 is
-``(1/N) ln #FPs within distance r``.
+in memory bounded by the largest task. The finite-N local entropy of
+docs/observables.md#local-entropy is ``(1/N) ln #FPs within distance r``.
 """
 from __future__ import annotations
 
@@ -38,6 +38,14 @@ class LocalStats:
     neighbors: np.ndarray
     radius: int
 
+    def as_rows(self) -> list:
+        """One row per state (input order): ``state`` (index), ``margin``, ``mean_stability``
+        and ``neighbors_d<r>`` for r = 1..radius."""
+        return [{"state": a, "margin": float(self.margin[a]),
+                 "mean_stability": float(self.mean_stability[a]),
+                 **{f"neighbors_d{r + 1}": int(self.neighbors[a, r]) for r in range(self.radius)}}
+                for a in range(len(self.margin))]
+
 
 def _check_radius(radius) -> int:
     if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or \
@@ -46,7 +54,7 @@ def _check_radius(radius) -> int:
     return int(radius)
 
 
-def local_stats(J, codes, *, radius: int = 1, n_threads=None) -> LocalStats:
+def local_stats(J, codes, *, radius: int = 1, workers=None) -> LocalStats:
     """Margin, mean stability and fixed-point neighbours at distance 1..radius of each state.
 
     Flip j of σ: ``Δ'_j = 2 J_jj − Δ_j`` and ``Δ'_i = Δ_i − 2 σ_i σ_j J_ij``; flip j, k:
@@ -58,7 +66,7 @@ def local_stats(J, codes, *, radius: int = 1, n_threads=None) -> LocalStats:
     O(N³) worst case for radius 2 (most pairs are rejected after two checks).
 
     ``codes``: packed uint64 states (bit i set iff σ_i = +1), any states, not only fixed
-    points. ``n_threads``: OpenMP threads (default all); results do not depend on it.
+    points. ``workers``: OpenMP threads (default all); results do not depend on it.
     """
     J = model.as_couplings(J, max_n=model.MAX_PACKED_N)
     radius = _check_radius(radius)
@@ -71,9 +79,9 @@ def local_stats(J, codes, *, radius: int = 1, n_threads=None) -> LocalStats:
     n = J.shape[0]
     if n < 64 and codes.size and int(codes.max()) >> n:
         raise InputError(f"a code has bits beyond N = {n}")
-    if n_threads is not None and (not isinstance(n_threads, (int, np.integer)) or n_threads < 1):
-        raise InputError(f"n_threads must be a positive integer, got {n_threads!r}")
-    threads = int(n_threads) if n_threads is not None else (os.cpu_count() or 1)
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
+        raise InputError(f"workers must be a positive integer, got {workers!r}")
+    threads = int(workers) if workers is not None else (os.cpu_count() or 1)
     margin, mean, nbr = _local.local_observables(J, codes, radius, threads)
     return LocalStats(margin=margin, mean_stability=mean, neighbors=nbr[:, :radius].copy(),
                       radius=radius)

@@ -1,7 +1,8 @@
-"""Analytic theory of spec §2–§3: free entropies of fixed points and of their overlap
-structure, and the critical self-couplings.
+"""Analytic theory of docs/formulas.md and docs/critical.md: free entropies of fixed points and
+of their overlap structure, and the critical self-couplings.
 
-Formula → function:
+Formula → function (each label is defined, with its formula, at docs/formulas.md#e1 …
+docs/formulas.md#e-rs; the criteria at docs/critical.md):
 
 =========  =================================================================
 (E1)       :func:`log_expected_count`, :func:`expected_count`
@@ -14,7 +15,7 @@ Formula → function:
 (E6)/(E7)  :func:`local_entropy` (kinds ``annealed``, ``franz-parisi``, ``large-deviation``)
 (E-RS)     :func:`quenched_entropy_rs`
            :func:`typical_mean_stability` (mean stability of a typical fixed point)
-§3         :func:`critical_self_coupling` (criteria ``gap``, ``energetic``, ``entropic``, ``ld``)
+critical   :func:`critical_self_coupling` (criteria ``gap``, ``energetic``, ``entropic``, ``ld``)
 =========  =================================================================
 """
 from .counts import (

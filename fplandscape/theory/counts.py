@@ -468,12 +468,13 @@ def _log_expected_count_modular(n, jd, lam, layers) -> float:
 def typical_mean_stability(jd, n=None):
     """Mean stability of a typical fixed point: E[Δ_i | Δ_i > 0] = J_D + s·R(J_D/s).
 
-    Δ_i = J_D + z_i with z_i = σ_i Σ_{j≠i} J_ij σ_j; for a fixed σ and the spec §1 ensemble,
-    z_i ~ N(0, s²) with s² = (N − 1)/N (s = 1 for ``n=None``, the N → ∞ limit), so under the
-    fixed-point constraint Δ_i > 0 (i.e. z_i > −J_D) the truncated-normal mean is
-    ``J_D + s φ(J_D/s)/Φ(J_D/s)`` (:func:`mills_ratio` R = φ/Φ). For η = 0 the rows are
-    independent given σ, so this is exact for the mean over fixed points weighted as in ⟨#FP⟩
-    (annealed measure) at any N, and the typical value (spec §4) for large N.
+    Δ_i = J_D + z_i with z_i = σ_i Σ_{j≠i} J_ij σ_j; for a fixed σ and the ensemble of
+    docs/model.md#ensembles, z_i ~ N(0, s²) with s² = (N − 1)/N (s = 1 for ``n=None``, the
+    N → ∞ limit), so under the fixed-point constraint Δ_i > 0 (i.e. z_i > −J_D) the
+    truncated-normal mean is ``J_D + s φ(J_D/s)/Φ(J_D/s)`` (:func:`mills_ratio` R = φ/Φ). For
+    η = 0 the rows are independent given σ, so this is exact for the mean over fixed points
+    weighted as in ⟨#FP⟩ (annealed measure) at any N, and the typical value
+    (docs/observables.md#reached-vs-typical) for large N.
     """
     jd = np.asarray(jd, dtype=np.float64)
     s = 1.0 if n is None else float(np.sqrt((n - 1) / n))

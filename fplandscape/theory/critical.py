@@ -1,4 +1,4 @@
-"""Named critical self-couplings of spec §3, each the root of a criterion function g(J_D)
+"""Named critical self-couplings of docs/critical.md, each the root of a criterion function g(J_D)
 found by ``brentq`` inside a verified sign-change bracket, to a stated tolerance on J_D.
 
 * ``gap``        J_D^gap:  g = min_{q∈[0,1]} S₂(q)                      (pair overlap gap closes)
@@ -59,6 +59,10 @@ class CriticalValue:
         return {"criterion": self.criterion, "jd": self.jd, "tolerance": self.tolerance,
                 "bracket_lo": self.bracket[0], "bracket_hi": self.bracket[1],
                 "converged": self.converged, "seconds": self.seconds}
+
+    def as_rows(self) -> list:
+        """Tidy rows (one: this critical value), the package's one result shape."""
+        return [self.as_row()]
 
 
 # ------------------------------------------------------------------------------------------

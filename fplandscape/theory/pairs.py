@@ -58,7 +58,7 @@ def annealed_local_entropy_small_d(jd, d):
 
         φ_ann(d) = −c √d + H₂(d) + d (ln[(2Φ(J_D) − 1)/Φ(J_D)] − c²/2) + O(d^{3/2}).
 
-    The −c²d/2 term (absent from the spec's leading-order form) is the second-order term of
+    The −c²d/2 term (absent from the shorter leading-order form) is the second-order term of
     ln Φ₂(J,J;1−2d) = ln Φ(J) + ln(1 − c√d + O(d^{3/2})); without it the error is O(d), not
     O(d^{3/2}). Derived with sympy in :func:`fplandscape.theory.symbolic.local_entropy_small_d_series`.
     """

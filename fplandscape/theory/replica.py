@@ -26,6 +26,13 @@ class RSEntropy:
     def equals_annealed(self) -> bool:
         return bool(self.converged and abs(self.entropy - self.annealed) < 1e-8)
 
+    def as_rows(self) -> list:
+        """Tidy rows (one: this J_D): the fields plus ``equals_annealed``."""
+        return [{"jd": float(self.jd), "entropy": float(self.entropy), "q": float(self.q),
+                 "lam": float(self.lam), "annealed": float(self.annealed),
+                 "converged": bool(self.converged), "iterations": int(self.iterations),
+                 "equals_annealed": self.equals_annealed}]
+
 
 def quenched_entropy_rs(jd: float, q0: float = 0.5, lam0: float = 0.5, tol: float = 1e-12,
                         max_iter: int = 5000, quad: Quadrature | None = None) -> RSEntropy:

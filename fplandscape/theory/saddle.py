@@ -73,6 +73,10 @@ class SaddlePoint:
             "slope", "converged", "residual", "message")}
         return row
 
+    def as_rows(self) -> list:
+        """Tidy rows (one: this saddle point), the package's one result shape."""
+        return [self.as_row()]
+
 
 class _BudgetExceeded(RuntimeError):
     pass

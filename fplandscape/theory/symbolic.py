@@ -110,7 +110,7 @@ def c_coefficient():
 
 
 def c_coefficient_closed_form():
-    """The closed form √(2/π) φ(J)/Φ(J) of spec (E5), as a sympy expression in ``J``."""
+    """The closed form √(2/π) φ(J)/Φ(J) of (E5), as a sympy expression in ``J``."""
     sp = _sympy()
     J = small_d_expansion()["J"]
     Phi_J, phi_J = _gauss(sp, J)
@@ -180,7 +180,7 @@ def check_local_entropy_small_d() -> bool:
 @lru_cache(maxsize=1)
 def saddle_derivatives() -> dict:
     """Derive the derivatives of ln F(g, m, q) = ln(e^m Φ(A₊) + e^(−m) Φ(A₋)),
-    A± = (J ± g)/√(1−q), and return the differences to the closed forms of spec (E6):
+    A± = (J ± g)/√(1−q), and return the differences to the closed forms of (E6):
 
     * ``dm``: ∂_m ln F − tanh(m + ½ ln(Φ(A₊)/Φ(A₋)))
     * ``dg``: ∂_g ln F − [(1+M)/2 R(A₊) − (1−M)/2 R(A₋)]/√(1−q),  M = tanh(...) as above

@@ -1,25 +1,28 @@
 """Checkpoints of validation runs over a grid of cells (``validate counts``, ``validate pairs``).
 
 Each cell of such a run is one :func:`fplandscape.sim.disorder_average` call with its own task
-checkpoint (:class:`fplandscape.parallel.Checkpoint`). :class:`CellCheckpoint` is the
-directory that holds them all, so that one ``checkpoint`` argument serves a whole grid:
+checkpoint. :class:`CellCheckpoint` is the directory that holds them all, so that one
+``checkpoint`` argument serves a whole grid. It is a :class:`fplandscape.parallel.Checkpoint`
+whose tasks are the cells (the same journal, the same SHA-256-checked entries):
 
-* ``grid.json`` — what is being computed (kind, a JSON fingerprint of every input, the cells);
-* ``cells.jsonl`` — one line per *finished* cell with its result rows, appended and flushed as
-  soon as the cell is done: a resumed run takes finished cells from here and never recomputes
-  them (not even from their task journal);
+* ``manifest.json`` — what is being computed (kind, a JSON fingerprint of every input, the
+  number of cells);
+* ``journal.jsonl`` — one line per *finished* cell (task index = the cell's position in the
+  grid) with its result rows, appended and synced as soon as the cell is done: a resumed run
+  takes finished cells from here and never recomputes them (not even from their task journal);
 * ``cell-<key>/`` — the task checkpoint of each cell (finished samples of an unfinished cell).
 
 ``checkpoint=None``/``False``: none. A path: that directory, kept after success. ``True``: the
 automatic directory :func:`fplandscape.parallel.default_checkpoint_dir` of the run's inputs
 (found again by rerunning the same command), removed only after the *whole* run has
 succeeded — never cell by cell, so that Ctrl-C + ``--resume`` loses no finished cell. As for
-task checkpoints, finished work is never silently discarded (a directory holding finished cells
-is only continued with ``resume=True``) and resuming with different inputs is refused.
+task checkpoints, finished work is never silently discarded (a directory holding finished cells,
+or finished samples of an unfinished cell, is only continued with ``resume=True``), resuming
+with different inputs is refused, and a fresh start removes every ``cell-*`` directory of an
+earlier run with it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,12 +32,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import parallel
-from .._version import __version__
 from ..errors import InputError, Interrupted
 
-_GRID = "grid.json"
-_CELLS = "cells.jsonl"
-_TASK_MANIFEST = getattr(parallel, "_MANIFEST", "manifest.json")  # a plain task checkpoint's
+_MANIFEST = getattr(parallel, "_MANIFEST", "manifest.json")
+_JOURNAL = getattr(parallel, "_JOURNAL", "journal.jsonl")
+_OLD_GRID = "grid.json"  # the cell journal of earlier versions (grid.json + cells.jsonl)
 
 
 def _plain(value):
@@ -50,6 +52,36 @@ def _plain(value):
     raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
 
 
+def _has_finished_tasks(task_dir: Path) -> bool:
+    try:
+        return (task_dir / _JOURNAL).stat().st_size > 0
+    except OSError:
+        return False
+
+
+class _CellJournal(parallel.Checkpoint):
+    """The grid's journal: a task checkpoint whose fresh start also clears the cells' own
+    task checkpoints (``cell-*``), refusing when one holds finished work and ``resume`` is
+    off."""
+
+    def __init__(self, path, params, n_cells, *, resume, auto):
+        self._resume_requested = bool(resume)
+        super().__init__(path, params, n_cells, resume=resume, auto=auto, unit="cells")
+
+    def _reset(self):
+        stale = sorted(p for p in self.path.glob("cell-*") if p.is_dir()) \
+            if self.path.is_dir() else []
+        busy = [p.name for p in stale if _has_finished_tasks(p)]
+        if busy and not self._resume_requested:
+            raise InputError(
+                f"checkpoint {self.path} holds finished samples of an unfinished cell "
+                f"({', '.join(busy)}): pass resume=True (--resume) to finish that run, or "
+                "delete the directory to start over")
+        super()._reset()
+        for p in stale:
+            shutil.rmtree(p, ignore_errors=True)
+
+
 class CellCheckpoint:
     """Checkpoint of a grid of cells (module docstring).
 
@@ -63,16 +95,18 @@ class CellCheckpoint:
         self.auto = False
         self.done: dict = {}
         self.cells = [str(c) for c in cells]
+        self._journal = None
         if checkpoint is None or checkpoint is False:
             return
         if checkpoint is not True and not isinstance(checkpoint, (str, os.PathLike)):
             raise InputError(f"checkpoint must be a directory path, True (automatic) or None, "
                              f"got {checkpoint!r}")
+        self.kind = kind
         self.params = json.loads(json.dumps({"kind": kind, **params}, default=str))
         if checkpoint is True:
             path = parallel.default_checkpoint_dir(kind, self.params)
             try:
-                self._open(path, resume)
+                self._open(path, resume, auto=True)
             except InputError as exc:
                 if "cannot write" not in str(exc):
                     raise
@@ -81,84 +115,42 @@ class CellCheckpoint:
                 return
             self.auto = True
         else:
-            self._open(Path(checkpoint), resume)
+            self._open(Path(checkpoint), resume, auto=False)
 
-    # ----------------------------------------------------------------------------------------
-
-    def _open(self, path: Path, resume: bool) -> None:
-        grid = path / _GRID
+    def _open(self, path: Path, resume: bool, *, auto: bool) -> None:
         if path.exists() and not path.is_dir():
             raise InputError(f"checkpoint {path} exists and is not a directory")
-        if grid.exists():
-            try:
-                old = json.loads(grid.read_text())
-            except (OSError, ValueError) as exc:
-                raise InputError(f"checkpoint {path} is unreadable ({exc}); "
-                                 "delete it to start over") from None
-            done = self._read_cells(path)
-            if done and not resume:
-                raise InputError(
-                    f"checkpoint {path} already holds {len(done)} of {len(self.cells)} finished "
-                    "cells: pass resume=True (--resume) to finish that run, or delete the "
-                    "directory to start over")
-            if resume and (old.get("params") != self.params or old.get("cells") != self.cells):
-                oldp = old.get("params", {})
-                diff = sorted(k for k in set(oldp) | set(self.params)
-                              if oldp.get(k) != self.params.get(k))
-                raise InputError(
-                    f"checkpoint {path} was written for different inputs "
-                    f"(differing: {', '.join(diff) or 'cells'}); cannot resume")
-            self.path = path
-            if resume:
-                self.done = done
-            else:
-                self._reset()
-        elif (path / _TASK_MANIFEST).exists():
+        if (path / _OLD_GRID).exists() and not (path / _MANIFEST).exists():
+            raise InputError(f"checkpoint {path} was written by an earlier version of "
+                             "fplandscape (grid.json); delete it to start over")
+        self._refuse_other_kind(path)
+        journal = _CellJournal(path, self.params, len(self.cells), resume=resume, auto=auto)
+        self._journal = journal
+        self.path = path
+        try:
+            for i in list(journal.done):
+                try:
+                    self.done[self.cells[i]] = journal.load(i)
+                except parallel.DamagedEntry as exc:
+                    parallel._warn(f"checkpoint cell entry of {self.cells[i]} in {path} "
+                                   f"damaged ({exc}); recomputing that cell")
+                    journal.forget(i)
+        except BaseException:
+            journal.close()
+            raise
+
+    def _refuse_other_kind(self, path: Path) -> None:
+        """A directory holding the task checkpoint of another run (e.g. a single disorder
+        average) is never taken over."""
+        try:
+            old = json.loads((path / _MANIFEST).read_text(encoding="utf-8"))
+            kind = old["params"]["kind"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if kind != self.kind:
             raise InputError(
-                f"checkpoint {path} holds the task checkpoint of another run (not a grid of "
-                "validation cells); choose another directory or delete it")
-        else:
-            self.path = path
-            self._reset()
-
-    def _reset(self) -> None:
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            (self.path / _CELLS).write_text("")
-            tmp = self.path / (_GRID + ".tmp")
-            tmp.write_text(json.dumps({"version": __version__, "params": self.params,
-                                       "cells": self.cells}, indent=1, sort_keys=True))
-            os.replace(tmp, self.path / _GRID)
-        except OSError as exc:
-            raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
-
-    def _read_cells(self, path: Path) -> dict:
-        done = {}
-        try:
-            text = (path / _CELLS).read_text(encoding="utf-8")
-        except OSError:
-            return done
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-                key, rows = str(entry["cell"]), entry["rows"]
-                ok = entry.get("check") == self._check(key, rows)
-            except (ValueError, KeyError, TypeError, AttributeError):
-                ok = False
-            if not ok or key not in self.cells or not isinstance(rows, list):
-                # torn by a kill, edited, or from another run: never trusted, that cell is redone
-                parallel._warn(f"checkpoint cell entry {n} of {path / _CELLS} damaged; "
-                               "recomputing that cell")
-                continue
-            done[key] = rows
-        return done
-
-    def _check(self, key: str, rows) -> str:
-        """Checksum of one cell entry, bound to the run's inputs (as the task journal's)."""
-        return hashlib.sha256(parallel._canonical(
-            {"run": parallel.fingerprint(self.params), "cell": key, "rows": rows})).hexdigest()
+                f"checkpoint {path} holds the checkpoint of another run ({kind!r}, not a grid "
+                f"of {self.kind!r} cells); choose another directory or delete it")
 
     # ----------------------------------------------------------------------------------------
 
@@ -174,23 +166,18 @@ class CellCheckpoint:
         key = str(key)
         plain = json.loads(json.dumps(rows, default=_plain))
         self.done[key] = plain
-        if self.path is None:
+        if self._journal is None:
             return
-        line = json.dumps({"cell": key, "rows": plain, "check": self._check(key, plain)})
         try:
-            journal = self.path / _CELLS
-            torn = journal.exists() and journal.stat().st_size > 0 and \
-                journal.read_bytes()[-1:] != b"\n"
-            with open(journal, "a", encoding="utf-8") as fh:
-                fh.write(("\n" if torn else "") + line + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+            self._journal.record(self.cells.index(key), plain)
+            self._journal.sync()
         except OSError as exc:
             raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
 
     def interrupted(self, exc: KeyboardInterrupt) -> KeyboardInterrupt:
         """The exception to raise for Ctrl-C during the run: names the directory to resume
         from (the finished cells and the finished tasks of the current cell are in it)."""
+        self.close()
         if self.path is None:
             return exc
         return Interrupted(
@@ -198,10 +185,15 @@ class CellCheckpoint:
             f"cells and tasks are saved in {self.path}: rerun the same command with --resume "
             "(resume=True) to finish")
 
+    def close(self) -> None:
+        """Close the journal (it stays on disk)."""
+        if self._journal is not None:
+            self._journal.close()
+
     def finish(self) -> None:
         """After the rows are delivered: remove an automatic checkpoint, keep a named one."""
-        if self.auto and self.path is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
+        if self._journal is not None:
+            self._journal.finish()
 
 
 def run_cells(ckpt: CellCheckpoint, cells, compute) -> list:
@@ -218,5 +210,8 @@ def run_cells(ckpt: CellCheckpoint, cells, compute) -> list:
             rows.extend(ckpt.done[key])
     except KeyboardInterrupt as exc:
         raise ckpt.interrupted(exc) from None
+    except BaseException:
+        ckpt.close()
+        raise
     ckpt.finish()
     return rows

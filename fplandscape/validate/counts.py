@@ -20,6 +20,7 @@ execution. N counts neurons per module (L·N ≤ 64 in all).
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import numbers
@@ -30,10 +31,79 @@ import numpy as np
 from .. import model, theory
 from ..errors import InputError, check_count
 from ..provenance import run_info
-from ..sim.disorder import disorder_average
+from ..sim.disorder import DisorderResult, disorder_average
+from ..stats import z_score
 from ._cells import CellCheckpoint, run_cells
 
-__all__ = ["validate_counts", "asymptotic_entropy"]
+__all__ = ["validate_counts", "asymptotic_entropy", "compare_with_theory",
+           "ensemble_log_expected_count"]
+
+
+def ensemble_log_expected_count(ensemble: model.Ensemble):
+    """ln E[#FP] of one network of ``ensemble``, exact at finite N: (E1)
+    :func:`fplandscape.theory.log_expected_count` for one module (any η without dilution, and
+    dilution at η = 0), (E2λ) :func:`fplandscape.theory.log_expected_count_modular` for
+    ``layers > 1`` at η = 0 without dilution; None where no exact finite-N formula is
+    implemented (η ≠ 0 with dilution; modular with η ≠ 0 or dilution)."""
+    if ensemble.layers == 1:
+        try:  # exact for η ≠ 0 (no dilution) and for dilution at η = 0 too
+            return float(theory.log_expected_count(ensemble.n, ensemble.jd, ensemble.eta,
+                                                   ensemble.dilution))
+        except NotImplementedError:  # η ≠ 0 with dilution
+            return None
+    if ensemble.eta == 0.0 and ensemble.dilution == 1.0:
+        return float(theory.log_expected_count_modular(ensemble.n, ensemble.jd, ensemble.lam,
+                                                       ensemble.layers))
+    return None
+
+
+_PAIR_MOMENTS = ("mean_ordered_pairs", "se_ordered_pairs")
+
+
+def compare_with_theory(result: DisorderResult, ensemble: model.Ensemble) -> DisorderResult:
+    """The disorder average ``result`` of ``ensemble`` (:func:`fplandscape.sim.disorder_average`)
+    with the theory columns added to its summary (a new result; the rows are unchanged):
+
+    * ``log_expected_count`` = ln E[#FP] (:func:`ensemble_log_expected_count`, None where no
+      exact finite-N formula exists), ``expected_count`` = E[#FP] and
+      ``z_count`` = (mean_count − E[#FP])/se_count (:func:`fplandscape.stats.z_score`);
+    * when the result has pair moments (``pairs=True``): ``expected_pairs[k]`` = (E4)
+      :func:`fplandscape.theory.expected_pairs` (ordered pairs at distance k), per-k
+      ``z_pairs[k]`` = (mean_ordered_pairs[k] − E4[k])/se_ordered_pairs[k] and
+      ``max_abs_z_pairs`` = max_k |z_pairs[k]|. (E4) is only defined for η = 0, one module and no
+      dilution: these are None otherwise. A z-score is 0 where SE = 0 and the mean equals the
+      expectation exactly (e.g. no pairs at k = 1 for J_D ≤ 0), ±inf where SE = 0 otherwise.
+
+    The summary keeps the key order of the command-line output: count moments, count theory,
+    then pair moments and pair theory."""
+    if not isinstance(result, DisorderResult):
+        raise InputError(f"result must be a fplandscape.sim.DisorderResult, got "
+                         f"{type(result).__name__}")
+    if not isinstance(ensemble, model.Ensemble):
+        raise InputError(f"ensemble must be a fplandscape.model.Ensemble, got "
+                         f"{type(ensemble).__name__}")
+    summary = dict(result.summary)
+    pair_moments = {k: summary.pop(k) for k in _PAIR_MOMENTS if k in summary}
+    log_e1 = ensemble_log_expected_count(ensemble)
+    summary["log_expected_count"] = log_e1
+    summary["expected_count"] = None if log_e1 is None else float(np.exp(log_e1))
+    summary["z_count"] = z_score(summary["mean_count"], summary["se_count"],
+                                 summary["expected_count"])
+    if pair_moments:
+        summary.update(pair_moments)
+        mean_p, se_p = pair_moments["mean_ordered_pairs"], pair_moments["se_ordered_pairs"]
+        if ensemble.eta == 0.0 and ensemble.dilution == 1.0 and ensemble.layers == 1:
+            e4 = np.exp(np.asarray(theory.log_expected_pairs(ensemble.n, ensemble.jd),
+                                   dtype=float))
+            z = [z_score(float(m), None if se_p is None else float(s), float(e))
+                 for m, s, e in zip(mean_p, se_p if se_p is not None else mean_p, e4)]
+            summary["expected_pairs"] = e4.tolist()
+            summary["z_pairs"] = z
+            finite = [abs(v) for v in z if v is not None]
+            summary["max_abs_z_pairs"] = max(finite) if finite else None
+        else:
+            summary["expected_pairs"] = summary["z_pairs"] = summary["max_abs_z_pairs"] = None
+    return dataclasses.replace(result, summary=summary)
 
 
 def asymptotic_entropy(jd: float, *, eta: float = 0.0, layers: int = 1, lam: float = 0.0):
@@ -86,7 +156,7 @@ def _counts_cell(args, task_checkpoint, *, samples, eta, dilution, layers, lam, 
     res = disorder_average(ens, samples, np.random.SeedSequence(seed, spawn_key=(i, j)),
                            workers=workers, scheduler=scheduler, checkpoint=task_checkpoint,
                            resume=resume, progress=progress)
-    s = res.summary
+    s = compare_with_theory(res, ens).summary
     size = ens.size
     mean, se = s["mean_count"], s["se_count"]
     mean_ent = math.log(mean) / size if mean and mean > 0 else None

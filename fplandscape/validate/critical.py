@@ -1,4 +1,4 @@
-"""Critical self-couplings from both sides: theory (spec §3) and finite-N estimators from
+"""Critical self-couplings from both sides: theory (docs/critical.md) and finite-N estimators from
 exactly enumerated fixed points, with a finite-size extrapolation (``validate critical``).
 
 Finite-N estimators. For each (N, J_D) of a grid, ``samples`` random networks (η = 0) are
@@ -31,25 +31,24 @@ trends with N, not as precise estimates.
 from __future__ import annotations
 
 import math
-import numbers
 import time
-from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
 from .. import model, parallel, theory
-from ..errors import ConvergenceError, InputError, Interrupted, check_count
+from ..errors import ConvergenceError, InputError, check_count
 from ..provenance import run_info
 from ..sim import stop
 from ..sim.disorder import ordered_pairs, pair_histogram
 from ..sim.enumerate import enumerate_fixed_points
 from ..sim.stability import stabilities_packed
+from ..stats import (FiniteSizeFit, crossing, crossing_info, extrapolate_finite_size,
+                     usable_error)
 from .counts import _grid
 
 __all__ = ["finite_size_critical", "critical_table", "ESTIMATORS", "crossing", "crossing_info",
            "extrapolate_inverse_n", "InverseNFit", "gap_exact_finite_n", "EXACT_N",
-           "theory_critical_value", "remember_theory_critical_value"]
+           "theory_critical_value"]
 
 EXACT_N = (50, 100, 400, 1000, 4000)  # sizes at which J_D^gap(N) from (E4) is also reported
 
@@ -76,7 +75,7 @@ ESTIMATORS = ("gap", "energetic")
 
 def _network_task(n, jd, seed_seq):
     """Per network: ordered pair histogram and the distance histogram from robust references."""
-    J = model.gaussian_couplings(n, jd, rng=np.random.default_rng(seed_seq))
+    J = model.gaussian_couplings(n, jd, seed=np.random.default_rng(seed_seq))
     # every fixed point is needed (pair and reference histograms): never a bottom-k sample
     res = enumerate_fixed_points(J, return_states=True, all_states=True, workers=1)
     codes = res.states
@@ -119,131 +118,15 @@ def _g(kind, n, pairs_sum, refs_sum, ref_hist_sum, networks):
     return float(np.min(np.log(mean)) / n)
 
 
-def crossing_info(x, g):
-    """First upward zero crossing of g(x) on a grid, with how it was found: ``(x*, status,
-    reason)``. ``status`` is ``"interpolated"`` (g goes from < 0 to ≥ 0 between two grid points:
-    linear interpolation), ``"upper_bound"`` (g jumps from −∞ to ≥ 0: x* is the grid point
-    where g ≥ 0, an upper bound of the crossing) or ``"not_bracketed"`` (no sign change on the
-    grid: x* is None and ``reason`` says on which side the crossing lies). None or NaN g values
-    are skipped; −∞ counts as < 0."""
-    prev = None
-    seen = []
-    for xi, gi in zip(x, g):
-        if gi is None or (isinstance(gi, float) and math.isnan(gi)):
-            continue
-        seen.append(gi)
-        if prev is not None and prev[1] < 0 <= gi:
-            x0, g0 = prev
-            if not math.isfinite(g0):
-                return float(xi), "upper_bound", (
-                    f"g = -inf at J_D = {x0:g} and >= 0 at {xi:g}: J_D* <= {xi:g} "
-                    "(grid point, not interpolated)")
-            return float(x0 + (xi - x0) * (-g0) / (gi - g0)), "interpolated", None
-        prev = (xi, gi)
-    if not seen:
-        return None, "not_bracketed", "no values of g (no robust references on the grid)"
-    if seen[0] >= 0:
-        return None, "not_bracketed", "g >= 0 already at the smallest J_D of the grid " \
-                                      "(the crossing lies below it)"
-    return None, "not_bracketed", "g < 0 on the whole J_D grid (the crossing lies above it)"
-
-
-def crossing(x, g):
-    """First upward zero crossing of g(x) on a grid (linear interpolation): the x where g goes
-    from < 0 to ≥ 0; None if there is none. Non-finite or None g values count as < 0 / skip.
-    (:func:`crossing_info` also says how the crossing was found.)"""
-    return crossing_info(x, g)[0]
-
-
-_TINY_ERROR = 1e-9  # errors below this (relative to max(1, |value|)) count as zero
-
-
-@dataclass(frozen=True)
-class InverseNFit:
-    """Result of :func:`extrapolate_inverse_n`: v∞ = ``value`` ± ``error``, ``slope`` a,
-    ``chi2`` and ``dof`` of the fit, ``points`` used; ``fit_ok`` False (with ``reason``) for a
-    degenerate fit, whose numbers (possibly None) must not be trusted as a weighted fit."""
-
-    value: Optional[float]
-    error: Optional[float]
-    slope: Optional[float]
-    chi2: Optional[float]
-    dof: int
-    points: int
-    fit_ok: bool
-    reason: Optional[str] = None
-
-
-def _usable_error(e, v) -> bool:
-    return (e is not None and not isinstance(e, bool) and isinstance(e, numbers.Real)
-            and math.isfinite(e) and e > _TINY_ERROR * max(1.0, abs(v)))
-
-
-def extrapolate_inverse_n(ns, values, errors) -> InverseNFit:
-    """Weighted least-squares fit v(N) = v∞ + a/N with weights 1/err² (error of v∞ from the fit
-    covariance, scaled by √(χ²/dof) when that exceeds 1). Never raises on degenerate input;
-    it returns a flagged :class:`InverseNFit` instead:
-
-    * points with a None or non-finite value are left out; fewer than 2 left, or all at one N:
-      ``value`` None, ``fit_ok`` False;
-    * an error that is None, zero, non-finite or tiny (≤ 1e-9·max(1, |v|), e.g. a bootstrap
-      whose resamples all give the same grid point): the weights are undefined, so the fit is
-      unweighted (``chi2`` None; error from the scatter when dof > 0, else None), ``fit_ok``
-      False.
-    """
-    pts = []
-    for n, v, e in zip(ns, values, errors):
-        if v is None or isinstance(v, bool) or not isinstance(v, numbers.Real) or \
-                not math.isfinite(v) or not isinstance(n, numbers.Real) or not n > 0:
-            continue
-        pts.append((float(n), float(v), e))
-    dof = max(len(pts) - 2, 0)
-
-    def degenerate(reason):
-        return InverseNFit(None, None, None, None, dof, len(pts), False, reason)
-
-    if len(pts) < 2:
-        return degenerate(f"fewer than 2 finite-N estimates ({len(pts)})")
-    if len({p[0] for p in pts}) < 2:
-        return degenerate(f"all finite-N estimates are at one N = {pts[0][0]:g}")
-    weighted = all(_usable_error(e, v) for _, v, e in pts)
-    reason = None
-    if not weighted:
-        bad = [f"{n:g}" for n, v, e in pts if not _usable_error(e, v)]
-        reason = f"error missing or ~0 at N = {', '.join(bad)}: unweighted fit"
-    x = np.array([1.0 / p[0] for p in pts])
-    y = np.array([p[1] for p in pts])
-    sw = np.array([1.0 / p[2] for p in pts]) if weighted else np.ones_like(x)
-    A = np.vstack([np.ones_like(x), x]).T * sw[:, None]
-    b = y * sw
-    try:
-        with np.errstate(all="ignore"):
-            u, sing, vt = np.linalg.svd(A, full_matrices=False)
-            if not (sing.size == 2 and sing[-1] > 1e-14 * sing[0]):
-                return degenerate("singular fit (the 1/N values are too close)")
-            beta = vt.T @ ((u.T @ b) / sing)
-            var0 = float(np.sum(vt[:, 0] ** 2 / sing ** 2))  # cov[0, 0] of (A^T A)^-1, ≥ 0
-            resid = float(np.sum((b - A @ beta) ** 2))
-    except np.linalg.LinAlgError as exc:
-        return degenerate(f"fit failed ({exc})")
-    if not np.all(np.isfinite(beta)):
-        return degenerate("fit failed (non-finite parameters)")
-    if weighted:
-        chi2 = resid
-        scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-        err = math.sqrt(var0 * scale)
-    else:
-        chi2 = None
-        err = math.sqrt(var0 * resid / dof) if dof > 0 else None
-    if err is not None and not math.isfinite(err):
-        err, reason = None, reason or "fit error not finite"
-    return InverseNFit(float(beta[0]), err, float(beta[1]), chi2, dof, len(pts),
-                       reason is None, reason)
+#: the finite-size fit and its result under their names in this module (one home:
+#: :mod:`fplandscape.stats`; here v(N) = v∞ + a/N, ``power`` = 1)
+InverseNFit = FiniteSizeFit
+extrapolate_inverse_n = extrapolate_finite_size
 
 
 def finite_size_critical(n_values, jd_values, samples: int, seed: int = 0, *,
                          bootstrap: int = 200, workers=None, scheduler=None, checkpoint=None,
-                         resume: bool = False, progress=False) -> list:
+                         resume: bool = False, progress=False, critical=None) -> list:
     """Rows: ``kind = "curve"`` (per N, J_D: g_gap, g_energetic, robust references per
     network), ``kind = "finite_n"`` (per estimator and N: J_D*(N) ± bootstrap error, with
     ``crossing`` (:func:`crossing_info` status), ``estimate_ok`` and ``reason``) and
@@ -252,9 +135,12 @@ def finite_size_critical(n_values, jd_values, samples: int, seed: int = 0, *,
     :func:`extrapolate_inverse_n`), each with the theory value of the criterion. Network ν of
     cell (i, j) uses ``SeedSequence(seed, spawn_key=(i, j, ν))``.
 
-    One task checkpoint (``checkpoint``/``resume``, :func:`fplandscape.parallel.open_checkpoint`)
+    One task checkpoint (``checkpoint``/``resume``, :func:`fplandscape.parallel.run_study`)
     holds every network; an automatic one is removed only after the analysis has finished, so
-    an error or Ctrl-C in the bootstrap or the extrapolation loses no network."""
+    an error or Ctrl-C in the bootstrap or the extrapolation loses no network.
+
+    ``critical``: the caller's N → ∞ values ``{criterion: J_D or None}`` for the theory
+    column; a criterion missing from it is solved (:func:`theory_critical_value`)."""
     ns = _grid(n_values, "n_values", int)
     jds = sorted(_grid(jd_values, "jd_values"))
     if len(set(jds)) < 2:
@@ -268,29 +154,20 @@ def finite_size_critical(n_values, jd_values, samples: int, seed: int = 0, *,
     t0 = time.perf_counter()
     tasks = [(n, jd, np.random.SeedSequence(seed, spawn_key=(i, j, v)))
              for i, n in enumerate(ns) for j, jd in enumerate(jds) for v in range(samples)]
-    ckpt = parallel.open_checkpoint(checkpoint, "critical",
-                                    {"n": ns, "jd": jds, "samples": samples, "seed": seed},
-                                    len(tasks), resume=resume)
-    stop.clear_stop()
-    out = parallel.run_tasks(_network_task, tasks, workers=workers, scheduler=scheduler,
-                             progress=progress, desc="critical: networks", checkpoint=ckpt,
-                             backend="threads", cancel=stop.request_stop)
-    try:
-        rows = _analyse(out, ns, jds, samples, seed, bootstrap, t0)
-    except KeyboardInterrupt as exc:
-        if ckpt is None:
-            raise
-        raise Interrupted(f"interrupted after all {len(tasks)} tasks had finished; they are "
-                          f"saved in {ckpt.path}: rerun the same command with --resume "
-                          "(resume=True) to finish") from None
-    if ckpt is not None:  # only now: an error or Ctrl-C in the analysis keeps the networks
-        ckpt.finish()
-    return rows
+    # the analysis runs as the study's ``finish``: an error or Ctrl-C there keeps the networks
+    return parallel.run_study(
+        _network_task, tasks, kind="critical",
+        params={"n": ns, "jd": jds, "samples": samples, "seed": seed},
+        checkpoint=checkpoint, resume=resume, workers=workers, scheduler=scheduler,
+        progress=progress, desc="critical: networks", stop=stop,
+        finish=lambda out: _analyse(out, ns, jds, samples, seed, bootstrap, t0, critical))
 
 
-def _analyse(out, ns, jds, samples, seed, bootstrap, t0) -> list:
+def _analyse(out, ns, jds, samples, seed, bootstrap, t0, critical=None) -> list:
     """The rows of :func:`finite_size_critical` from the per-network results ``out``."""
-    theory_vals = {k: theory_critical_value(k) for k in ESTIMATORS}
+    critical = critical or {}
+    theory_vals = {k: critical[k] if k in critical else theory_critical_value(k)
+                   for k in ESTIMATORS}
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(10**6,)))
     rows, per_n = [], {k: [] for k in ESTIMATORS}
     idx = 0
@@ -321,7 +198,7 @@ def _analyse(out, ns, jds, samples, seed, bootstrap, t0) -> list:
                     boot.append(b)
             err = float(np.std(boot, ddof=1)) if len(boot) > 1 else None
             ok = status == "interpolated"
-            if est is not None and not _usable_error(err, est):
+            if est is not None and not usable_error(err, est):
                 ok = False
                 why = ("no bootstrap resamples" if bootstrap == 0 else
                        f"crossing in only {len(boot)} of {bootstrap} bootstrap resamples"
@@ -348,27 +225,15 @@ def _analyse(out, ns, jds, samples, seed, bootstrap, t0) -> list:
     return rows
 
 
-_THEORY_VALUES: dict = {}  # criterion -> J_D (or None), per process
-
-
 def theory_critical_value(criterion: str):
     """The N → ∞ critical self-coupling of ``criterion``
-    (:func:`fplandscape.theory.critical_self_coupling`, no evidence curve), computed once per
-    process (or taken from :func:`remember_theory_critical_value`); None if the solver does
-    not converge. Shared by the validation tables and the figures."""
-    if criterion not in _THEORY_VALUES:
-        try:
-            _THEORY_VALUES[criterion] = theory.critical_self_coupling(criterion,
-                                                                      evidence=False).jd
-        except ConvergenceError:
-            _THEORY_VALUES[criterion] = None
-    return _THEORY_VALUES[criterion]
-
-
-def remember_theory_critical_value(criterion: str, jd) -> None:
-    """Record a critical value computed elsewhere in this process (e.g. with its evidence
-    curve by :func:`fplandscape.validate.reproduce.reproduce`), so it is not solved again."""
-    _THEORY_VALUES[criterion] = jd
+    (:func:`fplandscape.theory.critical_self_coupling`, no evidence curve); None if the solver
+    does not converge. A plain solve: callers that need a value several times (the study,
+    ``figures NAME…``) solve it once and pass it on explicitly (``critical=``)."""
+    try:
+        return theory.critical_self_coupling(criterion, evidence=False).jd
+    except ConvergenceError:
+        return None
 
 
 def critical_table(rows: list) -> list:

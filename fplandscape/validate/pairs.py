@@ -23,7 +23,7 @@ from ..errors import check_count
 from ..provenance import run_info
 from ..sim.disorder import disorder_average
 from ._cells import CellCheckpoint, run_cells
-from .counts import _enumerable, _grid
+from .counts import _enumerable, _grid, compare_with_theory
 
 __all__ = ["validate_pairs"]
 
@@ -56,11 +56,11 @@ def _pairs_cell(args, task_checkpoint, *, n, samples, seed, workers, scheduler, 
                 progress):
     """The n + 1 rows of one J_D (see :func:`validate_pairs`)."""
     j, jd = args
-    res = disorder_average(model.Ensemble(n=n, jd=jd), samples,
-                           np.random.SeedSequence(seed, spawn_key=(j,)), pairs=True,
-                           workers=workers, scheduler=scheduler, checkpoint=task_checkpoint,
-                           resume=resume, progress=progress)
-    s = res.summary
+    ens = model.Ensemble(n=n, jd=jd)
+    res = disorder_average(ens, samples, np.random.SeedSequence(seed, spawn_key=(j,)),
+                           pairs=True, workers=workers, scheduler=scheduler,
+                           checkpoint=task_checkpoint, resume=resume, progress=progress)
+    s = compare_with_theory(res, ens).summary
     se = s["se_ordered_pairs"] or [None] * (n + 1)
     log_e4 = np.asarray(theory.log_expected_pairs(n, jd), dtype=float)
     rows = []

@@ -206,6 +206,14 @@ class RelaxResult:
                 "converged": np.asarray(self.converged).tolist(),
                 "vfe": np.asarray(self.vfe).tolist(), "params": dict(self.params)}
 
+    def as_rows(self) -> list:
+        """One row per start (C order over the leading axes): ``start`` (its index tuple),
+        ``steps``, ``converged``, ``vfe`` and the parameters."""
+        steps, conv, vfe = (np.asarray(a) for a in (self.steps, self.converged, self.vfe))
+        return [{**self.params, "start": list(idx), "steps": int(steps[idx]),
+                 "converged": bool(conv[idx]), "vfe": float(vfe[idx])}
+                for idx in np.ndindex(vfe.shape)]
+
 
 @dataclass
 class TrainResult:
@@ -224,6 +232,19 @@ class TrainResult:
     seconds: float = 0.0
     params: dict = field(default_factory=dict)
 
+    def as_rows(self) -> list:
+        """One row per network and recorded step (``network``, ``step`` and the recorded
+        traces: ``vfe``, ``accuracy``, ``complexity``, ``weight_change``), or, when nothing was
+        recorded, one row with ``steps``, ``seconds`` and the parameters."""
+        traces = {k: getattr(self, k) for k in ("vfe", "accuracy", "complexity", "weight_change")
+                  if getattr(self, k) is not None}
+        if not traces:
+            return [{**self.params, "steps": int(self.steps), "seconds": float(self.seconds)}]
+        traces = {k: np.atleast_2d(np.asarray(v)) for k, v in traces.items()}
+        B, K = next(iter(traces.values())).shape
+        return [{"network": b, "step": t, **{k: float(v[b, t]) for k, v in traces.items()}}
+                for b in range(B) for t in range(K)]
+
 
 # --------------------------------------------------------------------------------------------
 # the network
@@ -238,14 +259,15 @@ class FEPNetwork:
         independent networks. Copied. The diagonal is kept fixed by learning.
     b : biases: scalar, length N, or (B, N) (default 0).
     sigma : initial states in [−1, 1] (same forms as ``b``; default 0, as the reference).
-    seed : int, SeedSequence, Generator, or a list of one per network (module docstring).
+    seed : int, SeedSequence, Generator, or a list of one per network (module docstring;
+        default 0, the package's one seed default).
     update : ``"sync"`` (all units at once, the reference) or ``"async"`` (sweep).
     unit_order : the sweep order of ``"async"`` (a permutation of 0..N−1; default 0..N−1).
 
     ``FEPNetwork.zeros(n, batch=None, ...)`` starts from J = 0 (the reference's networks).
     """
 
-    def __init__(self, J, b=0.0, *, sigma=None, seed=None, update: str = "sync",
+    def __init__(self, J, b=0.0, *, sigma=None, seed=0, update: str = "sync",
                  unit_order=None):
         J = _finite_array(J, "J")
         self._single = J.ndim == 2

@@ -97,14 +97,15 @@ def angle_deviation(X, *, drop_duplicates: bool = False, diagonal: bool = False)
 
 
 def pattern_attractors(net: FEPNetwork, patterns, *, start_scale=0.1, beta=1.0,
-                       max_steps=1000, tol=1e-12, noise=0.0, rng=None):
+                       max_steps=1000, tol=1e-12, noise=0.0, seed=0):
     """Relax deterministically from ``L(start_scale · x (+ noise))`` for each pattern x, zero
     bias (the reference's ``get_deterministic_attractors``; noise: N(0, (0.1·noise·std x)²)
-    per pixel). Returns the :class:`~fplandscape.learn.fep.RelaxResult`."""
+    per pixel, drawn from ``default_rng(seed)``). Returns the
+    :class:`~fplandscape.learn.fep.RelaxResult`."""
     X = np.atleast_2d(np.asarray(patterns, dtype=np.float64))
     starts = start_scale * X
     if noise:
-        rng = np.random.default_rng(rng)
+        rng = np.random.default_rng(seed)
         starts = starts + rng.normal(0.0, 1.0, X.shape) * (0.1 * noise * X.std(axis=1,
                                                                                 keepdims=True))
     return net.relax(cb.langevin(starts), b=0.0, beta=beta, max_steps=max_steps, tol=tol)
@@ -222,13 +223,13 @@ def demo_sweep(learning_rates, betas, repeats: int = 3, seed: int = 0, *, order=
 
 
 def sequence(seed: int = 0, order: str = "sequential", *, patterns=None, digits_path=None,
-             checkpoints: int = 0, free_run: bool = True, progress=False,
+             snapshots: int = 0, free_run: bool = True, progress=False,
              **overrides) -> dict:
     """The sequence simulation (module docstring; ``overrides`` replace entries of
     :data:`SEQUENCE`); network ``default_rng(SeedSequence(seed, spawn_key=(2,)))``.
 
     ``order``: "sequential" (1 → 2 → 3 → 1 …, the reference) or "random". Returns ``eta``,
-    ``asymmetry``, with ``checkpoints`` > 0 their values at that many equally spaced training
+    ``asymmetry``, with ``snapshots`` > 0 their values at that many equally spaced training
     times (``trace``), and with ``free_run`` the spontaneous activity at zero bias
     (``free_steps`` stochastic steps at β): the pattern each step resembles most
     (``free_run_labels``, the class with the largest correlation) and the fraction of
@@ -244,8 +245,8 @@ def sequence(seed: int = 0, order: str = "sequential", *, patterns=None, digits_
         raise InputError(f"order must be 'sequential' or 'random', got {order!r}")
     rng_order = net._rngs[0]
     idx = np.arange(T) % P if order == "sequential" else rng_order.integers(0, P, size=T)
-    bounds = [T] if not checkpoints else \
-        sorted({int(round(T * (k + 1) / checkpoints)) for k in range(checkpoints)})
+    bounds = [T] if not snapshots else \
+        sorted({int(round(T * (k + 1) / snapshots)) for k in range(snapshots)})
     trace, start = [], 0
     for stop in bounds:
         net.train(X, order=idx[start:stop], steps=p["steps"], learning_rate=p["learning_rate"],
@@ -255,7 +256,7 @@ def sequence(seed: int = 0, order: str = "sequential", *, patterns=None, digits_
         trace.append({"presentations": stop, "eta": s["eta"], "asymmetry": s["asymmetry"]})
     sym = net.symmetry()
     res = {"eta": sym["eta"], "asymmetry": sym["asymmetry"]}
-    if checkpoints:
+    if snapshots:
         res["trace"] = trace
     if free_run:
         labels = []
@@ -367,12 +368,12 @@ def digits(seed: int = 0, *, digits_path=None, progress=False, retrieval=None,
 # the learned landscape through fplandscape.attractors
 
 
-def analyse(J, *, beta: float = 1.0, b=0.0, starts: int = 256, census_starts: int = 32,
+def analyse(J, *, beta: float = 1.0, b=0.0, n_starts: int = 256, census_starts: int = 32,
             census_steps: Optional[int] = None, census_transient: Optional[int] = None,
             exact_max_n: int = 30, seed: int = 0, patterns=None, k: int = 1) -> dict:
     """Fixed points, census and diagnostics of the learned network x ← L(β (J x + b)).
 
-    ``starts`` multistart fixed-point search (:func:`~fplandscape.attractors.find_fixed_points`,
+    ``n_starts`` multistart fixed-point search (:func:`~fplandscape.attractors.find_fixed_points`,
     0: skip), ``census_starts`` random starts of the census (0: skip; ``census_steps``,
     ``census_transient``, ``k`` Lyapunov exponents), ``exact_max_n`` the largest N whose sign
     version sign(J s) has its fixed points counted exactly beside the random-matrix
@@ -383,14 +384,14 @@ def analyse(J, *, beta: float = 1.0, b=0.0, starts: int = 256, census_starts: in
     t0 = time.perf_counter()
     net = FEPNetwork(J)
     system = net.as_system(beta, b=b)
-    starts = check_count(starts, "starts")
+    n_starts = check_count(n_starts, "n_starts")
     census_starts = check_count(census_starts, "starts")
     exact_max_n = check_count(exact_max_n, "exact_max_n")
     sym = net.symmetry()
     out = {"version": __version__, "n": net.n, "beta": float(beta), **sym}
     fp = None
-    if starts:
-        fp = find_fixed_points(system, n_starts=starts, seed=seed)
+    if n_starts:
+        fp = find_fixed_points(system, n_starts=n_starts, seed=seed)
         out["n_fixed_points"] = len(fp)
         out["n_stable"] = int(np.sum(fp.stable))
         out["fixed_point_labels"] = list(fp.labels)

@@ -1,12 +1,16 @@
 """The one-command reproduction of the study (``fplandscape reproduce [--quick]``).
 
+The whole-study orchestrator, the layer above :mod:`fplandscape.figures` and
+:mod:`fplandscape.validate` (neither imports it): it computes the critical self-couplings once
+and passes them to the validation tables and to every figure.
+
 :func:`reproduce` computes, under ``out_dir`` (default ``figures/`` for the full run, whose
 figures are the committed gallery, and ``figures-quick/`` for ``quick=True``, so that a quick
 run never overwrites the gallery; :func:`fplandscape.figures.default_out_dir`):
 
-1. the named critical self-couplings of spec §3 from the theory, with the curve that decides
+1. the named critical self-couplings of docs/critical.md from the theory, with the curve that decides
    each (``data/critical.csv``, ``data/critical_evidence.csv``);
-2. every figure of spec §6 that exists (:data:`fplandscape.figures.FIGURES`): the analytic
+2. every figure of docs/figures.md that exists (:data:`fplandscape.figures.FIGURES`): the analytic
    curves, exact enumeration of random networks at small N, the dynamics study, each with its
    data (``<name>.png``, ``<name>.pdf``, ``data/<name>.csv``, ``data/<name>.json``);
 3. a summary (``data/summary.json`` and a printed table): critical values from theory, the
@@ -32,10 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import tables, theory
-from ..errors import ConvergenceError, InputError
-from ..provenance import Stopwatch, environment, run_info
-from .critical import remember_theory_critical_value
+from . import figures as figures_pkg
+from . import tables, theory
+from .errors import ConvergenceError, InputError
+from .provenance import Stopwatch, environment, run_info
+from .validate import critical as critical_mod
 
 EXPECTED_FULL_MINUTES = 25  # measured: 18 min on 2 shared cores without the learning figure
 FILES = ("critical.csv", "critical_evidence.csv", "critical_finite_n.csv", "summary.json")
@@ -44,8 +49,7 @@ Z_BOUND = 4.5  # |z| above which a validation row is reported as a discrepancy
 
 def parameters(quick: bool = False, figures=None) -> dict:
     """What :func:`reproduce` computes (recorded in summary.json)."""
-    from ..figures import FIGURES
-
+    FIGURES = figures_pkg.FIGURES
     names = list(FIGURES) if figures is None else list(figures)
     return {
         "quick": bool(quick),
@@ -59,8 +63,7 @@ def parameters(quick: bool = False, figures=None) -> dict:
 
 
 def _prepare(out_dir, figures) -> Path:
-    from ..figures import FIGURES
-
+    FIGURES = figures_pkg.FIGURES
     for name in figures or ():
         if name not in FIGURES:
             raise InputError(f"unknown figure {name!r}; choose from {', '.join(FIGURES)}")
@@ -83,13 +86,11 @@ def _critical(criteria, say, timings, failures):
                 say(f"[reproduce]   FAILED: {exc}")
         timings[f"critical:{criterion}"] = sw.seconds
         if value is None:
-            remember_theory_critical_value(criterion, None)
             critical_rows.append(run_info(criterion=criterion, jd=math.nan, tolerance=None,
                                           bracket_lo=None, bracket_hi=None, converged=False,
                                           seconds=sw.seconds))
             continue
-        found[criterion] = value.jd
-        remember_theory_critical_value(criterion, value.jd)  # figures reuse it
+        found[criterion] = value.jd  # passed explicitly to the finite-N table and the figures
         critical_rows.append(run_info(**value.as_row(), description=value.description))
         evidence_rows += [run_info(criterion=criterion, **row) for row in value.evidence]
         say(f"[reproduce]   J_D = {value.jd:.6g} ± {value.tolerance:g} ({sw.seconds:.1f} s)")
@@ -135,7 +136,7 @@ def data_warnings(name: str, rows) -> list:
     on synthetic data (its rows say ``data = synthetic``). Empty when all is as promised."""
     if name != "learning" or not rows:
         return []
-    from ..learn.data import fallback_note, mnist5k_missing
+    from .learn.data import fallback_note, mnist5k_missing
 
     if any(r.get("data") == "synthetic" for r in rows):
         return [fallback_note(mnist5k_missing() or "the 5k MNIST subset was not used")]
@@ -166,11 +167,11 @@ def reproduce(out_dir=None, quick: bool = False, *, seed: int = 0, figures=None,
     progress and the final summary table to ``stream`` (default stdout). A failing step is
     recorded in ``failures`` and the other results are still written.
     """
-    from ..figures import FIGURES, default_out_dir, make_figure
-    from ..learn.data import DataFallbackWarning, fallback_note, mnist5k_missing
+    from .learn.data import DataFallbackWarning, fallback_note, mnist5k_missing
 
+    FIGURES = figures_pkg.FIGURES
     stream = stream or sys.stdout
-    out_dir = default_out_dir(quick, out_dir)
+    out_dir = figures_pkg.default_out_dir(quick, out_dir)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     data = _prepare(out_dir, figures)
@@ -194,21 +195,21 @@ def reproduce(out_dir=None, quick: bool = False, *, seed: int = 0, figures=None,
     with Stopwatch() as total:
         critical_rows, evidence_rows, found = _critical(params["criteria"], say, timings,
                                                         failures)
+        # passed to every figure (a criterion whose solver failed as None: not solved again)
+        critical = {**dict.fromkeys(params["criteria"]), **found}
         tables.write_csv(data / "critical.csv", critical_rows)
         tables.write_csv(data / "critical_evidence.csv", evidence_rows)
         fnc = params["finite_n_critical"]
         say("[reproduce] critical self-couplings from enumerated fixed points (finite N) ...")
         with Stopwatch() as sw:
-            from .critical import critical_table, finite_size_critical
-
             jd_grid = [round(x, 10) for x in np.linspace(fnc["jd"]["start"], fnc["jd"]["stop"],
                                                           fnc["jd"]["num"])]
-            fn_rows = finite_size_critical(fnc["n_values"], jd_grid, fnc["samples"], seed,
-                                           bootstrap=fnc["bootstrap"], workers=workers,
-                                           scheduler=scheduler, checkpoint=True,
-                                           resume=resume, progress=progress)
+            fn_rows = critical_mod.finite_size_critical(
+                fnc["n_values"], jd_grid, fnc["samples"], seed, bootstrap=fnc["bootstrap"],
+                workers=workers, scheduler=scheduler, checkpoint=True, resume=resume,
+                progress=progress, critical=critical)
             tables.write_csv(data / "critical_finite_n.csv", fn_rows)
-            finite_n_table = critical_table(fn_rows)
+            finite_n_table = critical_mod.critical_table(fn_rows)
         timings["critical:finite_n"] = sw.seconds
         written = []
         for name in names:
@@ -217,9 +218,10 @@ def reproduce(out_dir=None, quick: bool = False, *, seed: int = 0, figures=None,
                 try:
                     with warnings.catch_warnings(record=True) as caught:
                         warnings.simplefilter("always", DataFallbackWarning)
-                        res = make_figure(name, out_dir, quick=quick, seed=seed, resume=resume,
-                                          workers=workers, scheduler=scheduler,
-                                          checkpoint=True, progress=progress)
+                        res = figures_pkg.make_figure(
+                            name, out_dir, quick=quick, seed=seed, resume=resume,
+                            critical=critical, workers=workers, scheduler=scheduler,
+                            checkpoint=True, progress=progress)
                     for w in caught:
                         if issubclass(w.category, DataFallbackWarning):
                             _warn(str(w.message), notes, say_stream)
@@ -303,7 +305,7 @@ def _learning(results: dict) -> list:
 
 def summary_table(summary: dict) -> str:
     """Readable summary: critical values, validation z-scores, thresholds, failures, time."""
-    from ..cli.common import format_table
+    from .tables import format_table
 
     lines = ["critical self-couplings (theory):",
              format_table(summary["critical"], ["criterion", "jd", "tolerance", "converged",

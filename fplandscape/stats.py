@@ -53,6 +53,16 @@ def z_score(mean, se, expected):
 # the crossing point of a finite-N estimator g(x) on a grid
 
 
+def _linear_crossing(x0, x1, y0, y1, level=0):
+    """Where the straight line through (x₀, y₀), (x₁, y₁) reaches ``level``:
+    ``x* = x₀ + (level − y₀)(x₁ − x₀)/(y₁ − y₀)``; the midpoint when y₁ = y₀. The one linear
+    interpolation of a crossing, shared by :func:`crossing_info` (level 0) and the threshold
+    fit's fallback (:func:`_interpolated_crossing`)."""
+    if y1 == y0:
+        return 0.5 * (x0 + x1)
+    return x0 + (level - y0) * (x1 - x0) / (y1 - y0)
+
+
 def crossing_info(x, g):
     """First upward zero crossing of g(x) on a grid, with how it was found: ``(x*, status,
     reason)``. Between the first consecutive grid points (x₀, g₀), (x₁, g₁) with g₀ < 0 ≤ g₁,
@@ -75,7 +85,7 @@ def crossing_info(x, g):
                 return float(xi), "upper_bound", (
                     f"g = -inf at J_D = {x0:g} and >= 0 at {xi:g}: J_D* <= {xi:g} "
                     "(grid point, not interpolated)")
-            return float(x0 + (xi - x0) * (-g0) / (gi - g0)), "interpolated", None
+            return float(_linear_crossing(x0, xi, g0, gi)), "interpolated", None
         prev = (xi, gi)
     if not seen:
         return None, "not_bracketed", "no values of g (no robust references on the grid)"
@@ -102,7 +112,8 @@ class FiniteSizeFit:
     """Result of :func:`extrapolate_finite_size`: v∞ = ``value`` ± ``error``, ``slope`` a,
     ``chi2`` and ``dof`` of the fit, ``points`` used; ``fit_ok`` False (with ``reason``) for a
     degenerate fit, whose numbers (possibly None) must not be trusted as a weighted fit;
-    ``power`` p of the correction term a·N^(−p)."""
+    ``power`` p of the correction term a·N^(−p); ``slope_error`` the standard error of a
+    (same scaling as ``error``)."""
 
     value: Optional[float]
     error: Optional[float]
@@ -113,6 +124,14 @@ class FiniteSizeFit:
     fit_ok: bool
     reason: Optional[str] = None
     power: float = 1.0
+    slope_error: Optional[float] = None
+
+    def as_rows(self) -> list:
+        """One row: the fit's fields (v∞ as ``value`` ± ``error``)."""
+        return [{"value": self.value, "error": self.error, "slope": self.slope,
+                 "slope_error": self.slope_error, "chi2": self.chi2, "dof": self.dof,
+                 "points": self.points, "power": self.power, "fit_ok": self.fit_ok,
+                 "reason": self.reason}]
 
 
 def usable_error(e, v) -> bool:
@@ -128,7 +147,12 @@ def extrapolate_finite_size(ns, values, errors, *, power: float = 1.0) -> Finite
     design matrix A = [√w_i, √w_i x_i] and b = √w_i v_i,
 
         (v∞, a) = argmin ‖A β − b‖²,   χ² = ‖A β − b‖²,   dof = points − 2,
-        err(v∞) = √( [(AᵀA)⁻¹]₀₀ · max(1, χ²/dof) )    (scaled only when χ²/dof > 1).
+        err(v∞) = √( [(AᵀA)⁻¹]₀₀ · max(1, χ²/dof) )    (scaled only when χ²/dof > 1),
+        err(a)  = √( [(AᵀA)⁻¹]₁₁ · max(1, χ²/dof) )    (``slope_error``).
+
+    (Solved by SVD of A, not by the normal equations: same numbers to rounding, stable when
+    the x_i are close.) This is the one weighted line fit of the package;
+    :func:`extrapolate_threshold` is a wrapper over it.
 
     Never raises on degenerate input; it returns a flagged :class:`FiniteSizeFit` instead:
 
@@ -180,6 +204,7 @@ def extrapolate_finite_size(ns, values, errors, *, power: float = 1.0) -> Finite
                                   f"singular fit (the N^-{power:g} values are too close)")
             beta = vt.T @ ((u.T @ b) / sing)
             var0 = float(np.sum(vt[:, 0] ** 2 / sing ** 2))  # cov[0, 0] of (A^T A)^-1, ≥ 0
+            var1 = float(np.sum(vt[:, 1] ** 2 / sing ** 2))  # cov[1, 1]
             resid = float(np.sum((b - A @ beta) ** 2))
     except np.linalg.LinAlgError as exc:
         return degenerate(f"fit failed ({exc})")
@@ -188,14 +213,17 @@ def extrapolate_finite_size(ns, values, errors, *, power: float = 1.0) -> Finite
     if weighted:
         chi2 = resid
         scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-        err = math.sqrt(var0 * scale)
     else:
         chi2 = None
-        err = math.sqrt(var0 * resid / dof) if dof > 0 else None
+        scale = resid / dof if dof > 0 else None
+    err = math.sqrt(var0 * scale) if scale is not None else None
+    slope_err = math.sqrt(var1 * scale) if scale is not None else None
     if err is not None and not math.isfinite(err):
         err, reason = None, reason or "fit error not finite"
+    if slope_err is not None and not math.isfinite(slope_err):
+        slope_err = None
     return FiniteSizeFit(float(beta[0]), err, float(beta[1]), chi2, dof, len(pts),
-                         reason is None, reason, power)
+                         reason is None, reason, power, slope_err)
 
 
 # --------------------------------------------------------------------------------------------
@@ -271,14 +299,17 @@ def _interpolated_crossing(x, p, level):
     bracketing grid points, ``x* = x₀ + (level − p₀)(x₁ − x₀)/(p₁ − p₀)``, with the
     uncertainty of a value uniform on the bracketing interval, ``(x₁ − x₀)/√12``. Returns
     ``(x*, error, (x₀, x₁))``, or ``(None, None, (None, None))`` when p(x₀) ≥ level already at
-    the first grid point. (Unlike :func:`crossing_info` it looks only at the first grid point
-    with p ≥ level.)"""
+    the first grid point. The interpolation is :func:`_linear_crossing`, as in
+    :func:`crossing_info`; the search differs on purpose: here the bracket is the first grid
+    point with p ≥ level and its predecessor (p is a success fraction, never None/NaN/−∞),
+    while :func:`crossing_info` skips None/NaN values of a critical estimator and treats a
+    −∞ predecessor as an upper bound.)"""
     above = np.nonzero(p >= level)[0]
     i = int(above[0])
     if i == 0:
         return None, None, (None, None)
     x0, x1, p0, p1 = x[i - 1], x[i], p[i - 1], p[i]
-    j = x0 + (level - p0) * (x1 - x0) / (p1 - p0) if p1 != p0 else 0.5 * (x0 + x1)
+    j = _linear_crossing(x0, x1, p0, p1, level)
     return float(j), float((x1 - x0) / math.sqrt(12.0)), (float(x0), float(x1))
 
 
@@ -388,36 +419,33 @@ def fit_threshold(jd, successes, trials, *, level: float = 0.5, overdispersion: 
 
 
 def extrapolate_threshold(n_values, j50, j50_err, *, form: str = "sqrt") -> dict:
-    """Weighted least-squares extrapolation of finite-size thresholds to N → ∞.
+    """Weighted least-squares extrapolation of finite-size thresholds to N → ∞: a wrapper over
+    :func:`extrapolate_finite_size` (the one weighted line fit) with the accessibility study's
+    error rule and dict output.
 
-    ``form = "sqrt"``: ``J_50(N) = J_50(∞) + c·N^(−1/2)``; ``"linear"``: ``J_50(N) = J_50(∞) +
-    c/N``. Weights ``1/err²`` (errors ≤ 0 or missing are replaced by the smallest positive
-    one); the covariance of (J_50(∞), c) is ``(Xᵀ W X)⁻¹``, multiplied by ``χ²/dof`` when that
-    exceeds 1 (errors too small for the scatter about the line). Needs ≥ 2 distinct N (with 2 the
-    line passes through both points and dof = 0). Returns ``j50_inf``, ``j50_inf_err``,
-    ``slope``, ``slope_err``, ``chi2``, ``dof``, ``form``, ``n_used``.
+    ``form = "sqrt"``: ``J_50(N) = J_50(∞) + c·N^(−1/2)`` (``power`` 0.5); ``"linear"``:
+    ``J_50(N) = J_50(∞) + c/N`` (``power`` 1). Weights ``1/err²``; an error that cannot serve
+    as a weight (missing, ≤ 0, non-finite or ~0, see :func:`usable_error`) is replaced by the
+    smallest usable one (all errors 1 if none is usable), so the fit is always weighted. The
+    covariance of (J_50(∞), c) is ``(Xᵀ W X)⁻¹``, multiplied by ``χ²/dof`` when that exceeds 1
+    (errors too small for the scatter about the line). Needs ≥ 2 distinct N (with 2 the line
+    passes through both points and dof = 0). Returns ``j50_inf``, ``j50_inf_err``, ``slope``,
+    ``slope_err``, ``chi2``, ``dof``, ``form``, ``n_used`` (all None but ``form`` and
+    ``n_used`` for a degenerate fit).
     """
     if form not in EXTRAPOLATIONS:
         raise InputError(f"form must be one of {', '.join(EXTRAPOLATIONS)}, got {form!r}")
-    n = np.asarray(n_values, dtype=np.float64)
-    y = np.asarray(j50, dtype=np.float64)
-    e = np.asarray([np.nan if v is None else v for v in j50_err], dtype=np.float64)
+    n = [float(v) for v in n_values]
+    y = [float(v) for v in j50]
+    e = [None if v is None else float(v) for v in j50_err]
     out = {"form": form, "j50_inf": None, "j50_inf_err": None, "slope": None, "slope_err": None,
            "chi2": None, "dof": None, "n_used": [int(v) for v in n]}
-    if n.size < 2 or np.unique(n).size < 2:
+    usable = [ei for ei, yi in zip(e, y) if usable_error(ei, yi)]
+    fill = min(usable) if usable else 1.0
+    e = [ei if usable_error(ei, yi) else fill for ei, yi in zip(e, y)]
+    fit = extrapolate_finite_size(n, y, e, power=0.5 if form == "sqrt" else 1.0)
+    if fit.value is None:
         return out
-    pos = e[np.isfinite(e) & (e > 0)]
-    e = np.where(np.isfinite(e) & (e > 0), e, pos.min() if pos.size else 1.0)
-    xv = n ** -0.5 if form == "sqrt" else 1.0 / n
-    X = np.column_stack([np.ones_like(xv), xv])
-    W = 1.0 / e ** 2
-    A = X.T @ (W[:, None] * X)
-    cov = np.linalg.inv(A)
-    beta = cov @ (X.T @ (W * y))
-    chi2 = float(np.sum(W * (y - X @ beta) ** 2))
-    dof = int(n.size - 2)
-    if dof > 0 and chi2 / dof > 1.0:
-        cov = cov * (chi2 / dof)
-    out.update(j50_inf=float(beta[0]), j50_inf_err=float(math.sqrt(cov[0, 0])),
-               slope=float(beta[1]), slope_err=float(math.sqrt(cov[1, 1])), chi2=chi2, dof=dof)
+    out.update(j50_inf=fit.value, j50_inf_err=fit.error, slope=fit.slope,
+               slope_err=fit.slope_error, chi2=fit.chi2, dof=fit.dof)
     return out

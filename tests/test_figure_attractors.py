@@ -14,7 +14,7 @@ SEED = 2
 TINY = {"demo": {"n": 30, "patterns": 2, "strength": 2.0, "noise": 0.3, "starts": 256,
                  "trajectories": 4, "pca_starts": 16, "steps": 30, "directions": 2,
                  "arrow": 0.3},
-        "census": {"n": 20, "gains": [0.5, 2.0], "networks": 2, "starts": 8, "steps": 200,
+        "census": {"n": 20, "gains": [0.5, 2.0], "samples": 2, "starts": 8, "steps": 200,
                    "transient": 100, "k": 2}}
 
 
@@ -88,7 +88,7 @@ def test_census_fractions_sum_to_one_and_contraction_gives_one_fixed_point(made)
         assert sum(fr.values()) == pytest.approx(1.0, abs=1e-9)
     # ‖0.5 G‖₂ < 1 and tanh is 1-Lipschitz: x ↦ tanh(0.5 G x) is a contraction, the origin its
     # unique fixed point and every start converges to it
-    for v in range(TINY["census"]["networks"]):
+    for v in range(TINY["census"]["samples"]):
         G = census_couplings(SEED, TINY["census"]["n"], v)
         assert 0.5 * np.linalg.norm(G, 2) < 1
         row = [r for r in cen if r["series"] == "network" and r["g"] == 0.5 and

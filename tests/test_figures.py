@@ -34,7 +34,7 @@ TINY = {
     "attractors": {"demo": {"n": 30, "patterns": 2, "strength": 2.0, "noise": 0.3,
                             "starts": 256, "trajectories": 4, "pca_starts": 16, "steps": 30,
                             "directions": 2, "arrow": 0.3},
-                   "census": {"n": 20, "gains": [0.5, 2.0], "networks": 2, "starts": 8,
+                   "census": {"n": 20, "gains": [0.5, 2.0], "samples": 2, "starts": 8,
                               "steps": 200, "transient": 100, "k": 2}},
     "fep": {"sweep": {"learning_rates": [0.01], "betas": [0.1], "repeats": 1,
                       "presentations": 100},

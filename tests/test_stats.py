@@ -109,6 +109,39 @@ def test_extrapolation_degenerate_inputs_are_flagged():
             stats.extrapolate_finite_size([10, 20], [0.3, 0.2], [0.01, 0.01], power=bad)
 
 
+def test_extrapolate_threshold_wraps_extrapolate_finite_size():
+    """extrapolate_threshold = error fill-in + extrapolate_finite_size(power 0.5 or 1) + a dict;
+    its slope_err is the fit's slope_error: √([(AᵀA)⁻¹]₁₁ · max(1, χ²/dof))."""
+    ns, y = [50, 100, 200, 400], [0.95, 0.9, 0.8, 0.78]
+    errs = [0.02, None, 0.0, 0.01]  # None and 0 -> the smallest usable error, 0.01
+    for form, power in (("sqrt", 0.5), ("linear", 1.0)):
+        ex = stats.extrapolate_threshold(ns, y, errs, form=form)
+        fit = stats.extrapolate_finite_size(ns, y, [0.02, 0.01, 0.01, 0.01], power=power)
+        assert fit.fit_ok and fit.slope_error > 0
+        assert (ex["j50_inf"], ex["j50_inf_err"], ex["slope"], ex["slope_err"], ex["chi2"],
+                ex["dof"]) == (fit.value, fit.error, fit.slope, fit.slope_error, fit.chi2,
+                               fit.dof)
+        # the normal equations, by hand
+        x = np.array(ns, float) ** -power
+        X = np.column_stack([np.ones(4), x])
+        W = 1 / np.array([0.02, 0.01, 0.01, 0.01]) ** 2
+        cov = np.linalg.inv(X.T @ (W[:, None] * X))
+        beta = cov @ (X.T @ (W * np.array(y)))
+        chi2 = float(np.sum(W * (np.array(y) - X @ beta) ** 2))
+        cov *= max(1.0, chi2 / 2)
+        assert ex["j50_inf"] == pytest.approx(beta[0], rel=1e-10)
+        assert ex["slope"] == pytest.approx(beta[1], rel=1e-10)
+        assert ex["slope_err"] == pytest.approx(np.sqrt(cov[1, 1]), rel=1e-10)
+        assert ex["j50_inf_err"] == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-10)
+    assert stats.extrapolate_threshold([100, 100], [0.5, 0.6], [0.01, 0.01])["j50_inf"] is None
+
+
+def test_crossings_share_one_interpolation():
+    assert stats.crossing_info([0, 1], [-1.0, 3.0])[0] == stats._linear_crossing(0, 1, -1.0, 3.0)
+    j, _, _ = stats._interpolated_crossing(np.array([0.0, 1.0]), np.array([0.2, 0.6]), 0.5)
+    assert j == stats._linear_crossing(0.0, 1.0, 0.2, 0.6, 0.5) == pytest.approx(0.75)
+
+
 def test_usable_error():
     assert stats.usable_error(0.01, 0.2)
     assert not stats.usable_error(0.0, 0.2)

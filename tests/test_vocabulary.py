@@ -210,6 +210,22 @@ def test_rng_is_a_generator_parameter():
     assert bad == []
 
 
+def test_lyapunov_batch_rng_refuses_a_seed():
+    """``lyapunov_batch(rng=)`` takes a Generator (or None), not an int seed."""
+    import numpy as np
+
+    from fplandscape.attractors import RateMap
+    from fplandscape.attractors.lyapunov import lyapunov_batch
+    from fplandscape.errors import InputError
+
+    m = RateMap(0.5 * np.eye(3))
+    ex = lyapunov_batch(m, np.zeros((1, 3)), 2, 10, rng=np.random.default_rng(0))[0]
+    assert ex == pytest.approx(np.log(0.5))
+    for bad in (3, np.random.SeedSequence(3)):
+        with pytest.raises(InputError, match="Generator"):
+            lyapunov_batch(m, np.zeros((1, 3)), 2, 10, rng=bad)
+
+
 def test_pending_entries_are_still_real():
     """A pending entry whose parameter was renamed must leave PENDING (so it empties)."""
     present = {(mn, qual.split(".")[0], p.name) for mn, qual, p in PARAMETERS} | \
@@ -246,3 +262,57 @@ MY_RESULTS = [
 def test_result_dataclasses_have_as_rows(module, name):
     cls = getattr(importlib.import_module(module), name)
     assert dataclasses.is_dataclass(cls) and callable(getattr(cls, "as_rows", None))
+
+
+#: public dataclasses that hold inputs or settings, not results (no rows to give)
+SETTINGS = {"fplandscape.attractors.phi.Activation", "fplandscape.figures.spec.FigureSpec",
+            "fplandscape.learn.data.Dataset", "fplandscape.learn.network.Architecture",
+            "fplandscape.learn.rule.Plasticity", "fplandscape.learn.train.Schedule",
+            "fplandscape.model.Ensemble", "fplandscape.provenance.Stopwatch",
+            "fplandscape.sim.algorithms.Algorithm", "fplandscape.theory.saddle.Quadrature"}
+
+
+def test_every_public_result_dataclass_has_as_rows():
+    """One result shape: every public dataclass of the library that is not a settings object
+    has ``as_rows()`` (found by walking the package, so a new result class cannot miss it)."""
+    import pkgutil
+
+    import fplandscape
+
+    missing, settings_seen = [], set()
+    for info in pkgutil.walk_packages(fplandscape.__path__, "fplandscape."):
+        if ".cli" in info.name or info.name.endswith("__main__"):
+            continue
+        mod = importlib.import_module(info.name)
+        for name, obj in vars(mod).items():
+            if (inspect.isclass(obj) and dataclasses.is_dataclass(obj)
+                    and obj.__module__ == mod.__name__ and not name.startswith("_")):
+                full = f"{mod.__name__}.{name}"
+                if full in SETTINGS:
+                    settings_seen.add(full)
+                elif not callable(getattr(obj, "as_rows", None)):
+                    missing.append(full)
+    assert missing == []
+    assert settings_seen == SETTINGS  # the exemptions name classes that exist
+
+
+def test_as_rows_of_an_enumeration_and_a_fit():
+    import numpy as np
+
+    from fplandscape import model, stats
+    from fplandscape.sim import enumerate_fixed_points
+
+    J = model.gaussian_couplings(10, 0.5, seed=3)
+    res = enumerate_fixed_points(J, local_radius=1)
+    states = model.unpack_states(np.arange(2**10, dtype=np.uint64), 10)
+    fp = states[model.is_fixed_point(J, states)]          # from scratch, every state
+    (row,) = res.as_rows()
+    assert row["count"] == len(fp) == res.count and row["n"] == 10 and row["method"] == "dfs"
+    # mean number of fixed points at Hamming distance 1, counted by hand
+    d1 = [int(((fp != s).sum(axis=1) == 1).sum()) for s in fp]
+    assert row["mean_neighbors_r1"] == pytest.approx(np.mean(d1), rel=1e-12)
+    assert row["local_states"] == len(fp)
+    fit = stats.extrapolate_finite_size([10, 20, 40], [1.1, 1.05, 1.025], [0.01, 0.01, 0.01])
+    (frow,) = fit.as_rows()
+    assert frow["value"] == fit.value and abs(frow["value"] - 1.0) < 1e-12   # exact 1 + 1/N
+    assert frow["points"] == 3 and frow["power"] == 1.0

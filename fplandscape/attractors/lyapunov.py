@@ -110,9 +110,16 @@ def lyapunov_batch(system, X, k: int, steps: int, *, dt: Optional[float] = None,
                    stop=None):
     """Exponents of every row of X (no transient: X should already be on the attractor).
 
+    ``rng``: the NumPy Generator that draws the initial orthonormal frame (advanced by this
+    call); None draws from fresh OS entropy. An int or SeedSequence is refused (a seed goes
+    through :func:`lyapunov_spectrum`'s ``seed``).
+
     Returns ``(exponents (B,k), se (B,k), X_end, divergent (B,), samples)``; ``samples`` is a
     (B, m, N) array of states every ``record_every`` steps (m = steps // record_every), or None.
     """
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise InputError(f"rng must be a numpy Generator or None, got {rng!r} "
+                         "(pass a seed as np.random.default_rng(seed))")
     X = np.array(X, dtype=np.float64)
     B, N = X.shape
     h = (system.dt if dt is None else dt) if system.kind == "flow" else 1.0

@@ -11,18 +11,16 @@ and their extrapolation; the typical mean stability of the theory beside it:
 """
 from __future__ import annotations
 
-
-import numpy as np
-
-from .. import model
 from ..errors import MAX_GRID_POINTS
 from ..provenance import run_info
-from ..stats import EXTRAPOLATIONS
 from . import common
 from .common import Output, add_output_options, require
 
 #: algorithms named in the --rules help (the built-in ones; plugged-in ones work too)
 RULE_NAMES = ("async", "sync", "anneal", "fbp")
+#: The choices of ``--extrapolation``: :data:`fplandscape.stats.EXTRAPOLATIONS`, written out so
+#: that ``--help`` does not import NumPy (tests/test_startup.py checks that they are equal).
+EXTRAPOLATIONS = ("sqrt", "linear")
 
 
 def register(subparsers) -> None:
@@ -162,6 +160,9 @@ def run_dynamics_cmd(args) -> Output:
     require(args.seed >= 0, f"--seed must be a non-negative integer, got {args.seed}")
     require(args.max_sweeps >= 0, f"--max-sweeps must be >= 0, got {args.max_sweeps}")
     require(-1.0 <= args.eta <= 1.0, f"--eta must lie in [-1, 1], got {args.eta}")
+    import numpy as np
+
+    from .. import model
     from ..sim.accessibility import cell_seeds
     from ..sim.algorithms import get_algorithm
     from ..theory import typical_mean_stability
@@ -237,6 +238,9 @@ def run_accessibility_cmd(args) -> Output:
 
 
 def run_bp_entropy_cmd(args) -> Output:
+    import numpy as np
+
+    from .. import model
     from ..sim.accessibility import cell_seeds
     from ..sim.bp import bethe_entropy
     from ..theory import annealed_entropy

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import sys
 
-import numpy as np
-
-from .. import model, tables
+from .. import tables
 from ..errors import InputError
 from ..provenance import run_info
-from ..sim.enumerate import METHODS, TooManyStates, enumerate_fixed_points
 from . import common
 from .common import Output, add_output_options, require
 
+#: the choices of --method: :data:`fplandscape.sim.enumerate.METHODS`, written out so that
+#: ``--help`` imports neither NumPy nor the engine (tests/test_startup.py checks they agree)
+METHODS = ("auto", "dfs", "bruteforce")
 #: default --max-states: fixed points kept in memory per network by a listing run (--pairs,
 #: --save-states), about 16 MB per running task and 72 MB for the merged list
 MAX_STATES = 10**6
@@ -95,6 +95,11 @@ def run_enumerate(args) -> Output:
 
 
 def _run_couplings(args) -> Output:
+    import numpy as np
+
+    from .. import model
+    from ..sim.enumerate import TooManyStates, enumerate_fixed_points
+
     for flag in ("eta", "dilution", "layers", "lam", "seed", "samples"):
         unset = 0 if flag == "seed" else None  # --seed defaults to 0, as in every command
         require(getattr(args, flag) == unset,
@@ -152,6 +157,7 @@ def _run_couplings(args) -> Output:
 
 
 def _run_ensemble(args) -> Output:
+    from .. import model
     from ..sim.disorder import disorder_average
     from ..validate.counts import compare_with_theory
 

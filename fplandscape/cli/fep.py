@@ -19,6 +19,13 @@ from ..errors import InputError
 from . import common
 from .common import Output, add_output_options, require
 
+#: The training protocols of :data:`fplandscape.learn.fep.studies.DEMO` and ``SEQUENCE`` (the
+#: keys that are options), written out so that ``--help`` does not import the FEP package
+#: (tests/test_startup.py checks that they are equal).
+DEMO = {"presentations": 500, "steps": 10, "learning_rate": 0.01, "beta": 0.1, "evidence": 30.0}
+SEQUENCE = {"presentations": 2000, "steps": 1, "learning_rate": 0.001, "beta": 1.0,
+            "evidence": 20.0}
+
 _DIGITS_HELP = ("digits: scikit-learn's bundled copy (pip install scikit-learn), or --digits-file "
                 "FILE.npz with arrays data (M x 64) and target")
 
@@ -57,8 +64,6 @@ def register(subparsers) -> None:
         seed_option(q)
         progress_option(q)
         common.output_paths(q, "out")
-
-    from ..learn.fep.studies import DEMO, SEQUENCE
 
     d = sub.add_parser("demo", help="the two-pattern demonstration: correlation of the "
                                     "learned attractors vs that of the training patterns "

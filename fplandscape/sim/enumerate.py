@@ -53,6 +53,23 @@ class EnumerationResult:
     params: Optional[dict] = None
     local: Optional[dict] = None
 
+    def as_rows(self) -> list:
+        """One row (this network): count, method, truncation, search nodes, tasks, time,
+        version and seed, plus the streamed local summary's scalars and its mean number of
+        fixed points at each distance r (``mean_neighbors_r<r>``); states and histograms left
+        out."""
+        row = {"version": self.version, "seed": self.seed, "n": self.n, "count": self.count,
+               "truncated": self.truncated, "method": self.method,
+               "nodes_visited": self.nodes_visited, "tasks": self.tasks,
+               "seconds": self.seconds}
+        local = self.local or {}
+        for k, v in local.items():
+            if np.ndim(v) == 0:
+                row[f"local_{k}"] = v
+        for r, v in enumerate(local.get("mean_neighbors") or (), start=1):
+            row[f"mean_neighbors_r{r}"] = v
+        return [row]
+
 
 def sample_keys(codes, seed: int = 0) -> np.ndarray:
     """Sample keys of packed codes: when there are more than ``max_states`` fixed points the

@@ -16,27 +16,14 @@ import sys
 import time
 
 PY = sys.executable
-CASES = [
-    [PY, "-m", "fplandscape", "--version"],
-    ["fplandscape", "--version"],
-    [PY, "-m", "fplandscape", "--help"],
-    ["fplandscape", "--help"],
-    [PY, "-m", "fplandscape", "theory", "--help"],
-    [PY, "-m", "fplandscape", "theory", "local-entropy", "--help"],
-    [PY, "-m", "fplandscape", "reproduce", "--help"],
-    [PY, "-m", "fplandscape", "figures", "--help"],
-    [PY, "-m", "fplandscape", "attractors", "--help"],
-    [PY, "-m", "fplandscape", "learn", "--help"],
-    [PY, "-m", "fplandscape", "fep", "--help"],
-    [PY, "-m", "fplandscape", "fep", "demo", "--help"],
-    [PY, "-m", "fplandscape", "dynamics", "--help"],
-    [PY, "-m", "fplandscape", "accessibility", "--help"],
-    [PY, "-m", "fplandscape", "bp-entropy", "--help"],
-    [PY, "-m", "fplandscape", "validate", "--help"],
-    [PY, "-m", "fplandscape", "enumerate", "--help"],
-    [PY, "-m", "fplandscape", "theory", "entropy", "--jd", "0.1"],
-    [PY, "-c", "pass"],
-]
+#: arguments of ``python -m fplandscape`` to time (plus the console script and bare Python)
+ARGS = [["--version"], ["--help"], ["theory", "--help"], ["theory", "local-entropy", "--help"],
+        ["reproduce", "--help"], ["figures", "--help"], ["attractors", "--help"],
+        ["learn", "--help"], ["fep", "--help"], ["fep", "demo", "--help"],
+        ["dynamics", "--help"], ["accessibility", "--help"], ["bp-entropy", "--help"],
+        ["validate", "--help"], ["enumerate", "--help"], ["theory", "entropy", "--jd", "0.1"]]
+CASES = ([[PY, "-m", "fplandscape", *args] for args in ARGS]
+         + [["fplandscape", "--version"], ["fplandscape", "--help"], [PY, "-c", "pass"]])
 
 
 def once(cmd, path):

@@ -253,6 +253,12 @@ def _warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
+def unwritable(path, exc: OSError) -> InputError:
+    """The one error for a checkpoint directory that cannot be written (``raise ... from
+    None`` at the call site)."""
+    return InputError(f"cannot write checkpoint directory {path}: {exc}")
+
+
 class Checkpoint:
     """Journal of finished tasks in a directory (module docstring).
 
@@ -315,7 +321,7 @@ class Checkpoint:
             torn = size > 0 and self._tail_byte(journal) != b"\n"
             self._fh = open(journal, "ab")
         except OSError as exc:
-            raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
+            raise unwritable(self.path, exc) from None
         if torn:  # end a torn last line so that the next record starts on its own line
             self._fh.write(b"\n")
             size += 1
@@ -340,7 +346,7 @@ class Checkpoint:
             (self.path / _JOURNAL).write_text("")
             self._write_manifest()
         except OSError as exc:
-            raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
+            raise unwritable(self.path, exc) from None
         self._index = {}
 
     # -- reading and checking ----------------------------------------------------------------
@@ -437,7 +443,7 @@ class Checkpoint:
                 os.fsync(dst.fileno())
             os.replace(tmp, journal)
         except OSError as exc:
-            raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
+            raise unwritable(self.path, exc) from None
         self._index = index
 
     def load(self, index: int):
@@ -601,8 +607,7 @@ class Snapshot:
                 self.path.mkdir(parents=True, exist_ok=True)
                 _write_manifest(self.path, self._manifest)
             except OSError as exc:
-                raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") \
-                    from None
+                raise unwritable(self.path, exc) from None
             return
         if not resume:
             raise InputError(f"checkpoint {self.path} already holds a run: pass resume=True "
@@ -669,7 +674,7 @@ class Snapshot:
         try:
             _write_manifest(self.path, self._manifest)
         except OSError as exc:
-            raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
+            raise unwritable(self.path, exc) from None
 
     def save(self, arrays: Mapping, meta) -> None:
         """Replace the snapshot by ``arrays`` (name → NumPy array) and ``meta`` (JSON-able),
@@ -690,7 +695,7 @@ class Snapshot:
             self._digest = _write_atomic(self.path / _SNAPSHOT, write, durable=True,
                                          before_replace=record)
         except OSError as exc:
-            raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
+            raise unwritable(self.path, exc) from None
         self.legacy = False
 
 

@@ -172,7 +172,7 @@ class CellCheckpoint:
             self._journal.record(self.cells.index(key), plain)
             self._journal.sync()
         except OSError as exc:
-            raise InputError(f"cannot write checkpoint directory {self.path}: {exc}") from None
+            raise parallel.unwritable(self.path, exc) from None
 
     def interrupted(self, exc: KeyboardInterrupt) -> KeyboardInterrupt:
         """The exception to raise for Ctrl-C during the run: names the directory to resume

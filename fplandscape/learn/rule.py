@@ -20,7 +20,18 @@ over the batch of size B with the factor 1/√B:
 
 (m = 1 for unstable units, 0 otherwise). Then multiplicative weight decay, SGD convention:
 every learnable block W ← (1 − η_W γ) W with its own learning rate η_W and the decay γ
-(``weight_decay``); the diagonal of J is reset to J_D. W^back is never learned.
+(``weight_decay``; ``weight_decay_in``, when given, for W^in instead); the diagonal of J is
+reset to J_D. W^back is never learned.
+
+**Readout code** (``readout_code``). ``"pm1"`` (default): the readout learns with the ±1 target
+y_c, as above. ``"reference"``: the reference code's effective readout code. Its readout state
+passes twice through the in-place rescaling of the feedback code (+1 → √C/2, anything but −1 →
+×√C/2, −1 → −1/2) before its plasticity reads it, so it learns with
+a_c = C/4 for the true class and −√C/4 for the others (2.5 and −0.79 for C = 10) in place of
+y_c: Δ_c = a_c h_c ≤ κ_out marks a readout unit unstable (margins κ_out/a_c: 1.2 for the true
+class, 3.8 for the others) and ΔW^out_ci ∝ m_c a_c s_i. Measured on the reference with update
+probability 1 (benchmarks/learn_reference.py); with p < 1 the reference rescales a readout
+unit that missed the last sweep once more, which is not reproduced.
 
 **Units of the learning rates** (``lr_scale``). With ``"fan_in"`` (default) the rates are given
 in units of the typical initial weight of their block, as in the reference code ("lr scaled by
@@ -36,15 +47,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Optional
 
 import numpy as np
 
 from ..errors import InputError
 from .network import Network, hidden_fields, input_field, readout_fields
 
-__all__ = ["Plasticity", "stabilities", "plasticity_step", "LR_SCALES"]
+__all__ = ["Plasticity", "stabilities", "plasticity_step", "LR_SCALES", "READOUT_CODES"]
 
 LR_SCALES = ("fan_in", "none")
+READOUT_CODES = ("pm1", "reference")
 
 
 @dataclass(frozen=True)
@@ -60,17 +73,35 @@ class Plasticity:
     learn_j: bool = True
     learn_in: bool = True
     lr_scale: str = "fan_in"
+    readout_code: str = "pm1"
+    weight_decay_in: Optional[float] = None
 
     def __post_init__(self):
         if self.lr_scale not in LR_SCALES:
             raise InputError(f"lr_scale must be one of {', '.join(LR_SCALES)}, got "
                              f"{self.lr_scale!r}")
-        for name in ("lr_j", "lr_in", "lr_out", "kappa_h", "kappa_out", "weight_decay"):
+        if self.readout_code not in READOUT_CODES:
+            raise InputError(f"readout_code must be one of {', '.join(READOUT_CODES)}, got "
+                             f"{self.readout_code!r}")
+        names = ("lr_j", "lr_in", "lr_out", "kappa_h", "kappa_out", "weight_decay")
+        if self.weight_decay_in is not None:
+            names += ("weight_decay_in",)
+        for name in names:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
                     or not math.isfinite(v) or (v < 0 and not name.startswith("kappa")):
                 raise InputError(f"{name} must be a finite number"
                                  f"{'' if name.startswith('kappa') else ' ≥ 0'}, got {v!r}")
+
+    @classmethod
+    def reference(cls, lam: float = 0.0, **changes) -> "Plasticity":
+        """The reference code's plasticity in its multi-module λ experiment
+        (``configs/lambda_advantage.yaml``): the default rates and margins with the hidden
+        margin raised by λ (its threshold 0.9 + J_D + λ), no decay of W^in, the reference's
+        readout code (module docstring); ``changes`` override fields."""
+        kw = dict(kappa_h=0.9 + lam, weight_decay_in=0.0, readout_code="reference")
+        kw.update(changes)
+        return cls(**kw)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -85,10 +116,21 @@ class Plasticity:
                 self.applied(self.lr_out, arch.hidden))
 
 
-def stabilities(net: Network, x, S, y):
-    """(hidden Δ (L, B, H), readout Δ (B, C)) without feedback, float64 (module docstring)."""
+def readout_targets(y, rule: "Plasticity") -> np.ndarray:
+    """The code the readout learns with: y itself (``"pm1"``) or the reference's a_c = C/4
+    for y_c = +1 and −√C/4 for y_c = −1 (``"reference"``; module docstring)."""
+    y = np.asarray(y, dtype=np.float64)
+    if rule is None or rule.readout_code == "pm1":
+        return y
+    C = y.shape[-1]
+    return np.where(y > 0, C / 4.0, -math.sqrt(C) / 4.0)
+
+
+def stabilities(net: Network, x, S, y, rule: Optional["Plasticity"] = None):
+    """(hidden Δ (L, B, H), readout Δ (B, C)) without feedback, float64 (module docstring;
+    the readout's with the code of ``rule.readout_code``, y itself when ``rule`` is None)."""
     h = hidden_fields(net, S, input_field(net, x), None)
-    return S * h, y * readout_fields(net, S)
+    return S * h, readout_targets(y, rule) * readout_fields(net, S)
 
 
 def plasticity_step(net: Network, x, S, y, rule: Plasticity) -> dict:
@@ -96,13 +138,15 @@ def plasticity_step(net: Network, x, S, y, rule: Plasticity) -> dict:
     hidden and readout units of the batch (``hidden_unstable``, ``readout_unstable``)."""
     arch = net.arch
     B = x.shape[0]
-    dh, do = stabilities(net, x, S, y)
+    dh, do = stabilities(net, x, S, y, rule)
     mh = dh <= arch.jd + rule.kappa_h
     mo = do <= rule.kappa_out
     G = np.where(mh, S, 0.0)                   # m_i s_i
     c = 1.0 / math.sqrt(B)
     eta_j, eta_in, eta_out = rule.rates(arch)
-    decay = 1.0 - rule.weight_decay * np.array([eta_j, eta_in, eta_out])
+    gamma_in = rule.weight_decay if rule.weight_decay_in is None else rule.weight_decay_in
+    decay = 1.0 - np.array([rule.weight_decay * eta_j, gamma_in * eta_in,
+                            rule.weight_decay * eta_out])
     if rule.learn_j:
         for l in range(arch.layers):
             net.J[l] += (eta_j * c) * (G[l].T @ S[l])
@@ -119,7 +163,7 @@ def plasticity_step(net: Network, x, S, y, rule: Plasticity) -> dict:
         for l in range(net.W_in.shape[0]):
             net.W_in[l] += (eta_in * c) * (G[l].T @ x)
         net.W_in *= decay[1]
-    Y = np.where(mo, y, 0.0).T
+    Y = np.where(mo, readout_targets(y, rule), 0.0).T
     net.W_out += (eta_out * c) * (Y @ S[-1])
     net.W_out *= decay[2]
     if net.W_skip is not None:

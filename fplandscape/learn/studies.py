@@ -12,7 +12,9 @@ parameters) for the figures.
   relaxation from x (inference dynamics) ends in a strict fixed point of the whole network with
   the readout free and equal to y (``model.is_fixed_point`` on
   :func:`~fplandscape.learn.network.full_couplings`, float64 from scratch), and as *recalled*
-  when the argmax prediction is the label. Rows per (L, P) with α = P / (L·H).
+  when the argmax prediction is the label. Rows per (L, P) with α = P / (L·H). Within a fixed
+  epoch budget; trained to convergence, several samples, capacities per input dimension and
+  per hidden unit: :mod:`fplandscape.learn.capacity` (the one home of the computation).
 * :func:`fixed_point_stats` — fixed-point statistics of a trained network on examples: for the
   states after training presentations and after free relaxation, the fraction that are strict
   fixed points of the hidden dynamics without feedback, of the whole network (readout = target
@@ -31,7 +33,8 @@ from ..errors import InputError
 from .data import Dataset
 from .network import Architecture, Network, full_couplings, full_state, one_vs_all, relax
 from .rule import Plasticity
-from .train import Schedule, predict, presentation_states, train
+from .capacity import association_outcome
+from .train import Schedule, presentation_states, train
 
 __all__ = ["accuracy_vs_epochs", "accuracy_vs", "accuracy_vs_hidden", "accuracy_vs_jd",
            "accuracy_vs_lambda", "hetero_capacity", "fixed_point_stats"]
@@ -130,7 +133,10 @@ def hetero_capacity(hidden: int, patterns, layers=(1,), *, n_in: int = 100, clas
     every module by default (``input_to="all"``). With ``arch_kwargs={"input_to": "first"}`` it
     enters module 0 only, and then with L > 1 the modules must be coupled (λ > 0, default 1, or
     ``"inter": True``): with λ = 0 and no inter-module couplings the last module never sees the
-    input.
+    input. A fixed epoch budget on one pattern set per load: the capacity study trained to
+    convergence, with several samples and both normalisations, is
+    :func:`fplandscape.learn.capacity.capacity_vs_depth` (whose
+    :func:`~fplandscape.learn.capacity.association_outcome` computes each row here).
     """
     rows = []
     for L in layers:
@@ -140,24 +146,14 @@ def hetero_capacity(hidden: int, patterns, layers=(1,), *, n_in: int = 100, clas
             rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(P),)))
             x = 2.0 * rng.integers(0, 2, size=(P, n_in)) - 1.0
             lab = rng.integers(0, classes, size=P)
-            data = Dataset("associations", x, lab, x[:0], lab[:0], classes)
             arch = Architecture(n_in=n_in, hidden=hidden, classes=classes, layers=L, jd=jd,
                                 lam=lam, **(arch_kwargs or {}))
-            res = train(data, arch, rule, schedule, epochs=epochs, seed=seed,
-                        stop_when_stable=True)
-            net = res.network
-            S = relax(net, x, free=schedule.t_eval, mode=schedule.mode, async_seed=seed)
-            y = one_vs_all(lab, classes)
-            fp = model.is_fixed_point(full_couplings(net, readout="free"),
-                                      full_state(x, S, y).astype(np.int8))
-            recalled = predict(net, x, schedule, seed=seed) == lab
+            out = association_outcome(x, lab, arch, rule, schedule, epochs=epochs, seed=seed)
             rows.append({"version": __version__, "seed": seed, "hidden": hidden, "layers": L,
                          "input_to": arch.input_to,
                          "n_in": n_in, "classes": classes, "jd": jd, "lam": lam, "patterns": P,
-                         "alpha": P / (L * hidden), "epochs": res.epochs,
-                         "converged": bool(res.history and
-                                           res.history[-1]["hidden_unstable_fraction"] == 0 and
-                                           res.history[-1]["readout_unstable_fraction"] == 0),
-                         "stored_fraction": float(np.mean(fp)),
-                         "recalled_fraction": float(np.mean(recalled))})
+                         "alpha": P / (L * hidden), "epochs": out["epochs"],
+                         "converged": out["converged"],
+                         "stored_fraction": out["stored_fraction"],
+                         "recalled_fraction": out["recalled_fraction"]})
     return rows

@@ -52,10 +52,12 @@ from ..errors import InputError, Interrupted, check_count
 from ..blas import single_thread
 from ..parallel import Snapshot
 from .data import Dataset
-from .network import MODES, Architecture, Network, init_network, one_vs_all, readout_fields, relax
+from .network import (FEEDBACK_FROM, MODES, WARMUPS, Architecture, Network, init_network, one_vs_all,
+                      readout_fields, relax)
 from .rule import Plasticity, plasticity_step
 
-__all__ = ["Schedule", "TrainResult", "train", "evaluate", "predict", "presentation_states",
+__all__ = ["Schedule", "TrainResult", "train", "evaluate", "predict", "inference_states",
+           "presentation_states",
            "seeds", "data_fingerprint"]
 
 _EVAL_BATCH = 1000
@@ -63,7 +65,18 @@ _EVAL_BATCH = 1000
 
 @dataclass(frozen=True)
 class Schedule:
-    """Batch size, sweeps per phase, update mode. ``eval_sweeps`` None → ``steer + free``."""
+    """Batch size, sweeps per phase, update mode. ``eval_sweeps`` None → ``steer + free``.
+
+    ``warmup``: the order of the L warm-up sweeps (:func:`fplandscape.learn.network.relax`):
+    ``"front"`` (default; sweep t updates modules 0..t) or ``"all"`` (every module at every
+    sweep, with the training's ``update_prob``; the reference code's schedule).
+    ``eval_update_prob``: the update probability of the synchronous inference sweeps
+    (default 1: every unit at every sweep; :func:`inference_states`).
+    ``feedback_from``: what drives the steering feedback in training presentations,
+    ``"target"`` (default) or ``"readout"`` (a readout state that follows the dynamics and lags
+    the target by a sweep, the reference code's; synchronous mode only).
+    :meth:`reference` is the reference code's multi-module schedule.
+    """
 
     batch: int = 16
     steer: int = 5
@@ -71,6 +84,26 @@ class Schedule:
     eval_sweeps: Optional[int] = None
     mode: str = "sync"
     update_prob: float = 1.0
+    warmup: str = "front"
+    feedback_from: str = "target"
+    eval_update_prob: float = 1.0
+
+    @classmethod
+    def reference(cls, layers: int, *, sweeps: int = 7, update_prob: float = 0.85,
+                  batch: int = 16) -> "Schedule":
+        """The reference code's schedule for ``layers`` modules (its ``double_dynamics`` with
+        ``max_steps_train`` = ``sweeps``, default 7, and ``p_update`` = ``update_prob``):
+        ``sweeps`` sweeps with the feedback on, of which the first L are the warm-up without
+        feedback (every module at once, ``warmup="all"``; the feedback driven by the readout
+        state, ``feedback_from="readout"``), then ``sweeps`` free sweeps — for two modules
+        2 + 5 + 7. Inference: warm-up + ``sweeps`` − L sweeps (``eval_sweeps``),
+        the reference's 7 sweeps in all, with the same update probability
+        (``eval_update_prob``), as the reference's inference."""
+        check_count(layers, "layers", minimum=1)
+        check_count(sweeps, "sweeps", minimum=layers)
+        return cls(batch=batch, steer=sweeps - layers, free=sweeps,
+                   eval_sweeps=sweeps - layers, update_prob=update_prob, warmup="all",
+                   feedback_from="readout", eval_update_prob=update_prob)
 
     def __post_init__(self):
         check_count(self.batch, "batch", minimum=1)
@@ -82,8 +115,18 @@ class Schedule:
                 raise InputError(f"{name} sweeps must be a non-negative integer, got {v!r}")
         if self.mode not in MODES:
             raise InputError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        if not (isinstance(self.update_prob, (int, float)) and 0 < self.update_prob <= 1):
-            raise InputError(f"update_prob must lie in (0, 1], got {self.update_prob!r}")
+        for name in ("update_prob", "eval_update_prob"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
+                raise InputError(f"{name} must lie in (0, 1], got {v!r}")
+        if self.warmup not in WARMUPS:
+            raise InputError(f"warmup must be one of {', '.join(WARMUPS)}, got "
+                             f"{self.warmup!r}")
+        if self.feedback_from not in FEEDBACK_FROM:
+            raise InputError(f"feedback_from must be one of {', '.join(FEEDBACK_FROM)}, got "
+                             f"{self.feedback_from!r}")
+        if self.feedback_from == "readout" and self.mode != "sync":
+            raise InputError("feedback_from='readout' needs synchronous updates (mode='sync')")
 
     @property
     def t_eval(self) -> int:
@@ -134,15 +177,35 @@ def data_fingerprint(data: Dataset) -> str:
     return h.hexdigest()[:20]
 
 
-def predict(net: Network, x, schedule: Schedule = Schedule(), *, seed: int = 0) -> np.ndarray:
-    """Predicted classes (argmax of the readout fields after free relaxation), in batches."""
+def inference_states(net: Network, x, schedule: Schedule = Schedule(), *,
+                     seed: int = 0) -> np.ndarray:
+    """The hidden states (L, M, H) of inference (module docstring): free relaxation without
+    feedback and label, warm-up (``schedule.warmup``) + ``schedule.t_eval`` sweeps, in batches
+    of 1000. Asynchronous runs use ``run_dynamics(seed=seed)`` with run index 2·(example
+    index); with ``schedule.eval_update_prob`` p < 1 (synchronous) every unit updates with
+    probability p at every sweep, masks from ``default_rng(SeedSequence(seed,
+    spawn_key=(1,)))`` drawn batch after batch (never the training stream)."""
     x = np.asarray(x, dtype=np.float64)
-    out = np.empty(x.shape[0], dtype=np.int64)
+    p = schedule.eval_update_prob
+    rng = (np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
+           if p < 1.0 and schedule.mode == "sync" else None)
+    S = np.empty((net.arch.layers, x.shape[0], net.arch.hidden))
     for lo in range(0, x.shape[0], _EVAL_BATCH):
-        xb = x[lo:lo + _EVAL_BATCH]
-        S = relax(net, xb, free=schedule.t_eval, mode=schedule.mode, async_seed=seed,
-                  async_first_run=2 * lo)
-        out[lo:lo + _EVAL_BATCH] = np.argmax(readout_fields(net, S), axis=1)
+        S[:, lo:lo + _EVAL_BATCH] = relax(
+            net, x[lo:lo + _EVAL_BATCH], free=schedule.t_eval, mode=schedule.mode,
+            async_seed=seed, async_first_run=2 * lo, warmup=schedule.warmup,
+            update_prob=p if rng is not None else 1.0, rng=rng)
+    return S
+
+
+def predict(net: Network, x, schedule: Schedule = Schedule(), *, seed: int = 0) -> np.ndarray:
+    """Predicted classes: argmax_c of the readout fields h_c on the :func:`inference_states`
+    (ties → the lowest class index)."""
+    S = inference_states(net, x, schedule, seed=seed)
+    out = np.empty(S.shape[1], dtype=np.int64)
+    for lo in range(0, S.shape[1], _EVAL_BATCH):
+        out[lo:lo + _EVAL_BATCH] = np.argmax(readout_fields(net, S[:, lo:lo + _EVAL_BATCH]),
+                                             axis=1)
     return out
 
 
@@ -160,7 +223,8 @@ def presentation_states(net: Network, x, labels, schedule: Schedule = Schedule()
     batch, without plasticity."""
     y = one_vs_all(labels, net.arch.classes)
     return relax(net, x, y=y, steer=schedule.steer, free=schedule.free, mode=schedule.mode,
-                 update_prob=schedule.update_prob, rng=rng, async_seed=async_seed)
+                 update_prob=schedule.update_prob, rng=rng, async_seed=async_seed,
+                 warmup=schedule.warmup, feedback_from=schedule.feedback_from)
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,9 +241,14 @@ def _upgrade_manifest(old, params):
     """Read manifests of older versions with the meaning they had: a missing ``input_to`` fed
     the input to module 0 only (``"first"``; for one module the wirings coincide, so as the
     requested value); a missing ``skip`` had no skip connections; a missing ``lr_scale`` applied
-    the rates as given (``"none"``)."""
+    the rates as given (``"none"``); a missing ``warmup`` was the ``"front"`` order, a missing
+    ``feedback_from`` the ``"target"``."""
     p = old.get("params") or {}
-    arch, rule = p.get("architecture"), p.get("plasticity")
+    arch, rule, sched = p.get("architecture"), p.get("plasticity"), p.get("schedule")
+    if isinstance(sched, dict):
+        sched.setdefault("warmup", "front")
+        sched.setdefault("feedback_from", "target")
+        sched.setdefault("eval_update_prob", 1.0)
     if isinstance(arch, dict):
         if "input_to" not in arch:
             new = params["architecture"]
@@ -187,6 +256,8 @@ def _upgrade_manifest(old, params):
         arch.setdefault("skip", False)
     if isinstance(rule, dict):
         rule.setdefault("lr_scale", "none")
+        rule.setdefault("readout_code", "pm1")
+        rule.setdefault("weight_decay_in", None)
 
 
 def _open_checkpoint(path, params, resume) -> Snapshot:
@@ -209,27 +280,43 @@ def _progress(total, initial, progress):
                 file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
 
 
+def _best_unstable(history, M, arch):
+    """(lowest number of unstable units of an epoch in ``history``, epochs since it), for
+    ``patience``; the counts are recovered exactly from the rows' fractions."""
+    best = since = None
+    for row in history:
+        n = round(row["hidden_unstable_fraction"] * M * arch.layers * arch.hidden) + \
+            round(row["readout_unstable_fraction"] * M * arch.classes)
+        best, since = (n, 0) if best is None or n < best else (best, since + 1)
+    return best, since
+
+
 def train(data: Dataset, arch: Architecture, rule: Plasticity = Plasticity(),
           schedule: Schedule = Schedule(), *, epochs: int, seed: int = 0, checkpoint=None,
           resume: bool = False, progress: Optional[bool] = None, stop_when_stable: bool = False,
-          evaluate_every: int = 1, network: Optional[Network] = None) -> TrainResult:
+          evaluate_every: int = 1, network: Optional[Network] = None,
+          patience: Optional[int] = None) -> TrainResult:
     """Train ``arch`` on ``data`` for ``epochs`` epochs (module docstring).
 
     ``stop_when_stable``: stop after the first epoch in which no unit of any presentation was
     unstable (every trained example then ends its presentation at a fixed point with the
     margins honoured; meaningful with ``weight_decay = 0``). ``evaluate_every``: evaluate the
-    accuracies every that many epochs (and always after the last). ``network``: start from
-    these couplings instead of the seeded initialisation (copied). BLAS runs single-threaded
-    during training (:mod:`fplandscape.blas`).
+    accuracies every that many epochs (and always after the last). ``patience``: also stop
+    when the number of unstable units of an epoch (hidden + readout, summed over the
+    presentations) has not improved on its best (lowest) value for ``patience`` consecutive
+    epochs (None: never; a resumed run recomputes the best from the history). ``network``:
+    start from these couplings instead of the seeded initialisation (copied). BLAS runs
+    single-threaded during training (:mod:`fplandscape.blas`).
     """
     with single_thread():
         return _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progress,
-                      stop_when_stable, evaluate_every, network)
+                      stop_when_stable, evaluate_every, network, patience)
 
 
 def _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progress,
-           stop_when_stable, evaluate_every, network):
+           stop_when_stable, evaluate_every, network, patience=None):
     epochs = check_count(epochs, "epochs")
+    patience = None if patience is None else check_count(patience, "patience", minimum=1)
     if data.n_in != arch.n_in or data.classes != arch.classes:
         raise InputError(f"the data have N = {data.n_in} inputs and {data.classes} classes, the "
                          f"architecture N = {arch.n_in} and C = {arch.classes}")
@@ -241,7 +328,9 @@ def _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progres
     params = {"seed": int(seed), "dataset": data.name, "n_in": arch.n_in,
               "hidden": arch.hidden, "layers": arch.layers, "input_to": arch.input_to,
               "skip": arch.skip, "jd": arch.jd, "lam": arch.lam, "lr_scale": rule.lr_scale,
-              "mode": schedule.mode, "n_train": int(data.x_train.shape[0]),
+              "mode": schedule.mode, "warmup": schedule.warmup,
+              "feedback_from": schedule.feedback_from,
+              "n_train": int(data.x_train.shape[0]),
               "n_test": int(data.x_test.shape[0])}
     history: list = []
     start = 0
@@ -265,6 +354,7 @@ def _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progres
     if history:
         train_acc, test_acc = history[-1]["train_accuracy"], history[-1]["test_accuracy"]
     epoch = start
+    best, since = _best_unstable(history, M, arch)
     try:
         for epoch in range(start + 1, epochs + 1):
             t0 = time.perf_counter()
@@ -277,14 +367,17 @@ def _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progres
                 aseed = int(rng.integers(2**63)) if schedule.mode == "async" else None
                 S = relax(net, xb, y=y, steer=schedule.steer, free=schedule.free,
                           mode=schedule.mode, update_prob=schedule.update_prob, rng=rng,
-                          async_seed=aseed)
+                          async_seed=aseed, warmup=schedule.warmup,
+                          feedback_from=schedule.feedback_from)
                 counts = plasticity_step(net, xb, S, y, rule)
                 hid += counts["hidden_unstable"]
                 out += counts["readout_unstable"]
                 bar.update(idx.size)
             seconds = time.perf_counter() - t0
             stable = hid == 0 and out == 0
-            last = epoch == epochs or (stop_when_stable and stable)
+            best, since = (hid + out, 0) if best is None or hid + out < best else (best, since + 1)
+            stalled = patience is not None and since >= patience
+            last = epoch == epochs or (stop_when_stable and stable) or stalled
             t1 = time.perf_counter()
             if last or epoch % evaluate_every == 0:
                 train_acc = evaluate(net, data.x_train, data.y_train, schedule, seed=seed)
@@ -301,7 +394,7 @@ def _train(data, arch, rule, schedule, epochs, seed, checkpoint, resume, progres
             if ckpt is not None:
                 ckpt.save(net.arrays(), {"epoch": epoch, "rng": rng.bit_generator.state,
                                          "history": history, "version": __version__})
-            if stop_when_stable and stable:
+            if (stop_when_stable and stable) or stalled:
                 break
     except KeyboardInterrupt:
         where = (f"; epochs up to {epoch - 1} are saved in {ckpt.path}: rerun with --resume "

@@ -19,6 +19,7 @@ from fplandscape.learn.network import (Architecture, feedback_code, init_network
                                        relax)
 from fplandscape.learn.rule import Plasticity, plasticity_step
 from fplandscape.learn.train import Schedule, inference_states, predict
+from test_learn_sweeps import plain_fields   # the hidden fields from scratch, unit by unit
 
 ROOT = Path(__file__).resolve().parent.parent
 STORED = ROOT / "tests" / "data" / "learn_reference_parity.npz"
@@ -37,27 +38,6 @@ def _sgn(h):                     # model.sign_update's convention: sign(0) = +1
     return np.where(h >= 0, 1.0, -1.0)
 
 
-def _fields(net, S, x, back=None):
-    """The hidden fields from scratch, unit by unit (network.py module docstring)."""
-    a = net.arch
-    L, B, H = S.shape
-    h = np.zeros_like(S)
-    for l in range(L):
-        for b in range(B):
-            for i in range(H):
-                v = sum(net.J[l][i, j] * S[l, b, j] for j in range(H))
-                if l < net.W_in.shape[0]:
-                    v += a.lam_in * sum(net.W_in[l][i, n] * x[b, n] for n in range(a.n_in))
-                if l > 0:
-                    v += a.lam * S[l - 1, b, i]
-                if l < L - 1:
-                    v += a.lam * S[l + 1, b, i]
-                if back is not None and (l == L - 1 or a.skip):
-                    v += back[b, i]
-                h[l, b, i] = v
-    return h
-
-
 def _plain_reference_relax(net, x, y, steer, free):
     """The reference's synchronous dynamics with update probability 1, written out: warm-up of
     L sweeps updating every module, the readout state following its free field (sign 0 = 0);
@@ -70,15 +50,15 @@ def _plain_reference_relax(net, x, y, steer, free):
     Y = np.zeros((B, a.classes))
     for _ in range(L):
         hc = S[-1] @ net.W_out.T + sum(S[l] @ net.W_skip[l].T for l in range(L - 1))
-        S, Y = _sgn(_fields(net, S, x)), np.sign(hc)
+        S, Y = _sgn(plain_fields(net, S, x, None)), np.sign(hc)
     for _ in range(steer):
         code = (A * Y + Bc) * (Y != 0)
         back = a.lam_back * np.array([[sum(net.W_back[i, c] * code[b, c]
                                            for c in range(a.classes)) for i in range(H)]
                                       for b in range(B)])
-        S, Y = _sgn(_fields(net, S, x, back)), y.copy()
+        S, Y = _sgn(plain_fields(net, S, x, back)), y.copy()
     for _ in range(free):
-        S = _sgn(_fields(net, S, x))
+        S = _sgn(plain_fields(net, S, x, None))
     return S
 
 

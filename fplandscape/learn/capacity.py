@@ -53,9 +53,9 @@ from .._version import __version__
 from ..errors import InputError, check_count
 from ..stats import crossing_info, mean_se
 from .data import Dataset
-from .network import Architecture, full_couplings, full_state, one_vs_all, relax
+from .network import Architecture, full_couplings, full_state, one_vs_all, readout_fields
 from .rule import Plasticity
-from .train import Schedule, predict, train
+from .train import Schedule, inference_states, train
 
 __all__ = ["CapacityResult", "capacity_vs_depth", "capacity_estimates", "association_outcome",
            "CRITERIA", "CAPACITY_RULE"]
@@ -103,11 +103,11 @@ def association_outcome(x, labels, arch: Architecture, rule: Plasticity = CAPACI
     res = train(data, arch, rule, schedule, epochs=epochs, seed=seed, stop_when_stable=True,
                 patience=patience)
     net = res.network
-    S = relax(net, x, free=schedule.t_eval, mode=schedule.mode, async_seed=seed)
+    S = inference_states(net, x, schedule, seed=seed)
     y = one_vs_all(labels, arch.classes)
     fp = model.is_fixed_point(full_couplings(net, readout="free"),
                               full_state(x, S, y).astype(np.int8))
-    recalled = predict(net, x, schedule, seed=seed) == labels
+    recalled = np.argmax(readout_fields(net, S), axis=1) == labels   # = predict(...)
     last = res.history[-1] if res.history else None
     converged = bool(last is not None and last["hidden_unstable_fraction"] == 0
                      and last["readout_unstable_fraction"] == 0)

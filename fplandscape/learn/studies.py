@@ -31,10 +31,10 @@ from .. import model
 from .._version import __version__
 from ..errors import InputError
 from .data import Dataset
-from .network import Architecture, Network, full_couplings, full_state, one_vs_all, relax
+from .network import Architecture, Network, full_couplings, full_state, one_vs_all
 from .rule import Plasticity
 from .capacity import association_outcome
-from .train import Schedule, presentation_states, train
+from .train import Schedule, inference_states, presentation_states, train
 
 __all__ = ["accuracy_vs_epochs", "accuracy_vs", "accuracy_vs_hidden", "accuracy_vs_jd",
            "accuracy_vs_lambda", "hetero_capacity", "fixed_point_stats"]
@@ -109,8 +109,7 @@ def fixed_point_stats(net: Network, x, labels, schedule: Schedule = Schedule(), 
     rows = []
     for what, S in (("presentation", presentation_states(net, x, labels, schedule, rng=rng,
                                                          async_seed=seed)),
-                    ("free", relax(net, x, free=schedule.t_eval, mode=schedule.mode,
-                                   async_seed=seed))):
+                    ("free", inference_states(net, x, schedule, seed=seed))):
         r = _stats(net, x, S, labels, what, rule.kappa_h)
         rows.append({"version": __version__, "seed": seed, "hidden": net.arch.hidden,
                      "layers": net.arch.layers, "input_to": net.arch.input_to, "jd": net.arch.jd,

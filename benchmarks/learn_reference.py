@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import math
 import os
 import sys
 import types
@@ -245,6 +244,7 @@ def lambda_side_by_side(ref, data, lam_values, lam_in_values, *, hidden=100, epo
     ``reference``) on the same data: rows per (λ, λ_in) with mean ± SE over the seeds
     0..samples−1 of the final and best test accuracy of both codes."""
     from fplandscape.learn.lambda_study import lambda_advantage
+    from fplandscape.stats import mean_se
 
     ours = lambda_advantage(data, lam_values, lam_in_values=lam_in_values, samples=samples,
                             hidden=hidden, epochs=epochs, workers=1, progress=False)
@@ -256,10 +256,9 @@ def lambda_side_by_side(ref, data, lam_values, lam_in_values, *, hidden=100, epo
                                     epochs=epochs, seed=s) for s in range(samples)]
             row = {"lam": lam, "lam_in": lam_in}
             for key in ("test_accuracy", "max_test_accuracy"):
-                v = np.array([r[key] for r in runs])
-                row["reference_" + key] = float(v.mean())
-                row["reference_" + key + "_se"] = float(v.std(ddof=1) / math.sqrt(v.size)) \
-                    if v.size > 1 else float("nan")
+                mean, se = mean_se([r[key] for r in runs])
+                row["reference_" + key] = mean
+                row["reference_" + key + "_se"] = float("nan") if se is None else se
                 o = by[("reference", float(lam), float(lam_in))]
                 row["ours_" + key], row["ours_" + key + "_se"] = o[key], o[key + "_se"]
             row["reference_seconds_per_epoch"] = float(np.mean([r["seconds_per_epoch"]

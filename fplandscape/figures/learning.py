@@ -226,6 +226,8 @@ def _plot_hierarchy(ax, rows, wiring, letter):
     import numpy as np
     from matplotlib.lines import Line2D
 
+    from ..stats import mean_se
+
     rr = [r for r in rows if r["panel"] == "hierarchy" and r["series"] == wiring]
     title = {"default": "default wiring", "skip": "feedback into every module"}[wiring]
     ax.set_title(f"({letter}) linear probe, {title}")
@@ -235,10 +237,9 @@ def _plot_hierarchy(ax, rows, wiring, letter):
     Ls = sorted({r["layers"] for r in rr})
     colors = dict(zip(Ls, series_colors(len(Ls), "plasma")))
 
-    def stat(sel):
-        v = np.array([r["probe_test_accuracy"] for r in sel], dtype=float)
-        return (float(v.mean()), float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1
-                else 0.0) if v.size else (math.nan, 0.0)
+    def stat(sel):          # (mean, SE) for an error bar: NaN without data, 0 for one network
+        mean, se = mean_se([r["probe_test_accuracy"] for r in sel])
+        return (math.nan if mean is None else mean, se or 0.0)
 
     for L in Ls:
         mods = sorted({r["module"] for r in rr if r["layers"] == L and r["module"] >= 0})

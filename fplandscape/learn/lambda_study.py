@@ -38,11 +38,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-import numpy as np
-
 from .. import model, parallel
 from .._version import __version__
 from ..errors import InputError, check_count
+from ..stats import mean_se
 from .data import Dataset
 from .network import Architecture
 from .rule import Plasticity
@@ -109,10 +108,8 @@ class LambdaStudy:
                    "jd": jd, "layers": rs[0]["layers"], "hidden": rs[0]["hidden"],
                    "dataset": rs[0]["dataset"], "epochs": rs[0]["epochs"], "samples": len(rs)}
             for key in ("test_accuracy", "max_test_accuracy"):
-                v = np.array([r[key] for r in rs], dtype=float)
-                row[key] = float(v.mean())
-                row[key + "_se"] = (float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1
-                                    else float("nan"))
+                mean, se = mean_se([r[key] for r in rs])
+                row[key], row[key + "_se"] = mean, float("nan") if se is None else se
             out.append(row)
         return out
 

@@ -44,6 +44,7 @@ from .. import model, parallel
 from .._version import __version__
 from ..blas import single_thread
 from ..errors import InputError, check_count
+from ..stats import mean_se
 from .data import Dataset
 from .network import Architecture, Network, hidden_fields, init_network, input_field, \
     readout_fields
@@ -319,9 +320,8 @@ class HierarchyResult:
                    "samples": len(rs)}
             for m in METRICS + ("test_accuracy",):
                 v = np.array([r[m] for r in rs if r[m] is not None], dtype=np.float64)
-                row[m] = float(np.mean(v)) if v.size else None
-                row[m + "_se"] = (float(np.std(v, ddof=1) / math.sqrt(v.size))
-                                  if v.size > 1 and np.all(np.isfinite(v)) else None)
+                row[m], se = mean_se(v)
+                row[m + "_se"] = se if np.all(np.isfinite(v)) else None
             out.append(row)
         return out
 

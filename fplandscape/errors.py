@@ -102,3 +102,12 @@ def check_positive(value, name: str) -> float:
             not math.isfinite(value) or value <= 0:
         raise InputError(f"{name} must be a positive finite number, got {value!r}")
     return float(value)
+
+
+def check_choice(value, name: str, choices):
+    """Return ``value`` if it is one of ``choices`` (a tuple of names); InputError
+    "``name`` must be one of A, B, got 'value'" otherwise. The one check behind every named
+    option of the library (methods, modes, rules, wirings, …)."""
+    if value not in choices:
+        raise InputError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value

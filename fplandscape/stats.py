@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from fplandscape.errors import InputError
+from fplandscape.errors import InputError, check_choice
 
 __all__ = ["mean_se", "z_score", "crossing_info", "crossing", "FiniteSizeFit",
            "usable_error", "extrapolate_finite_size"]
@@ -433,8 +433,7 @@ def extrapolate_threshold(n_values, j50, j50_err, *, form: str = "sqrt") -> dict
     ``slope_err``, ``chi2``, ``dof``, ``form``, ``n_used`` (all None but ``form`` and
     ``n_used`` for a degenerate fit).
     """
-    if form not in EXTRAPOLATIONS:
-        raise InputError(f"form must be one of {', '.join(EXTRAPOLATIONS)}, got {form!r}")
+    check_choice(form, "form", EXTRAPOLATIONS)
     n = [float(v) for v in n_values]
     y = [float(v) for v in j50]
     e = [None if v is None else float(v) for v in j50_err]

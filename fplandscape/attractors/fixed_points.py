@@ -56,7 +56,7 @@ import numpy as np
 
 from .. import parallel
 from ..blas import single_thread
-from ..errors import InputError, check_count, check_positive
+from ..errors import InputError, check_count, check_positive, check_choice
 from ..model import as_generator, seed_repr
 from .results import FixedPoints
 from .starts import check_starts, draw_starts
@@ -429,8 +429,7 @@ def find_fixed_points(system, n_starts: int = 512, starts=None, inputs=None, see
     for name, value in (("q_tol", q_tol), ("root_tol", root_tol), ("merge_tol", merge_tol),
                         ("unique_tol", unique_tol), ("newton_q", newton_q), ("step0", step0)):
         check_positive(value, name)
-    if precision not in PRECISIONS:
-        raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    check_choice(precision, "precision", PRECISIONS)
     if starts is not None:
         starts = check_starts(starts, system.dim)
     n_total = n_starts if starts is None else int(starts.shape[0])

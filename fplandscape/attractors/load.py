@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, check_choice
 from ..tables import check_readable
 from .systems import LeakyIntegrator, RateMap, SignNetwork
 
@@ -115,8 +115,7 @@ def load_arrays(path) -> dict:
 
 
 def _build(arrays: dict, model: str, phi: str, tau=None):
-    if model not in MODELS:
-        raise InputError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+    check_choice(model, "model", MODELS)
     W = arrays["W"]
     b = arrays.get("b", 0.0)
     U = arrays.get("U")

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import model
 from .._version import __version__
-from ..errors import InputError, check_count
+from ..errors import InputError, check_count, check_choice
 from ..blas import single_thread
 from .data import Dataset
 from .network import Architecture, init_network, input_field, one_vs_all, relax
@@ -39,17 +39,16 @@ BASELINES = ("random-recurrent", "random-features", "perceptron")
 
 def features(kind: str, net, x, schedule: Schedule = Schedule()) -> np.ndarray:
     """The fixed features of a baseline (module docstring), float64 ±1, B × D."""
+    check_choice(kind, "baseline", BASELINES)
     x = np.asarray(x, dtype=np.float64)
     if kind == "perceptron":
         return x
     if kind == "random-features":
         return model.sign_update(input_field(net, x)[0]).astype(np.float64)
-    if kind == "random-recurrent":
-        out = []
-        for lo in range(0, x.shape[0], 1000):
-            out.append(relax(net, x[lo:lo + 1000], free=schedule.t_eval)[-1])
-        return np.concatenate(out) if out else np.zeros((0, net.arch.hidden))
-    raise InputError(f"baseline must be one of {', '.join(BASELINES)}, got {kind!r}")
+    out = []                                        # random-recurrent
+    for lo in range(0, x.shape[0], 1000):
+        out.append(relax(net, x[lo:lo + 1000], free=schedule.t_eval)[-1])
+    return np.concatenate(out) if out else np.zeros((0, net.arch.hidden))
 
 
 def train_readout(f_train, y_train, f_test, y_test, classes: int, *, epochs: int, rng_init,
@@ -84,8 +83,7 @@ def run_baseline(kind: str, data: Dataset, arch: Architecture, rule: Plasticity 
                  schedule: Schedule = Schedule(), *, epochs: int, seed: int = 0) -> TrainResult:
     """Train a baseline's readout on ``data``; a :class:`TrainResult` whose ``network`` holds the
     frozen couplings (readout W^out replaced by the trained one for the recurrent kinds)."""
-    if kind not in BASELINES:
-        raise InputError(f"baseline must be one of {', '.join(BASELINES)}, got {kind!r}")
+    check_choice(kind, "baseline", BASELINES)
     epochs = check_count(epochs, "epochs")
     if data.n_in != arch.n_in or data.classes != arch.classes:
         raise InputError(f"the data have N = {data.n_in} inputs and {data.classes} classes, the "

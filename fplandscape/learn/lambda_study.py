@@ -40,7 +40,7 @@ from typing import Optional
 
 from .. import model, parallel
 from .._version import __version__
-from ..errors import InputError, check_count
+from ..errors import InputError, check_count, check_choice
 from ..stats import mean_se
 from .data import Dataset
 from .network import Architecture
@@ -56,8 +56,7 @@ def setting(name: str, data: Dataset, *, hidden: int, lam: float, lam_in: float,
             jd: float = 0.0, layers: int = 2) -> tuple:
     """(Architecture, Plasticity, Schedule) of a two-module run in setting ``name`` (module
     docstring)."""
-    if name not in SETTINGS:
-        raise InputError(f"setting must be one of {', '.join(SETTINGS)}, got {name!r}")
+    check_choice(name, "setting", SETTINGS)
     arch = Architecture(n_in=data.n_in, hidden=hidden, classes=data.classes, layers=layers,
                         jd=jd, lam=lam, lam_in=lam_in, lam_back=0.9, skip=True,
                         input_to="all")
@@ -127,8 +126,7 @@ def lambda_advantage(data: Dataset, lam_values, *, lam_in_values=(2.0, 5.0), sam
     hidden = check_count(hidden, "hidden", minimum=1)
     epochs = check_count(epochs, "epochs", minimum=1)
     for name in settings:
-        if name not in SETTINGS:
-            raise InputError(f"setting must be one of {', '.join(SETTINGS)}, got {name!r}")
+        check_choice(name, "setting", SETTINGS)
     lam_values = [float(v) for v in lam_values]
     lam_in_values = [float(v) for v in lam_in_values]
     if not lam_values or any(not math.isfinite(v) or v < 0 for v in lam_values):

@@ -77,7 +77,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .. import model
-from ..errors import InputError, check_count
+from ..errors import InputError, check_count, check_choice
 
 __all__ = ["Architecture", "Network", "init_network", "feedback_code", "one_vs_all",
            "relax", "hidden_fields", "input_field", "readout_fields", "full_couplings",
@@ -129,12 +129,8 @@ class Architecture:
         for name in ("jd", "lam_in", "lam_back"):
             _real(name, getattr(self, name))
         _real("lam", self.lam, nonneg=True)
-        if self.feedback_code not in FEEDBACK_CODES:
-            raise InputError(f"feedback_code must be one of {', '.join(FEEDBACK_CODES)}, got "
-                             f"{self.feedback_code!r}")
-        if self.input_to not in INPUT_TO:
-            raise InputError(f"input_to must be one of {', '.join(INPUT_TO)}, got "
-                             f"{self.input_to!r}")
+        check_choice(self.feedback_code, "feedback_code", FEEDBACK_CODES)
+        check_choice(self.input_to, "input_to", INPUT_TO)
 
     @property
     def input_modules(self) -> int:
@@ -349,13 +345,9 @@ def relax(net: Network, x, *, y=None, steer: int = 0, free: int = 0, mode: str =
     readout of the warm-up, and with p < 1 each readout unit reaches its target with
     probability p per sweep, as the hidden units do. The free phase is the same in both.
     """
-    if mode not in MODES:
-        raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    if warmup not in WARMUPS:
-        raise InputError(f"warmup must be one of {', '.join(WARMUPS)}, got {warmup!r}")
-    if feedback_from not in FEEDBACK_FROM:
-        raise InputError(f"feedback_from must be one of {', '.join(FEEDBACK_FROM)}, got "
-                         f"{feedback_from!r}")
+    check_choice(mode, "mode", MODES)
+    check_choice(warmup, "warmup", WARMUPS)
+    check_choice(feedback_from, "feedback_from", FEEDBACK_FROM)
     if feedback_from == "readout" and mode != "sync":
         raise InputError("feedback_from='readout' needs synchronous updates (mode='sync')")
     x = np.asarray(x, dtype=np.float64)

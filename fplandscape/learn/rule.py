@@ -51,7 +51,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, check_choice
 from .network import Network, hidden_fields, input_field, readout_fields
 
 __all__ = ["Plasticity", "stabilities", "plasticity_step", "LR_SCALES", "READOUT_CODES"]
@@ -77,12 +77,8 @@ class Plasticity:
     weight_decay_in: Optional[float] = None
 
     def __post_init__(self):
-        if self.lr_scale not in LR_SCALES:
-            raise InputError(f"lr_scale must be one of {', '.join(LR_SCALES)}, got "
-                             f"{self.lr_scale!r}")
-        if self.readout_code not in READOUT_CODES:
-            raise InputError(f"readout_code must be one of {', '.join(READOUT_CODES)}, got "
-                             f"{self.readout_code!r}")
+        check_choice(self.lr_scale, "lr_scale", LR_SCALES)
+        check_choice(self.readout_code, "readout_code", READOUT_CODES)
         names = ("lr_j", "lr_in", "lr_out", "kappa_h", "kappa_out", "weight_decay")
         if self.weight_decay_in is not None:
             names += ("weight_decay_in",)

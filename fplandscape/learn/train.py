@@ -48,7 +48,7 @@ import numpy as np
 
 from .. import model
 from .._version import __version__
-from ..errors import InputError, Interrupted, check_count
+from ..errors import InputError, Interrupted, check_count, check_choice
 from ..blas import single_thread
 from ..parallel import Snapshot
 from .data import Dataset
@@ -113,18 +113,13 @@ class Schedule:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
                 raise InputError(f"{name} sweeps must be a non-negative integer, got {v!r}")
-        if self.mode not in MODES:
-            raise InputError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        check_choice(self.mode, "mode", MODES)
         for name in ("update_prob", "eval_update_prob"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1:
                 raise InputError(f"{name} must lie in (0, 1], got {v!r}")
-        if self.warmup not in WARMUPS:
-            raise InputError(f"warmup must be one of {', '.join(WARMUPS)}, got "
-                             f"{self.warmup!r}")
-        if self.feedback_from not in FEEDBACK_FROM:
-            raise InputError(f"feedback_from must be one of {', '.join(FEEDBACK_FROM)}, got "
-                             f"{self.feedback_from!r}")
+        check_choice(self.warmup, "warmup", WARMUPS)
+        check_choice(self.feedback_from, "feedback_from", FEEDBACK_FROM)
         if self.feedback_from == "readout" and self.mode != "sync":
             raise InputError("feedback_from='readout' needs synchronous updates (mode='sync')")
 

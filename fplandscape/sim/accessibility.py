@@ -55,7 +55,7 @@ import numpy as np
 
 from .. import model, parallel
 from . import stop
-from ..errors import InputError, check_count
+from ..errors import InputError, check_count, check_choice
 from ..provenance import run_info
 from ..stats import (EXTRAPOLATIONS, binomial_se, extrapolate_threshold, fit_threshold,
                      mean_se)
@@ -253,9 +253,7 @@ def accessibility_scan(n_values, jd_values, rules=("async", "sync"), *, runs: in
     max_sweeps = check_count(max_sweeps, "max_sweeps")
     model.Ensemble(n=1, jd=0.0, eta=eta)  # validates eta
     eta = float(eta)
-    if extrapolation not in EXTRAPOLATIONS:
-        raise InputError(f"extrapolation must be one of {', '.join(EXTRAPOLATIONS)}, "
-                         f"got {extrapolation!r}")
+    check_choice(extrapolation, "extrapolation", EXTRAPOLATIONS)
     opts = algorithm_options(rules, options)
     entropy = _entropy(seed)
     workers = parallel.check_workers(workers)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import model, parallel
-from ..errors import InputError, check_count
+from ..errors import InputError, check_count, check_choice
 from ..provenance import run_info
 from ..stats import mean_se
 from . import stop
@@ -232,8 +232,7 @@ def disorder_average(ensemble: model.Ensemble, samples: int, seed, *, pairs: boo
     if not isinstance(ensemble, model.Ensemble):
         raise InputError(f"ensemble must be a fplandscape.model.Ensemble, got {type(ensemble).__name__}")
     samples = check_count(samples, "samples", minimum=1)
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    check_choice(method, "method", METHODS)
     size = ensemble.size
     if size > model.MAX_PACKED_N:
         raise InputError(f"L·N = {size} neurons is too many for exact enumeration "

@@ -32,7 +32,7 @@ import numpy as np
 
 from .. import model
 from .._version import __version__
-from ..errors import InputError, check_count
+from ..errors import InputError, check_count, check_choice
 from . import _dynamics
 
 __all__ = ["DynamicsResult", "AnnealResult", "run_dynamics", "anneal", "run_seeds",
@@ -263,10 +263,8 @@ def run_dynamics(J, initial=None, *, rule: str = "async", runs: Optional[int] = 
     :class:`DynamicsResult` and the module docstring (converged vs strict fixed point on ties).
     Runs execute in compiled code without the GIL; Ctrl-C raises KeyboardInterrupt.
     """
-    if rule not in RULES:
-        raise InputError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
-    if order not in ORDERS:
-        raise InputError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+    check_choice(rule, "rule", RULES)
+    check_choice(order, "order", ORDERS)
     max_sweeps = _count(max_sweeps, "max_sweeps")
     first_run = _count(first_run, "first_run")
     seed = model.check_seed(seed)

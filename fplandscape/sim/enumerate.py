@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import model, parallel
 from .._version import __version__
-from ..errors import InputError, check_count
+from ..errors import InputError, check_count, check_choice
 from . import _dfs, stop
 from . import stability as _stab
 
@@ -320,8 +320,7 @@ def enumerate_fixed_points(J, *, jd=None, method: str = "auto", order=None,
 
     Returns an :class:`EnumerationResult`.
     """
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    check_choice(method, "method", METHODS)
     J = model.as_couplings(J, max_n=model.MAX_PACKED_N)
     if jd is not None:
         J = model.with_self_coupling(J, jd)

@@ -124,6 +124,11 @@ BP = ["bp-entropy", "--n", "10", "--jd", "0.5"]
 SYN = ["learn", "--dataset", "synthetic", "--hidden", "8", "--train-size", "20",
        "--test-size", "10"]
 LEARN = SYN + ["--epochs", "1"]
+SYN_DATA = ["--dataset", "synthetic", "--train-size", "20", "--test-size", "10"]
+LAM = ["learn", "lambda"] + SYN_DATA + ["--hidden", "8", "--epochs", "1", "--samples", "1"]
+CAP = ["learn", "capacity", "--hidden", "8", "--patterns", "4", "8", "--n-in", "10",
+       "--classes", "3", "--samples", "1"]
+PRB = ["learn", "probe"] + SYN_DATA + ["--hidden", "8", "--epochs", "1"]
 VC = ["validate", "counts", "--n", "6", "--jd", "0.1"]
 FP = ["attractors", "fixed-points", "--weights", "{d}/W.npy"]
 CEN = ["attractors", "census", "--weights", "{d}/W.npy"]
@@ -328,6 +333,24 @@ ERROR_ROWS = [
     ("cli", LEARN + ["--mode", "bogus"], "invalid choice"),
     ("cli", LEARN + ["--lr-scale", "sqrt"], "invalid choice"),
     ("cli", LEARN + ["--baseline", "perceptron", "--resume"], "--baseline"),
+    ("cli", LEARN + ["--warmup", "first"], "invalid choice"),
+    ("cli", LEARN + ["--feedback-from", "label"], "invalid choice"),
+    ("cli", LEARN + ["--feedback-from", "readout", "--mode", "async"], "--mode sync"),
+    ("cli", LEARN + ["--free-sweeps", "-1"], "--free-sweeps must be"),
+    ("cli", LEARN + ["--eval-update-prob", "0"], "--eval-update-prob"),
+    ("cli", LAM + ["--lam", "-1"], "--lam must be >= 0"),
+    ("cli", LAM + ["--lam-in", "nan"], "not a finite number"),
+    ("cli", LAM + ["--settings", "author"], "--settings"),
+    ("cli", LAM + ["--samples", "0"], "--samples must be"),
+    ("cli", LAM + ["--hidden", "0"], "--hidden must be"),
+    ("cli", LAM + ["--workers", "0"], "--workers must be"),
+    ("cli", CAP + ["--patience", "0"], "--patience must be"),
+    ("cli", CAP + ["--level", "1"], "--level must lie"),
+    ("cli", ["learn", "capacity", "--hidden", "8", "--patterns", "4"], "two different loads"),
+    ("cli", CAP + ["--layers", "0"], "--layers must be"),
+    ("cli", PRB + ["--layers", "0"], "--layers"),
+    ("cli", PRB + ["--samples", "0"], "--samples"),
+    ("cli", PRB + ["--update-prob", "2"], "--update-prob"),
     ("cli", LEARN + ["--baseline", "perceptron", "--checkpoint", "{d}/ck"], "--baseline"),
     ("cli", ["learn", "--dataset", "emnist5k", "--noise", "0.1", "--epochs", "1"],
      "apply to --dataset synthetic"),

@@ -17,7 +17,9 @@ What it measures (``time.perf_counter``, wall clock, one process, one thread; de
   ≈ N·8 bytes of memory traffic), so these runs are memory-bound and the visit rate is set by the
   flips.
 * sync: steps s ← sign(J s) per second (runs × steps / s), one run and 16 runs in lock step
-  (the kernel reads J once per step for a group of 16 runs); exact fields every step.
+  (the kernel reads J once per step for a group of 16 runs when it sums fields from scratch:
+  at the first step, after a step that flipped more than N/4 spins and every 4N incremental
+  updates; in between it adds the columns of the flipped spins; exact decisions throughout).
 * anneal: Metropolis proposals and accepted flips per second (each proposal costs O(N)).
 * scan (issue 4, :func:`fplandscape.sim.accessibility.accessibility_scan`): J_D ∈ {0.3, 0.35,
   …, 1.0} × N ∈ {200, 400, 800, 1600} × 20 runs (≤ 1000 sweeps) for async and sync, one network

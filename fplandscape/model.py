@@ -429,7 +429,8 @@ def gaussian_couplings(n: int, jd: float = 0.0, *, eta: float = 0.0, dilution: f
     rng = as_generator(seed)
     scale = 1.0 / np.sqrt(n)
     if eta == 0.0:
-        J = rng.standard_normal((n, n)) * scale
+        J = rng.standard_normal((n, n))
+        J *= scale                      # in place: one N×N array at the peak (same values)
     else:
         X = np.triu(rng.standard_normal((n, n)), 1) * scale
         Y = np.triu(rng.standard_normal((n, n)), 1) * scale

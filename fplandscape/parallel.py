@@ -107,6 +107,48 @@ def check_workers(workers) -> Optional[int]:
     return int(workers)
 
 
+def available_memory() -> Optional[int]:
+    """Bytes of memory available to new allocations without swapping: ``MemAvailable`` of
+    ``/proc/meminfo`` (Linux), else free physical pages × page size; None when unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(per_task: float, workers, what: str, *, scheduler=None,
+                 available: Optional[int] = None) -> None:
+    """Refuse a study before any work when its concurrent tasks would not fit in memory:
+    ``tasks_at_once × per_task > available`` raises InputError naming the need, the memory
+    available and the number of workers that would fit. ``tasks_at_once`` = ``workers``
+    (None: :func:`default_workers`); with a Dask ``scheduler`` the cluster's workers hold the
+    data, so nothing is checked here. ``available`` defaults to :func:`available_memory`
+    (nothing is checked when that is unknown)."""
+    if scheduler is not None:
+        return
+    avail = available_memory() if available is None else available
+    if avail is None:
+        return
+    at_once = default_workers() if workers is None else int(workers)
+    need = at_once * float(per_task)
+    if need <= avail:
+        return
+    fit = int(avail // per_task) if per_task > 0 else at_once
+    gb = 1024.0 ** 3
+    hint = (f"use --workers {fit} (or a Dask --scheduler)" if fit >= 1 else
+            "a single task does not fit: use a machine with more memory or a Dask --scheduler")
+    raise InputError(f"{what} needs about {per_task / gb:.1f} GB per task, "
+                     f"{need / gb:.1f} GB with {at_once} worker{'s' if at_once != 1 else ''}, "
+                     f"but only {avail / gb:.1f} GB of memory is available; {hint}")
+
+
 def array_digest(a) -> str:
     """SHA-256 of an array's dtype, shape and bytes (C order): identifies a coupling matrix."""
     a = np.ascontiguousarray(a)

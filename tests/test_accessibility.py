@@ -336,3 +336,46 @@ def test_theory_column_is_added_by_validate():
 def test_binomial_se():
     assert stats.binomial_se(3, 10) == math.sqrt(0.3 * 0.7 / 10)
     assert stats.binomial_se(0, 0) is None and stats.binomial_se(5, 5) == 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# memory: refused before any work when the concurrent cells would not fit
+
+
+def test_task_memory_counts_the_matrices():
+    assert acc._task_memory(12800) == 8 * 12800 ** 2 * 2            # J and its transpose
+    assert acc._task_memory(100, eta=0.5) == 8 * 100 ** 2 * 5       # the η ≠ 0 draw's peak
+    assert acc._task_memory(100, rules=("async", "fbp")) == 8 * 100 ** 2 * 4
+
+
+def test_check_memory_refuses_with_a_hint():
+    from fplandscape import parallel
+
+    parallel.check_memory(10, 4, "x", available=40)                 # fits exactly
+    with pytest.raises(InputError, match=r"with 4 workers.*use --workers 3"):
+        parallel.check_memory(10, 4, "x", available=39)
+    with pytest.raises(InputError, match="a single task does not fit"):
+        parallel.check_memory(10, 1, "x", available=9)
+    parallel.check_memory(10, 4, "x", available=1, scheduler="tcp://somewhere:8786")
+    assert parallel.available_memory() is None or parallel.available_memory() > 0
+
+
+def test_scan_refuses_before_any_work(monkeypatch):
+    from fplandscape import parallel
+
+    calls = []
+    monkeypatch.setattr(parallel, "available_memory", lambda: 8 * 400 ** 2 * 3)
+    monkeypatch.setattr(parallel, "run_study", lambda *a, **k: calls.append(1))
+    with pytest.raises(InputError, match=r"N = 400 needs about .* use --workers 1"):
+        acc.accessibility_scan([200, 400], [0.5], runs=1, workers=2)
+    assert calls == []
+
+
+def test_cli_refuses_a_scan_that_does_not_fit(monkeypatch, capsys):
+    from fplandscape import parallel
+    from fplandscape.cli import main
+
+    monkeypatch.setattr(parallel, "available_memory", lambda: 1000)
+    rc = main(["accessibility", "--n", "200", "--jd", "0.5", "--runs", "1"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error:") and "GB of memory is available" in err

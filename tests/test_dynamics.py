@@ -180,6 +180,62 @@ def test_sync_matches_reference_trajectories():
         np.testing.assert_array_equal(res.states[r], x)
 
 
+def _exact_sign_update(J, x):
+    """sign of the exact field of the stored numbers (math.fsum is correctly rounded, so its
+    sign is the exact sign), sign(0) = +1."""
+    import math
+
+    return np.array([1 if math.fsum(J[i] * x) >= 0 else -1 for i in range(J.shape[0])],
+                    dtype=np.int8)
+
+
+@pytest.mark.parametrize("kind", ["gauss", "integer", "cancelling"])
+def test_sync_long_runs_match_exact_reference(kind):
+    """Long synchronous runs, where most steps flip few spins (the kernel then updates its
+    fields incrementally and re-sums them from scratch every 4N updates), follow the
+    trajectory of exact signs step for step: Gaussian couplings; integer couplings (exact
+    zero fields, sign(0) = +1); rows with a huge cancelling pair ±2^33 beside small terms, so
+    that a rounded field is often of the wrong sign and only the exact decision is right."""
+    n, steps = 48, 120
+    rng = np.random.default_rng(11)
+    if kind == "gauss":
+        J = network(n, 0.4, seed=3)
+    elif kind == "integer":
+        J = rng.integers(-2, 3, (n, n)).astype(np.float64)
+        np.fill_diagonal(J, 3.0)  # slow enough for long runs of small steps
+    else:  # spins a, b frozen and equal: their ±2^33 cancel exactly, after rounding the rest
+        J = network(n, 0.4, seed=3) * 1e-7
+        a, b = n // 2, n - 1
+        J[:, a], J[:, b] = 2.0 ** 33, -(2.0 ** 33)
+        J[a], J[b] = 0.0, 0.0
+        J[a, a] = J[b, b] = 2.0 ** 45
+    starts = run_dynamics(J, runs=12, rule="sync", max_sweeps=0, seed=7).states
+    if kind == "cancelling":
+        starts[:, b] = starts[:, a]
+        x = starts[0].astype(np.float64)
+        h_float = J @ x
+        assert np.any(np.sign(h_float) != _exact_sign_update(J, x))  # rounding misleads
+    res = run_dynamics(J, starts, rule="sync", max_sweeps=steps)
+    small_steps = 0
+    for r in range(starts.shape[0]):
+        x, prev, outcome = starts[r].copy(), None, ("max", steps)
+        for t in range(1, steps + 1):
+            new = _exact_sign_update(J, x)
+            changed = int(np.sum(new != x))
+            if changed == 0:
+                outcome = ("conv", t)
+                break
+            small_steps += t > 1 and 4 * changed <= n
+            if prev is not None and np.array_equal(new, prev):
+                outcome, x = ("cycle2", t), new
+                break
+            prev, x = x, new
+        got = ("conv" if res.converged[r] else "cycle2" if res.cycle2[r] else "max", res.sweeps[r])
+        assert got == outcome, r
+        np.testing.assert_array_equal(res.states[r], x)
+    assert small_steps >= 20  # the incremental path was taken (precondition of the test)
+
+
 def test_async_fixed_order_matches_reference():
     n = 9
     J = network(n, 0.3, seed=4)

@@ -484,12 +484,19 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
               double[::1] mean_out, double[:, ::1] delta_out=None):
     """Synchronous dynamics ``s ← sign(J s)`` for each row of ``S`` (overwritten by final states).
 
-    Fields are canonical (from scratch, index order) at every step and every sign is that of
-    the exact field (module docstring). Runs are processed in
-    groups of ``block`` in lock step so that each row ``JT[j]`` is read once per step for the
+    Every sign is that of the exact field (module docstring). Fields are canonical (from
+    scratch, index order) at the first step; afterwards a step whose set F of flipped spins is
+    small (4|F| ≤ N) updates them incrementally, ``h += Σ_{j∈F} 2 s_j' JT[j]`` (O(N|F|) instead
+    of O(N²)), until 4N updates have accumulated since the last canonical fields, when (as after
+    a large step) the next step's fields are summed from scratch again. So a field carries at
+    most N + 4N roundings, the bound the band ``tol`` of :func:`_tolerances` is made for
+    (module docstring), and every decision — hence every state, step count, flip count and
+    flag — is the same as with canonical fields at every step. Canonical fields are computed
+    for runs in groups of ``block`` in lock step so that each row ``JT[j]`` is read once for the
     whole group (results do not depend on ``block``). A run stops when a step changes nothing
     (converged) or when the new state equals the state two steps back (a 2-cycle, ``cycle_out``;
-    the final state is the one after that step), or after ``max_steps`` steps.
+    the final state is the one after that step), or after ``max_steps`` steps. The reported
+    stabilities are the canonical fields of the final state, as before.
     """
     cdef Py_ssize_t n = _check(JT, S)
     cdef Py_ssize_t runs = S.shape[0]
@@ -505,11 +512,15 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
     cdef Py_ssize_t *act = <Py_ssize_t *> malloc(block * sizeof(Py_ssize_t))
     cdef uint8_t *done = <uint8_t *> malloc(block * sizeof(uint8_t))
     cdef uint8_t *hexact = <uint8_t *> malloc(block * sizeof(uint8_t))
+    cdef uint8_t *need = <uint8_t *> malloc(block * sizeof(uint8_t))    # canonical fields next
+    cdef Py_ssize_t *upd = <Py_ssize_t *> malloc(block * sizeof(Py_ssize_t))
+    cdef Py_ssize_t *fl = <Py_ssize_t *> malloc((n if n > 0 else 1) * sizeof(Py_ssize_t))
     cdef double **Hp = <double **> malloc(block * sizeof(double *))
     cdef const double **Sp = <const double **> malloc(block * sizeof(double *))
     if sd == NULL or act == NULL or done == NULL or hexact == NULL or Hp == NULL or Sp == NULL \
-            or tol == NULL:
+            or tol == NULL or need == NULL or upd == NULL or fl == NULL:
         free(sd); free(act); free(done); free(hexact); free(Hp); free(Sp); free(tol)
+        free(need); free(upd); free(fl)
         raise MemoryError()
     cdef double *prev = sd + block * n
     cdef double *H = sd + 2 * block * n
@@ -520,7 +531,8 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
     cdef double *pa
     cdef double *dl = NULL
     cdef double v
-    cdef Py_ssize_t b0, nb, a, q, nact, i, t, changes, tile, i0, i1
+    cdef Py_ssize_t q2
+    cdef Py_ssize_t b0, nb, a, q, nact, nref, i, t, changes, tile, i0, i1
     cdef bint same_prev, interrupted = False
     cdef uint64_t work = 0
     try:
@@ -534,6 +546,8 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
                         prev[a * n + i] = 0.0       # no state two steps back yet
                     done[a] = 0
                     hexact[a] = 0
+                    need[a] = 1
+                    upd[a] = 0
                     steps_out[b0 + a] = 0
                     flips_out[b0 + a] = 0
                     conv_out[b0 + a] = 0
@@ -548,19 +562,26 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
                     if nact == 0:
                         break
                     t += 1
-                    # exact fields of every active run: H[a] = Σ_j s_j JT[j], j in index order
+                    # canonical fields of the active runs that need them: H[a] = Σ_j s_j JT[j],
+                    # j in index order (the others carry incrementally updated fields)
+                    nref = 0
                     for q in range(nact):
-                        Hp[q] = H + act[q] * n
-                        Sp[q] = sd + act[q] * n
-                    tile = _TILE_BYTES // (8 * nact)
-                    if tile < 64:
-                        tile = 64
-                    i0 = 0
-                    while i0 < n:
-                        i1 = i0 + tile if n - i0 > tile else n
-                        fpl_dyn_fields_tile(jt, Hp, Sp, nact, n, i0, i1)
-                        i0 = i1
-                    work += <uint64_t>(nact * n * n)
+                        if need[act[q]]:
+                            Hp[nref] = H + act[q] * n
+                            Sp[nref] = sd + act[q] * n
+                            need[act[q]] = 0
+                            upd[act[q]] = 0
+                            nref += 1
+                    if nref > 0:
+                        tile = _TILE_BYTES // (8 * nref)
+                        if tile < 64:
+                            tile = 64
+                        i0 = 0
+                        while i0 < n:
+                            i1 = i0 + tile if n - i0 > tile else n
+                            fpl_dyn_fields_tile(jt, Hp, Sp, nref, n, i0, i1)
+                            i0 = i1
+                        work += <uint64_t>(nref * n * n)
                     for q in range(nact):
                         a = act[q]
                         ha = H + a * n
@@ -573,13 +594,14 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
                             v = 1.0 if _up(jt, tol, sa, ha, i, n, &work) else -1.0
                             nxt[i] = v
                             if v != sa[i]:
+                                fl[changes] = i
                                 changes += 1
                             if v != pa[i]:
                                 same_prev = False
                         if changes == 0:
                             conv_out[b0 + a] = 1
                             done[a] = 1
-                            hexact[a] = 1          # H holds the exact fields of the final state
+                            hexact[a] = upd[a] == 0   # H canonical: the final state's fields
                             continue
                         flips_out[b0 + a] += changes
                         memcpy(pa, sa, n * sizeof(double))
@@ -587,6 +609,14 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
                         if same_prev:
                             cycle_out[b0 + a] = 1
                             done[a] = 1
+                        elif 4 * changes <= n and upd[a] + changes <= _REFRESH * n:
+                            for q2 in range(changes):      # fields of the new state, O(N|F|)
+                                i = fl[q2]
+                                _axpy(ha, jt + i * n, 2.0 * nxt[i], n)
+                            upd[a] += changes
+                            work += <uint64_t>(changes * n)
+                        else:
+                            need[a] = 1
                     if _poll_due(&work):
                         interrupted = True
                         break
@@ -612,6 +642,9 @@ def sync_runs(const double[:, ::1] JT, int8_t[:, ::1] S, Py_ssize_t max_steps, P
         free(Hp)
         free(Sp)
         free(tol)
+        free(need)
+        free(upd)
+        free(fl)
 
 
 # --------------------------------------------------------------------------------------------

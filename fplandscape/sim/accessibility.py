@@ -169,6 +169,20 @@ class AccessibilityResult:
         return out
 
 
+#: extra N×N float64 arrays an algorithm holds beyond the couplings and their transpose
+_EXTRA_MATRICES = {"fbp": 2}
+
+
+def _task_memory(n: int, eta: float = 0.0, rules=("async",)) -> float:
+    """Peak bytes of one cell at size ``n``: 8 N² bytes per N×N float64 array — the couplings
+    (drawn in place for η = 0; about 5 arrays at the peak of the η ≠ 0 draw), the transposed
+    copy the kernels read (:func:`fplandscape.sim.dynamics.run_dynamics`) and an algorithm's own
+    (``_EXTRA_MATRICES``), plus the per-run arrays (negligible). N = 12800, η = 0: 2.6 GB."""
+    draw = 1 if eta == 0.0 else 5
+    extra = max(_EXTRA_MATRICES.get(r, 0) for r in rules) if rules else 0
+    return 8.0 * n * n * (max(draw, 2) + extra)
+
+
 def _cell_task(n, jd, rule, network, eta, net_ss, run_ss, runs, max_sweeps, options,
                keep_states):
     """One cell (runs in a worker thread): draw network ``network`` of size n (off-diagonal
@@ -257,6 +271,8 @@ def accessibility_scan(n_values, jd_values, rules=("async", "sync"), *, runs: in
     opts = algorithm_options(rules, options)
     entropy = _entropy(seed)
     workers = parallel.check_workers(workers)
+    parallel.check_memory(_task_memory(max(n_list), eta, rules), workers,
+                          f"the accessibility scan at N = {max(n_list)}", scheduler=scheduler)
     t_start = time.perf_counter()
 
     keys, tasks = [], []

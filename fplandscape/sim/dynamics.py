@@ -250,8 +250,11 @@ def run_dynamics(J, initial=None, *, rule: str = "async", runs: Optional[int] = 
         applying the update with the current fields; a flip of j updates all fields by
         ``2 s_j' J[:, j]`` (O(N)), a visit without flip costs O(1); the fields are recomputed
         from scratch every 4N flips against rounding drift. ``"sync"``: every step sets
-        ``s ← sign(J s)`` with fields from scratch; a run stops at a fixed point of the update
-        or when a 2-cycle is detected (the new state equals the state two steps back).
+        ``s ← sign(J s)``; fields from scratch at the first step, then updated by the columns
+        of the flipped spins when at most N/4 flipped (O(N·flips) instead of O(N²); summed from
+        scratch again every 4N such updates, the same exact decisions); a run stops at a fixed
+        point of the update or when a 2-cycle is detected (the new state equals the state two
+        steps back).
     runs : number of runs (≥ 0); default 1, or the number of rows of ``initial``.
     max_sweeps : at most this many sweeps (synchronous: steps) per run (≥ 0).
     seed, first_run : run r uses the stream of run index ``first_run + r`` (module docstring).

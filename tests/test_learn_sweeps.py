@@ -92,7 +92,7 @@ def test_relax_matches_plain_from_scratch(monkeypatch, case, update_prob, grid):
 
     def counting(*args):
         t, have = kernel(*args)
-        stops[0] += t < args[10]                   # stopped before a sweep: near-tie
+        stops[0] += t < args[13]                   # stopped before a sweep (stop): near-tie
         return t, have
 
     monkeypatch.setattr(sweeps, "sync_sweeps", counting)
@@ -160,6 +160,176 @@ def test_training_identical_to_dense_loop(monkeypatch, update_prob):
     fast = train(data, arch, Plasticity(), sch, epochs=3, seed=5, progress=False)
     monkeypatch.setattr(sweeps, "sync_phase", sweeps.dense_phase)
     dense = train(data, arch, Plasticity(), sch, epochs=3, seed=5, progress=False)
+    for k, a in dense.network.arrays().items():
+        assert np.array_equal(a, fast.network.arrays()[k]), k
+    for r1, r2 in zip(dense.history, fast.history):
+        assert r1["test_accuracy"] == r2["test_accuracy"]
+        assert r1["hidden_unstable_fraction"] == r2["hidden_unstable_fraction"]
+
+
+# --------------------------------------------------------------------------------------------
+# the reference setting: warm-up "all" and the steered phase driven by the readout state
+
+
+def on_grid(net, rng, denom):
+    """Put every coupling on the grid {−3..3}/denom (J_D kept): denom 1 or 4 makes every sum
+    exact (exact zero fields: ties), denom 3 makes them inexact (fields that are 0 in exact
+    arithmetic come out as ±tiny, their sign depending on the summation order)."""
+    for name, a in net.arrays().items():
+        if name == "J":
+            for l in range(a.shape[0]):
+                d = np.diag(a[l]).copy()
+                a[l] = rng.integers(-3, 4, a[l].shape) / denom
+                np.fill_diagonal(a[l], d)
+        else:
+            a[...] = rng.integers(-3, 4, a.shape) / denom
+
+
+REF_CASES = [dict(layers=1), dict(layers=2, lam=1.0, skip=True), dict(layers=2, lam=2.0),
+             dict(layers=3, lam=1.0, skip=True, inter=True), dict(layers=3, lam=0.0)]
+
+
+def _reference_net(case, denom, seed, gen):
+    kw = dict(REF_CASES[case])
+    arch = Architecture(n_in=12, hidden=10, classes=4, jd=0.0, lam_in=1.0, lam_back=1.0,
+                        feedback_code="pm1", **kw)
+    net = init_network(arch, seed=seed)
+    if denom:
+        on_grid(net, gen, denom)
+    return net
+
+
+def _counting_kernel(monkeypatch):
+    stops = [0]
+    kernel = sweeps.sync_sweeps
+
+    def counting(*args):
+        t, have = kernel(*args)
+        stops[0] += t < args[13]
+        return t, have
+
+    monkeypatch.setattr(sweeps, "sync_sweeps", counting)
+    return stops
+
+
+@pytest.mark.parametrize("path", ["transposed", "rows", "dense"])
+@pytest.mark.parametrize("denom", [0, 1, 3])
+@pytest.mark.parametrize("update_prob", [1.0, 0.85])
+@pytest.mark.parametrize("case", range(len(REF_CASES)))
+def test_readout_steer_equals_dense_loop(monkeypatch, case, update_prob, denom, path):
+    """State for state (S and the readout state Y), same random stream, from warm-up states
+    with units still 0 and readout states in {−1, 0, 1}, with and without free sweeps after
+    the steered ones; with integer couplings (exact zero fields) the near-tie fallback must have
+    run. ``path``: the kernel's two ways of adding the flipped columns, and the dense loops
+    of big batches."""
+    from fplandscape.learn.network import input_field
+
+    if path == "rows":
+        monkeypatch.setattr(sweeps, "TRANSPOSE_FROM_HIDDEN", 10**9)
+    if path == "dense":
+        monkeypatch.setattr(sweeps, "DENSE_FROM_BATCH", 4)
+    stops = _counting_kernel(monkeypatch)
+    gen = np.random.default_rng(7 + case)
+    zeros = 0
+    for seed in range(4):
+        net = _reference_net(case, denom, seed, gen)
+        L, H, C = net.arch.layers, net.arch.hidden, net.arch.classes
+        B = 8
+        x = np.where(gen.random((B, 12)) < 0.5, -1.0, 1.0)
+        target = one_vs_all(gen.integers(0, C, B), C)
+        ext_in = input_field(net, x)
+        S0 = gen.integers(-1, 2, (L, B, H)).astype(float)
+        Y0 = gen.integers(-1, 2, (B, C)).astype(float)
+        out = []
+        for f in (sweeps.dense_readout_steer, sweeps.readout_steer):
+            S, Y, rng = S0.copy(), Y0.copy(), np.random.default_rng(seed)
+            f(net, S, ext_in, Y, target, 5, update_prob, rng)
+            f(net, S, ext_in, Y, target, 2, update_prob, rng)     # a second phase, Y = target
+            f(net, S, ext_in, Y, target, 3, update_prob, rng, free=4)     # + free sweeps
+            f(net, S, ext_in, Y, target, 0, update_prob, rng, free=2)
+            out.append((S, Y, rng.random()))
+            if f is sweeps.dense_readout_steer:
+                from fplandscape.learn.network import _readout_feedback, hidden_fields
+                h = hidden_fields(net, S, ext_in, _readout_feedback(net, Y))
+                zeros += int(np.sum(h == 0))
+        assert np.array_equal(out[0][0], out[1][0])
+        assert np.array_equal(out[0][1], out[1][1])
+        assert out[0][2] == out[1][2]
+    if denom == 1 and path != "dense":
+        assert zeros > 0 and stops[0] > 0
+
+
+@pytest.mark.parametrize("denom", [0, 1, 3])
+@pytest.mark.parametrize("update_prob", [1.0, 0.85])
+@pytest.mark.parametrize("case", range(len(REF_CASES)))
+def test_reference_relax_equals_dense_loops(monkeypatch, case, update_prob, denom):
+    """The whole reference relaxation (warm-up "all", steered phase from the readout state,
+    free phase) against the dense loops of every phase."""
+    from fplandscape.learn.network import input_field
+
+    gen = np.random.default_rng(70 + case)
+    for seed in range(4):
+        net = _reference_net(case, denom, seed, gen)
+        C = net.arch.classes
+        x = np.where(gen.random((9, 12)) < 0.5, -1.0, 1.0)
+        y = one_vs_all(gen.integers(0, C, 9), C)
+        kw = dict(y=y, steer=5, free=4, update_prob=update_prob, warmup="all",
+                  feedback_from="readout")
+        r1 = np.random.default_rng(seed)
+        got = relax(net, x, rng=r1, **kw)
+        with monkeypatch.context() as m:
+            for name in ("readout_steer", "warmup_all"):
+                m.setattr(sweeps, name, getattr(sweeps, "dense_" + name))
+            m.setattr(sweeps, "sync_phase", sweeps.dense_phase)
+            r2 = np.random.default_rng(seed)
+            want = relax(net, x, rng=r2, **kw)
+        assert np.array_equal(got, want)
+        assert r1.random() == r2.random()
+        if update_prob < 1.0:                    # inference: warm-up + free sweeps with masks
+            r1, r2 = np.random.default_rng(seed), np.random.default_rng(seed)
+            got = relax(net, x, free=3, update_prob=update_prob, rng=r1, warmup="all")
+            S = np.zeros_like(got)
+            sweeps.dense_warmup_all(net, S, input_field(net, x), update_prob, r2)
+            sweeps.dense_phase(net, S, input_field(net, x), None, 3, update_prob, r2)
+            assert np.array_equal(got, S) and r1.random() == r2.random()
+
+
+@pytest.mark.parametrize("update_prob", [1.0, 0.85])
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_warmup_all_equals_dense_loop(layers, update_prob):
+    """From the zero state (the first product skipped) and from another state (all dense),
+    with a readout state following its free field."""
+    from fplandscape.learn.network import input_field
+
+    gen = np.random.default_rng(layers)
+    for seed in range(4):
+        net = _reference_net({1: 0, 2: 1, 3: 3}[layers], 1, seed, gen)
+        L, H, C = net.arch.layers, net.arch.hidden, net.arch.classes
+        x = np.where(gen.random((6, 12)) < 0.5, -1.0, 1.0)
+        x[0] = 0.0                                  # an input field exactly 0: sign(0) = +1
+        ext_in = input_field(net, x)
+        for start in (np.zeros((L, 6, H)), gen.integers(-1, 2, (L, 6, H)).astype(float)):
+            out = []
+            for f in (sweeps.dense_warmup_all, sweeps.warmup_all):
+                S, Y, rng = start.copy(), np.zeros((6, C)), np.random.default_rng(seed)
+                f(net, S, ext_in, update_prob, rng, Y)
+                out.append((S, Y, rng.random()))
+            assert np.array_equal(out[0][0], out[1][0])
+            assert np.array_equal(out[0][1], out[1][1]) and out[0][2] == out[1][2]
+
+
+@pytest.mark.parametrize("update_prob", [1.0, 0.85])
+def test_reference_training_identical_to_dense_loops(monkeypatch, update_prob):
+    from fplandscape.learn.lambda_study import setting
+
+    data = synthetic(classes=4, n_in=30, n_train=64, n_test=32, seed=4)
+    arch, rule, sch = setting("reference", data, hidden=24, lam=2.0, lam_in=2.0)
+    sch = Schedule.reference(2, update_prob=update_prob)
+    fast = train(data, arch, rule, sch, epochs=2, seed=3, progress=False)
+    for name in ("readout_steer", "warmup_all"):
+        monkeypatch.setattr(sweeps, name, getattr(sweeps, "dense_" + name))
+    monkeypatch.setattr(sweeps, "sync_phase", sweeps.dense_phase)
+    dense = train(data, arch, rule, sch, epochs=2, seed=3, progress=False)
     for k, a in dense.network.arrays().items():
         assert np.array_equal(a, fast.network.arrays()[k]), k
     for r1, r2 in zip(dense.history, fast.history):

@@ -300,6 +300,11 @@ def _warmup(net, S, ext_in, warmup="front", update_prob=1.0, rng=None, Y=None):
     """The L warm-up sweeps of :func:`relax` in place (module docstring); with a readout state
     ``Y`` (``feedback_from="readout"``) it follows its free field in the same synchronous
     sweeps, ŷ ← sgn(h_c) with sgn(0) = 0 (the reference's torch.sign)."""
+    if warmup == "all":         # the same sweeps, the first product skipped (learn.sweeps)
+        from .sweeps import warmup_all
+
+        warmup_all(net, S, ext_in, update_prob, rng, Y)
+        return
     for t in range(net.arch.layers):
         if Y is not None:
             newY = np.sign(readout_fields(net, S))
@@ -357,13 +362,14 @@ def relax(net: Network, x, *, y=None, steer: int = 0, free: int = 0, mode: str =
     ext_in = input_field(net, x)
     Y = np.zeros((B, net.arch.classes)) if feedback_from == "readout" else None
     _warmup(net, S, ext_in, warmup, update_prob if mode == "sync" else 1.0, rng, Y)
+    cache = {}                  # shared by the phases of learn.sweeps (same couplings)
     if Y is not None:           # the steered phase with the readout state driving the feedback
+        from .sweeps import readout_steer
+
         target = np.asarray(y, dtype=np.float64) if steer else None
-        for _ in range(steer):
-            new = model.sign_update(hidden_fields(net, S, ext_in, _readout_feedback(net, Y)))
-            S[...] = _masked(S, new, update_prob, rng)
-            Y[...] = _masked(Y, target, update_prob, rng)
-        steer = 0
+        readout_steer(net, S, ext_in, Y, target, steer, update_prob, rng, free=free,
+                      cache=cache)         # and the free sweeps, in one pass of the kernel
+        steer = free = 0
     ext_back = feedback_field(net, y) if steer else None
     for phase, sweeps, back in (("steer", steer, ext_back), ("free", free, None)):
         if sweeps <= 0:
@@ -371,7 +377,7 @@ def relax(net: Network, x, *, y=None, steer: int = 0, free: int = 0, mode: str =
         if mode == "sync":      # incremental fields, the dense loop's decisions (learn.sweeps)
             from .sweeps import sync_phase
 
-            sync_phase(net, S, ext_in, back, sweeps, update_prob, rng)
+            sync_phase(net, S, ext_in, back, sweeps, update_prob, rng, cache=cache)
         else:
             from ..sim.dynamics import run_dynamics
 

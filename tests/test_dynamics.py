@@ -159,25 +159,36 @@ def test_larger_network_flags_are_exact():
     assert ann.reached.any()
 
 
+def sync_reference(update, x, steps):
+    """Plain synchronous trajectory from x with the sign rule ``update``: (outcome, final
+    state, number of flips of every step); outcome = ("conv" | "cycle2" | "max", steps)."""
+    x, prev, outcome, changes = x.copy(), None, ("max", steps), []
+    for t in range(1, steps + 1):
+        new = update(x)
+        changes.append(int(np.sum(new != x)))
+        if changes[-1] == 0:
+            return ("conv", t), x, changes
+        if prev is not None and np.array_equal(new, prev):
+            return ("cycle2", t), new, changes
+        prev, x = x, new
+    return outcome, x, changes
+
+
+def assert_sync_run(res, r, outcome, x):
+    got = ("conv" if res.converged[r] else "cycle2" if res.cycle2[r] else "max", res.sweeps[r])
+    assert got == outcome, r
+    np.testing.assert_array_equal(res.states[r], x)
+
+
 def test_sync_matches_reference_trajectories():
     n = 7
     J = network(n, 0.2, seed=1)
     starts = run_dynamics(J, runs=150, rule="sync", max_sweeps=0, seed=5).states
     res = run_dynamics(J, starts, rule="sync", max_sweeps=40)
     for r in range(starts.shape[0]):
-        x, prev, outcome = starts[r].copy(), None, ("max", 40)
-        for t in range(1, 41):
-            new = model.sign_update(ordered_fields(J, x)[0])
-            if np.array_equal(new, x):
-                outcome = ("conv", t)
-                break
-            if prev is not None and np.array_equal(new, prev):
-                outcome, x = ("cycle2", t), new
-                break
-            prev, x = x, new
-        got = ("conv" if res.converged[r] else "cycle2" if res.cycle2[r] else "max", res.sweeps[r])
-        assert got == outcome, r
-        np.testing.assert_array_equal(res.states[r], x)
+        outcome, x, _ = sync_reference(lambda v: model.sign_update(ordered_fields(J, v)[0]),
+                                       starts[r], 40)
+        assert_sync_run(res, r, outcome, x)
 
 
 def _exact_sign_update(J, x):
@@ -218,21 +229,9 @@ def test_sync_long_runs_match_exact_reference(kind):
     res = run_dynamics(J, starts, rule="sync", max_sweeps=steps)
     small_steps = 0
     for r in range(starts.shape[0]):
-        x, prev, outcome = starts[r].copy(), None, ("max", steps)
-        for t in range(1, steps + 1):
-            new = _exact_sign_update(J, x)
-            changed = int(np.sum(new != x))
-            if changed == 0:
-                outcome = ("conv", t)
-                break
-            small_steps += t > 1 and 4 * changed <= n
-            if prev is not None and np.array_equal(new, prev):
-                outcome, x = ("cycle2", t), new
-                break
-            prev, x = x, new
-        got = ("conv" if res.converged[r] else "cycle2" if res.cycle2[r] else "max", res.sweeps[r])
-        assert got == outcome, r
-        np.testing.assert_array_equal(res.states[r], x)
+        outcome, x, changes = sync_reference(lambda v: _exact_sign_update(J, v), starts[r], steps)
+        assert_sync_run(res, r, outcome, x)
+        small_steps += sum(0 < c and 4 * c <= n for c in changes[1:])
     assert small_steps >= 20  # the incremental path was taken (precondition of the test)
 
 

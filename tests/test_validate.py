@@ -79,7 +79,11 @@ def test_finite_size_critical_rows_and_agreement_with_e4():
                                  workers=1, critical=KNOWN_CRITICAL)
     strip = lambda rr: [{k: v for k, v in r.items() if k != "seconds"} for r in rr]
     assert strip(again) == strip(rows)  # workers do not change the answer
-    with pytest.raises(InputError, match="N ≤ 30"):
+    with pytest.raises(InputError, match="N ≤ 40"):
+        finite_size_critical([41], [0, 0.3], 5)
+    # N = 40 is allowed, but not at a J_D where a network has ~10^9 fixed points: (E1) gives
+    # E[#FP] = 2^40 Φ(√(40/39))^40 = 1.27e9 at N = 40, J_D = 1 (field variance (N−1)/N)
+    with pytest.raises(InputError, match=r"N = 40, J_D = 1 a network has E\[#FP\] = 1\.27e\+09"):
         finite_size_critical([40], [0, 1], 5)
     with pytest.raises(InputError, match="samples"):
         finite_size_critical([8], [0, 1], 1)

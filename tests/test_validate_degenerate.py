@@ -95,7 +95,7 @@ BAD_VALIDATE = [
     (lambda: validate_pairs(8.5, [0.1], 5), "n"),
     (lambda: finite_size_critical([8], [0, "x"], 5), "jd_values"),
     (lambda: finite_size_critical([8.5], [0, 0.3], 5), "n_values"),
-    (lambda: finite_size_critical([1], [0, 0.3], 5), "N ≤ 30"),
+    (lambda: finite_size_critical([1], [0, 0.3], 5), "N ≤ 40"),
     (lambda: finite_size_critical([8], [0, 0.3], 5, bootstrap=2.5), "bootstrap"),
     (lambda: finite_size_critical([8], [0.3, 0.3], 5), "two different J_D"),
     (lambda: critical.gap_exact_finite_n(1), "N"),

@@ -51,6 +51,11 @@ __all__ = ["finite_size_critical", "critical_table", "ESTIMATORS", "crossing", "
            "theory_critical_value"]
 
 EXACT_N = (50, 100, 400, 1000, 4000)  # sizes at which J_D^gap(N) from (E4) is also reported
+#: largest N of ``validate critical`` (each network enumerated exactly: about 1–4 s at N = 40)
+MAX_N = 40
+#: largest mean number of fixed points per network (E1) of a cell: every fixed point is listed
+#: and all pairs are histogrammed, O(#FP²) per network
+MAX_EXPECTED_COUNT = 2e5
 
 
 def gap_exact_finite_n(n: int):
@@ -145,9 +150,17 @@ def finite_size_critical(n_values, jd_values, samples: int, seed: int = 0, *,
     jds = sorted(_grid(jd_values, "jd_values"))
     if len(set(jds)) < 2:
         raise InputError("need at least one N and two different J_D values")
-    if max(ns) > 30 or min(ns) < 2:
-        raise InputError(f"validate critical enumerates every network: 2 ≤ N ≤ 30, got "
-                         f"{max(ns) if max(ns) > 30 else min(ns)}")
+    if max(ns) > MAX_N or min(ns) < 2:
+        raise InputError(f"validate critical enumerates every network: 2 ≤ N ≤ {MAX_N}, got "
+                         f"{max(ns) if max(ns) > MAX_N else min(ns)}")
+    for n in ns:  # every fixed point is listed and paired: refuse cells that cannot finish
+        for jd in jds:
+            expected = math.exp(float(theory.log_expected_count(n, jd)))
+            if expected > MAX_EXPECTED_COUNT:
+                raise InputError(
+                    f"validate critical lists and pairs every fixed point: at N = {n}, "
+                    f"J_D = {jd:g} a network has E[#FP] = {expected:.3g} (E1) > "
+                    f"{MAX_EXPECTED_COUNT:.0e}; use smaller N or J_D")
     samples = check_count(samples, "samples", minimum=2)
     bootstrap = check_count(bootstrap, "bootstrap", minimum=0)
     seed = model.check_int_seed(seed)

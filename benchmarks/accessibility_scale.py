@@ -29,7 +29,8 @@ Usage::
 
     python benchmarks/accessibility_scale.py [--n 200 400 800 1600 3200 6400 12800]
         [--rules async sync] [--runs 20] [--samples 1] [--max-sweeps 1000] [--seed 0]
-        [--workers W] [--last 4] [--checkpoint DIR] [--json PATH] [--quick]
+        [--workers W] [--last 4] [--window N:LO:HI ...] [--checkpoint DIR] [--json PATH]
+        [--quick]
 
 ``--quick``: N = 100, 200, 400 with 6 runs (seconds; checks the script end to end).
 """
@@ -114,10 +115,19 @@ def main(argv=None) -> int:
     ap.add_argument("--last", type=int, default=4)
     ap.add_argument("--checkpoint", default="benchmarks/out/accessibility_scale")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--window", nargs="+", default=[], metavar="N:LO:HI",
+                    help="replace the J_D window of size N (step 0.02), e.g. 12800:0.66:0.78")
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args(argv)
     if a.quick:
         a.n, a.runs = [100, 200, 400], 6
+    for w in a.window:
+        try:
+            n, lo, hi = w.split(":")
+            WINDOWS[int(n)] = (float(lo), float(hi))
+        except ValueError:
+            print(f"error: --window wants N:LO:HI, got {w!r}", file=sys.stderr)
+            return 2
     for n in a.n:
         if n not in WINDOWS:
             print(f"error: no J_D window for N = {n}; choose from {sorted(WINDOWS)}",

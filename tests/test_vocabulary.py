@@ -107,6 +107,7 @@ ALLOWED = set("""
     arr terms bias bands H key max_n copy
     warmup feedback_from eval_update_prob readout_code weight_decay_in patience capacities
     lam_in_values jd_one one_module settings reference
+    Y cache
 """.split())
 
 #: PENDING (the lead empties this): (module, public name, parameter) outside the vocabulary

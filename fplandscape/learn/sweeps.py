@@ -274,12 +274,12 @@ def sync_phase(net, S, ext_in, ext_back, sweeps: int, update_prob: float = 1.0, 
     return _phase(net, S, ext_in, lambda t: ext_back, sweeps, U, update_prob, cache)
 
 
-def dense_readout_steer(net, S, ext_in, Y, target, sweeps: int, update_prob: float = 1.0,
+def dense_readout_steer(net, S, ext_in, Y, y, sweeps: int, update_prob: float = 1.0,
                         rng=None, *, free: int = 0, cache=None):
     """The plain loops of the steered phase with ``feedback_from="readout"`` (and of the
     ``free`` sweeps after it) that :func:`readout_steer` reproduces (the relaxation's code
     before it): ``sweeps`` times S ← sign(hidden_fields(S, back = λ_back W^back ŷ(Y))), then
-    Y ← target, each with its mask (``rng.random(S.shape)``, then ``rng.random(Y.shape)``);
+    Y ← y (the targets, ±1), each with its mask (``rng.random(S.shape)``, then ``rng.random(Y.shape)``);
     then :func:`dense_phase` without feedback. S and Y updated in place."""
     from .. import model
     from .network import _masked, _readout_feedback, hidden_fields
@@ -287,11 +287,11 @@ def dense_readout_steer(net, S, ext_in, Y, target, sweeps: int, update_prob: flo
     for _ in range(int(sweeps)):
         new = model.sign_update(hidden_fields(net, S, ext_in, _readout_feedback(net, Y)))
         S[...] = _masked(S, new, update_prob, rng)
-        Y[...] = _masked(Y, target, update_prob, rng)
+        Y[...] = _masked(Y, y, update_prob, rng)
     return dense_phase(net, S, ext_in, None, free, update_prob, rng)
 
 
-def readout_steer(net, S, ext_in, Y, target, sweeps: int, update_prob: float = 1.0, rng=None,
+def readout_steer(net, S, ext_in, Y, y, sweeps: int, update_prob: float = 1.0, rng=None,
                   *, free: int = 0, cache=None):
     """The steered phase with the feedback driven by the readout state Y (``feedback_from=
     "readout"`` of :func:`fplandscape.learn.network.relax`) and the ``free`` sweeps after it,
@@ -306,7 +306,7 @@ def readout_steer(net, S, ext_in, Y, target, sweeps: int, update_prob: float = 1
     sweeps, free = int(sweeps), int(free)
     L, B, H = S.shape
     if B > DENSE_FROM_BATCH:
-        return dense_readout_steer(net, S, ext_in, Y, target, sweeps, update_prob, rng,
+        return dense_readout_steer(net, S, ext_in, Y, y, sweeps, update_prob, rng,
                                    free=free)
     if sweeps <= 0:
         return sync_phase(net, S, ext_in, None, free, update_prob, rng, cache=cache)
@@ -315,7 +315,7 @@ def readout_steer(net, S, ext_in, Y, target, sweeps: int, update_prob: float = 1
         backs.append(_readout_feedback(net, Y))
         if update_prob < 1.0:
             draws.append(rng.random(S.shape))
-        Y[...] = _masked(Y, target, update_prob, rng)
+        Y[...] = _masked(Y, y, update_prob, rng)
     total = sweeps + max(free, 0)
     stack = np.zeros((total, B, H))
     stack[:sweeps] = backs

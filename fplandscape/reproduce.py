@@ -38,6 +38,7 @@ import numpy as np
 
 from . import figures as figures_pkg
 from . import tables, theory
+from ._version import __version__
 from .errors import ConvergenceError, InputError
 from .provenance import Stopwatch, environment, run_info
 from .validate import critical as critical_mod
@@ -54,6 +55,8 @@ def parameters(quick: bool = False, figures=None) -> dict:
     return {
         "quick": bool(quick),
         "criteria": ["gap", "energetic"] if quick else list(theory.CRITERIA),
+        # the quick run's smoke-level tolerance on J_D (None: each criterion's default)
+        "critical_tol": 2e-3 if quick else None,
         "finite_n_critical": {"n_values": [10, 14] if quick else [12, 16, 20, 24],
                               "jd": {"start": 0.0, "stop": 0.3, "num": 11 if quick else 16},
                               "samples": 40 if quick else 200,
@@ -73,13 +76,15 @@ def _prepare(out_dir, figures) -> Path:
     return data
 
 
-def _critical(criteria, say, timings, failures):
+def _critical(criteria, say, timings, failures, tol=None):
     critical_rows, evidence_rows, found = [], [], {}
     for criterion in criteria:
         say(f"[reproduce] critical self-coupling: {criterion} ...")
         with Stopwatch() as sw:
             try:
-                value = theory.critical_self_coupling(criterion)
+                # gap is solved to its own 1e-8 whatever the run (it is cheap)
+                value = theory.critical_self_coupling(
+                    criterion, tol=None if criterion == "gap" else tol)
             except ConvergenceError as exc:
                 value = None
                 failures.append({"step": f"critical:{criterion}", "error": str(exc)})
@@ -95,6 +100,23 @@ def _critical(criteria, say, timings, failures):
         evidence_rows += [run_info(criterion=criterion, **row) for row in value.evidence]
         say(f"[reproduce]   J_D = {value.jd:.6g} ± {value.tolerance:g} ({sw.seconds:.1f} s)")
     return critical_rows, evidence_rows, found
+
+
+def _critical_kept(data, key):
+    """The critical values of an earlier run into the same folder, for ``resume``: the rows and
+    values stored in ``data/critical.json`` when its key (version, criteria, tolerance) is
+    ``key``, else None (solve again)."""
+    path = data / "critical.json"
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("key") != key:
+        return None
+    try:
+        return stored["critical_rows"], stored["evidence_rows"], dict(stored["found"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _finite(values):
@@ -193,8 +215,20 @@ def reproduce(out_dir=None, quick: bool = False, *, seed: int = 0, figures=None,
     if "learning" in names and mnist5k_missing() is not None:   # say so at the start
         _warn(fallback_note(mnist5k_missing()), notes, say_stream)
     with Stopwatch() as total:
-        critical_rows, evidence_rows, found = _critical(params["criteria"], say, timings,
-                                                        failures)
+        key = tables.to_jsonable({"version": __version__, "criteria": params["criteria"],
+                                  "tol": params.get("critical_tol")})
+        kept = _critical_kept(data, key) if resume else None
+        if kept is not None:      # finished work is never redone: the values solved before
+            critical_rows, evidence_rows, found = kept
+            say("[reproduce] critical self-couplings: kept from data/critical.json "
+                + ", ".join(f"{k} = {v:.6g}" for k, v in found.items()))
+        else:
+            critical_rows, evidence_rows, found = _critical(params["criteria"], say, timings,
+                                                            failures, params.get("critical_tol"))
+            if not failures:
+                (data / "critical.json").write_text(tables.dumps(
+                    {"key": key, "critical_rows": critical_rows, "evidence_rows": evidence_rows,
+                     "found": found}))
         # passed to every figure (a criterion whose solver failed as None: not solved again)
         critical = {**dict.fromkeys(params["criteria"]), **found}
         tables.write_csv(data / "critical.csv", critical_rows)

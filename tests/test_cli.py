@@ -429,7 +429,9 @@ def test_reproduce_quick(capsys, tmp_path, monkeypatch):
     rc, stdout, err = run(capsys, "reproduce", "--quick", "--out", out, "--resume",
                           "--no-progress")
     assert rc == 0, err
-    assert stdout.count("kept ") == len(FIGURES)
+    assert stdout.count("kept ") == len(FIGURES) + 1
+    assert "critical self-couplings: kept from data/critical.json" in stdout  # not re-solved
+    assert read_csv(data / "critical.csv") == list(crit.values())
 
 
 def test_reproduce_unwritable_out(capsys, tmp_path):

@@ -75,7 +75,7 @@ def test_learning_data_is_real_when_installed():
 def fast_reproduce(monkeypatch, tmp_path, rows, warn):
     """reproduce() with the theory, the finite-N critical values and the figures stubbed out:
     only its own bookkeeping runs (well under a second)."""
-    monkeypatch.setattr(repro, "_critical", lambda criteria, say, timings, failures: ([], [], {}))
+    monkeypatch.setattr(repro, "_critical", lambda criteria, say, timings, failures, tol=None: ([], [], {}))
     monkeypatch.setattr(critical_mod, "finite_size_critical", lambda *a, **k: [])
     monkeypatch.setattr(critical_mod, "critical_table", lambda rows: [])
 

@@ -35,7 +35,7 @@ def test_quick_figure_goes_to_its_own_folder(tmp_path, monkeypatch):
 
 
 def _stub_reproduce(monkeypatch):
-    monkeypatch.setattr(repro, "_critical", lambda criteria, say, timings, failures: ([], [], {}))
+    monkeypatch.setattr(repro, "_critical", lambda criteria, say, timings, failures, tol=None: ([], [], {}))
     monkeypatch.setattr(critical_mod, "finite_size_critical", lambda *a, **k: [])
     monkeypatch.setattr(critical_mod, "critical_table", lambda rows: [])
 
@@ -92,3 +92,20 @@ def test_quick_folder_is_git_ignored():
         pytest.skip("not a git checkout")
     r = subprocess.run(["git", "check-ignore", "-q", "figures-quick/entropy.png"], cwd=REPO)
     assert r.returncode == 0
+
+
+def test_resume_reuses_critical_values_only_with_the_same_key(tmp_path):
+    import json
+
+    from fplandscape.reproduce import _critical_kept
+
+    key = {"version": "x", "criteria": ["gap"], "tol": None}
+    assert _critical_kept(tmp_path, key) is None                       # nothing stored
+    (tmp_path / "critical.json").write_text("{not json")
+    assert _critical_kept(tmp_path, key) is None                       # unreadable: solve
+    (tmp_path / "critical.json").write_text(json.dumps(
+        {"key": key, "critical_rows": [{"criterion": "gap"}], "evidence_rows": [],
+         "found": {"gap": 0.0427}}))
+    assert _critical_kept(tmp_path, key) == ([{"criterion": "gap"}], [], {"gap": 0.0427})
+    assert _critical_kept(tmp_path, {**key, "tol": 2e-3}) is None      # other tolerance
+    assert _critical_kept(tmp_path, {**key, "version": "y"}) is None   # other version

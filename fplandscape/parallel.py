@@ -140,7 +140,7 @@ def check_memory(per_task: float, workers, what: str, *, scheduler=None,
     need = at_once * float(per_task)
     if need <= avail:
         return
-    fit = int(avail // per_task) if per_task > 0 else at_once
+    fit = int(avail // per_task)        # per_task > 0 here (need > avail ≥ 0)
     gb = 1024.0 ** 3
     hint = (f"use --workers {fit} (or a Dask --scheduler)" if fit >= 1 else
             "a single task does not fit: use a machine with more memory or a Dask --scheduler")

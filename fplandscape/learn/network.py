@@ -305,15 +305,11 @@ def _warmup(net, S, ext_in, warmup="front", update_prob=1.0, rng=None, Y=None):
 
         warmup_all(net, S, ext_in, update_prob, rng, Y)
         return
-    for t in range(net.arch.layers):
+    for t in range(net.arch.layers):   # "front": the input front reaches module t at sweep t
         if Y is not None:
             newY = np.sign(readout_fields(net, S))
-        if warmup == "front":
-            h = hidden_fields(net, S, ext_in, None, modules=t + 1)
-            S[:t + 1] = model.sign_update(h[:t + 1])
-        else:
-            S[...] = _masked(S, model.sign_update(hidden_fields(net, S, ext_in, None)),
-                             update_prob, rng)
+        h = hidden_fields(net, S, ext_in, None, modules=t + 1)
+        S[:t + 1] = model.sign_update(h[:t + 1])
         if Y is not None:
             Y[...] = _masked(Y, newY, update_prob, rng)
 

@@ -331,36 +331,16 @@ def readout_steer(net, S, ext_in, Y, y, sweeps: int, update_prob: float = 1.0, r
                   update_prob, cache, stack, changed)
 
 
-def dense_warmup_all(net, S, ext_in, update_prob: float = 1.0, rng=None, Y=None):
-    """The plain loop of the ``warmup="all"`` warm-up (L sweeps of every module from the
-    state S, with masks; a readout state Y follows sgn of its free field, sgn 0 = 0) that
-    :func:`warmup_all` reproduces. S and Y updated in place."""
+def _warmup_all(net, S, ext_in, update_prob, rng, Y, skip_first):
+    """L sweeps of every module with masks (a readout state Y follows sgn of its free field,
+    sgn 0 = 0); ``skip_first``: the first sweep's fields are ``ext_in`` (S the zero state)."""
     from .. import model
     from .network import _masked, hidden_fields, readout_fields
 
-    for _ in range(net.arch.layers):
-        if Y is not None:
-            newY = np.sign(readout_fields(net, S))
-        S[...] = _masked(S, model.sign_update(hidden_fields(net, S, ext_in, None)),
-                         update_prob, rng)
-        if Y is not None:
-            Y[...] = _masked(Y, newY, update_prob, rng)
-    return S
-
-
-def warmup_all(net, S, ext_in, update_prob: float = 1.0, rng=None, Y=None):
-    """:func:`dense_warmup_all` with the first sweep's product skipped when S is the zero
-    state (module docstring): its fields are then ``ext_in`` (0 in the modules without input),
-    with the same signs as the dense ones. The other sweeps are dense: each follows a sweep in
-    which most units changed."""
-    from .. import model
-    from .network import _masked, hidden_fields, readout_fields
-
-    zero = not S.any()
     for t in range(net.arch.layers):
         if Y is not None:
             newY = np.sign(readout_fields(net, S))
-        if t == 0 and zero:
+        if t == 0 and skip_first:
             h = np.zeros_like(S)
             e = np.asarray(ext_in)
             e = e[None] if e.ndim == 2 else e
@@ -371,3 +351,18 @@ def warmup_all(net, S, ext_in, update_prob: float = 1.0, rng=None, Y=None):
         if Y is not None:
             Y[...] = _masked(Y, newY, update_prob, rng)
     return S
+
+
+def dense_warmup_all(net, S, ext_in, update_prob: float = 1.0, rng=None, Y=None):
+    """The plain loop of the ``warmup="all"`` warm-up (L sweeps of every module from the
+    state S, with masks; a readout state Y follows sgn of its free field, sgn 0 = 0) that
+    :func:`warmup_all` reproduces. S and Y updated in place."""
+    return _warmup_all(net, S, ext_in, update_prob, rng, Y, skip_first=False)
+
+
+def warmup_all(net, S, ext_in, update_prob: float = 1.0, rng=None, Y=None):
+    """:func:`dense_warmup_all` with the first sweep's product skipped when S is the zero
+    state (module docstring): its fields are then ``ext_in`` (0 in the modules without input),
+    with the same signs as the dense ones. The other sweeps are dense: each follows a sweep in
+    which most units changed."""
+    return _warmup_all(net, S, ext_in, update_prob, rng, Y, skip_first=not S.any())

@@ -178,9 +178,9 @@ def _task_memory(n: int, eta: float = 0.0, rules=("async",)) -> float:
     (drawn in place for η = 0; about 5 arrays at the peak of the η ≠ 0 draw), the transposed
     copy the kernels read (:func:`fplandscape.sim.dynamics.run_dynamics`) and an algorithm's own
     (``_EXTRA_MATRICES``), plus the per-run arrays (negligible). N = 12800, η = 0: 2.6 GB."""
-    draw = 1 if eta == 0.0 else 5
+    base = 2 if eta == 0.0 else 5      # J + its transpose, or the peak of the η ≠ 0 draw
     extra = max(_EXTRA_MATRICES.get(r, 0) for r in rules) if rules else 0
-    return 8.0 * n * n * (max(draw, 2) + extra)
+    return 8.0 * n * n * (base + extra)
 
 
 def _cell_task(n, jd, rule, network, eta, net_ss, run_ss, runs, max_sweeps, options,

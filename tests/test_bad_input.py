@@ -465,6 +465,9 @@ ERROR_ROWS = [
     ("validate", ["validate", "pairs", "--n", "65", "--jd", "0.1"], "--n must be in 1..64"),
     ("validate", ["validate", "critical", "--bootstrap", "-1"], "--bootstrap must be >= 0"),
     ("validate", ["validate", "critical", "--samples", "1"], "samples"),
+    ("validate", ["validate", "critical", "--n", "41"], "N ≤ 40"),
+    ("validate", ["validate", "critical", "--n", "40", "--jd", "0", "1"],
+     "lists and pairs every fixed point"),
     ("validate", ["validate", "accessibility", "--criteria", "bogus"], "unknown criterion"),
     ("validate", ["validate", "accessibility", "--rules", "nope"], "nope"),
     # --- parallel: schedulers, checkpoints ---------------------------------------------------

@@ -5,6 +5,8 @@ Usage::
     python benchmarks/enumerate.py [--samples M] [--seed S] [--order greedy|index] [--quick]
                                    [--workers W] [--csv PATH]
     python benchmarks/enumerate.py --memory [--workers W]
+    python benchmarks/enumerate.py --frontier [--workers W | --scheduler ADDRESS]
+                                   [--max-seconds S] [--csv PATH]
 
 What it measures (``time.perf_counter``, wall clock, count only, ``--workers`` local worker
 threads over the prefix tasks, default 1 = one core; ``--workers 2`` uses both cores of this
@@ -37,6 +39,19 @@ peak under 1 GB:
 * ``--couplings J`` (N = 31, J_D = 0.9, ≈ 4.6·10⁶ fixed points) ``--pairs``: refused as soon as
   a task shows more than 10⁶ (time and memory until then).
 
+``--frontier`` prints the frontier table of the exact search (issue 15 goal 1): one network per
+row, ``model.gaussian_couplings(N, J_D, seed=7)`` (the inputs of the issue's table), J_D = 0.5 at
+N = 32, 36, …, 48 and J_D = 0 at N = 40, 44, …, 56, the whole search over ``--workers`` local
+threads (the issue's targets are for 2 cores: ``--workers 2``) or split over a Dask cluster with
+``--scheduler ADDRESS`` (the prefix tasks of :func:`fplandscape.sim.enumerate.default_split_depth`,
+1024 of them from N = 37 on). Columns: count, seconds, search nodes, nodes per fixed point and
+the growth factor per added neuron, ``(x_N / x_{N−4})^(1/4)``, of the time and of the nodes.
+A size whose time, extrapolated from the previous one with the last measured time growth (or
+8× per four neurons before any growth is measured) exceeds ``--max-seconds``
+(default 900) is not run: its row shows the prediction and status ``PREDICTED``, and the
+following sizes of the series are predicted from it. Targets: N = 40 at J_D = 0.5 under 3 s,
+N = 48 at J_D = 0.5 under 2 minutes, N = 56 at J_D = 0 under 5 minutes.
+
 Speed goals live here, not in the test suite: timings depend on the machine and its load (the
 header prints ``nproc`` and the load average), so a FAIL row is information, not an error. The
 exit status is 0 whatever the timings; only a command-line error exits with status 2.
@@ -54,6 +69,7 @@ import numpy as np
 
 from fplandscape import model
 from fplandscape.errors import InputError
+from fplandscape.parallel import check_scheduler
 from fplandscape.provenance import benchmark_header
 from fplandscape.sim import enumerate_fixed_points
 from fplandscape.tables import check_writable, write_csv
@@ -112,9 +128,77 @@ def run(samples: int = 3, seed: int = 0, order: str = "greedy", quick: bool = Fa
     return rows, summary
 
 
+FRONTIER = [  # (J_D, sizes, {N: target seconds})
+    (0.5, (32, 36, 40, 44, 48), {40: 3.0, 48: 120.0}),
+    (0.0, (40, 44, 48, 52, 56), {56: 300.0}),
+]
+FRONTIER_SEED = 7
+FRONTIER_MAX_SECONDS = 900.0
+FIRST_GROWTH = 8.0 ** 0.25  # per neuron, before any growth is measured (≈ 8× per 4 neurons)
+FRONTIER_COLUMNS = ("N", "J_D", "count", "seconds", "nodes", "nodes/FP", "time ×/neuron",
+                    "nodes ×/neuron", "target", "status")
+
+
+def growth_per_neuron(x_prev, x, dn: int):
+    """Growth factor per added neuron, (x / x_prev)^(1/dn); None when either is missing or 0."""
+    if not x_prev or not x:
+        return None
+    return (x / x_prev) ** (1.0 / dn)
+
+
+def predicted_seconds(prev_seconds: float, growth, dn: int) -> float:
+    """Time of a size dn neurons larger, extrapolated with a per-neuron growth factor."""
+    return prev_seconds * (FIRST_GROWTH if growth is None else growth) ** dn
+
+
+def frontier(workers: int = 1, scheduler=None, max_seconds: float = FRONTIER_MAX_SECONDS,
+             echo=print, series=FRONTIER, seed: int = FRONTIER_SEED):
+    """Rows of the frontier table (module docstring); measured or predicted, one per size."""
+    rows = []
+    for jd, sizes, targets in series:
+        prev = None  # (N, seconds, nodes, measured?) of the previous size
+        t_growth = None
+        for n in sizes:
+            target = targets.get(n)
+            row = {"N": n, "J_D": jd, "count": None, "seconds": None, "nodes": None,
+                   "nodes/FP": None, "time ×/neuron": None, "nodes ×/neuron": None,
+                   "target": "-" if target is None else f"< {target:g} s"}
+            if prev is not None:
+                guess = predicted_seconds(prev[1], t_growth, n - prev[0])
+                if not prev[3] or guess > max_seconds:
+                    row.update(seconds=guess, status="PREDICTED")
+                    echo(f"  predicted: N = {n}, J_D = {jd:g}: ≈ {guess:.0f} s (over "
+                         f"--max-seconds {max_seconds:g}, not run)", file=sys.stderr, flush=True)
+                    rows.append(row)
+                    prev = (n, guess, None, False)
+                    continue
+            J = model.gaussian_couplings(n, jd, seed=seed)
+            res = enumerate_fixed_points(J, workers=workers, scheduler=scheduler)
+            row.update(count=res.count, seconds=res.seconds, nodes=res.nodes_visited,
+                       **{"nodes/FP": res.nodes_visited / res.count if res.count else None})
+            if prev is not None:
+                t_growth = growth_per_neuron(prev[1], res.seconds, n - prev[0])
+                row["time ×/neuron"] = t_growth
+                row["nodes ×/neuron"] = growth_per_neuron(prev[2], res.nodes_visited,
+                                                          n - prev[0])
+            row["status"] = "-" if target is None else (
+                "PASS" if res.seconds < target else "FAIL")
+            rows.append(row)
+            prev = (n, res.seconds, res.nodes_visited, True)
+            echo(f"  done: N = {n}, J_D = {jd:g}: {res.count} FPs, {res.seconds:.2f} s, "
+                 f"{res.nodes_visited:.3g} nodes", file=sys.stderr, flush=True)
+    return rows
+
+
 def _fmt(col: str, v) -> str:
     if v is None:
         return "-"
+    if col in ("time ×/neuron", "nodes ×/neuron"):
+        return f"{v:.3f}"
+    if col == "nodes/FP":
+        return f"{v:.0f}"
+    if col == "nodes" and isinstance(v, int) and v >= 10**7:
+        return f"{v:.3g}"
     if col in ("seconds", "median s", "max s"):
         return f"{v:.3f}"
     if col == "peak MB":
@@ -200,7 +284,25 @@ def main(argv=None) -> int:
     ap.add_argument("--csv", metavar="PATH", help="also write the per-sample rows as CSV")
     ap.add_argument("--memory", action="store_true",
                     help="peak memory of big accepted listing runs instead of the timings")
+    ap.add_argument("--frontier", action="store_true",
+                    help="the frontier table N = 32…56 (nodes per fixed point, growth per neuron)")
+    ap.add_argument("--max-seconds", type=float, default=FRONTIER_MAX_SECONDS,
+                    help="--frontier: predict instead of running a size expected to take longer "
+                         f"(default {FRONTIER_MAX_SECONDS:g})")
+    ap.add_argument("--scheduler", metavar="ADDRESS",
+                    help="--frontier: split each search over this Dask cluster")
     args = ap.parse_args(argv)
+    if args.frontier and args.memory:
+        ap.error("--frontier and --memory are separate runs")
+    if not args.max_seconds > 0:
+        ap.error("--max-seconds must be positive")
+    if args.scheduler is not None:
+        if not args.frontier:
+            ap.error("--scheduler is used by --frontier only")
+        try:
+            check_scheduler(args.scheduler)
+        except InputError as exc:
+            ap.error(str(exc))
     if args.samples < 1:
         ap.error("--samples must be at least 1")
     if args.seed < 0:
@@ -219,6 +321,19 @@ def main(argv=None) -> int:
         rows = memory(workers=workers, seed=args.seed)
         print()
         print(format_table(rows, MEMORY_COLUMNS))
+        if args.csv:
+            print(f"\nwrote {write_csv(args.csv, rows)}")
+        return 0
+    if args.frontier:
+        where = (f"Dask scheduler {args.scheduler}" if args.scheduler
+                 else f"workers {args.workers}")
+        print(benchmark_header("fplandscape exact-search frontier (pruned DFS, count only, "
+                               f"gaussian_couplings(N, J_D, seed={FRONTIER_SEED}))", where),
+              flush=True)
+        rows = frontier(workers=args.workers, scheduler=args.scheduler,
+                        max_seconds=args.max_seconds)
+        print()
+        print(format_table(rows, FRONTIER_COLUMNS))
         if args.csv:
             print(f"\nwrote {write_csv(args.csv, rows)}")
         return 0

@@ -30,7 +30,6 @@ complex) are refused rather than rounded.
 from __future__ import annotations
 
 import math
-import warnings
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -474,7 +473,7 @@ def modular_couplings(n: int, layers: int, jd: float, lam: float, *, eta=0.0, di
 def load_couplings(path, *, key: str = "J", max_n: int | None = None) -> np.ndarray:
     """Read a coupling matrix from ``.npy``, ``.npz`` (array under ``key``, default ``J``),
     ``.txt`` (whitespace-separated) or ``.csv`` (comma-separated), and validate it."""
-    from .tables import check_readable
+    from .tables import check_readable, read_text_matrix
 
     p = check_readable(path, "coupling")
     suffix = p.suffix.lower()
@@ -495,10 +494,7 @@ def load_couplings(path, *, key: str = "J", max_n: int | None = None) -> np.ndar
                     )
                 arr = data[key]
         elif suffix in (".txt", ".csv"):
-            with warnings.catch_warnings():   # an empty file is reported below, not warned
-                warnings.filterwarnings("ignore", message="loadtxt: input contained no data")
-                arr = np.loadtxt(p, delimiter="," if suffix == ".csv" else None,
-                                 dtype=np.float64, ndmin=2)
+            arr = read_text_matrix(p, delimiter="," if suffix == ".csv" else None)
             if arr.size == 0:
                 raise InputError(f"coupling file {str(p)!r} is empty (no numbers in it)")
         else:

@@ -104,6 +104,41 @@ def check_readable(path, what: str) -> Path:
     return p
 
 
+EXACT_INT = 2 ** 53  # every integer of magnitude up to 2^53 is a float64
+
+
+def read_text_matrix(path, *, delimiter=None, ndmin: int = 2):
+    """Numbers of a text file (whitespace- or ``delimiter``-separated) as a float64 array.
+
+    Decimal fractions are read as their nearest float64, as every text reader does. An integer
+    literal (digits only, no point or exponent) must be held *exactly*: one beyond 2^53 in
+    magnitude (e.g. 9007199254740993, which float64 rounds to …992) is refused with
+    :class:`InputError` naming the first one, instead of being rounded silently. ``ValueError``
+    and ``OSError`` of the reader pass through (callers word them for their file)."""
+    import re
+    import warnings
+
+    import numpy as np
+
+    with warnings.catch_warnings():   # an empty file is reported by the caller, not warned
+        warnings.filterwarnings("ignore", message="loadtxt: input contained no data")
+        arr = np.loadtxt(path, delimiter=delimiter, dtype=np.float64, ndmin=ndmin)
+    if arr.size and np.any(np.abs(arr) >= EXACT_INT):   # only then can an integer be rounded
+        integer = re.compile(r"[+-]?\d+")
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line_no, line in enumerate(fh, 1):
+                text = line.split("#", 1)[0]
+                for token in (text.split(delimiter) if delimiter else text.split()):
+                    token = token.strip()
+                    if integer.fullmatch(token) and abs(int(token)) > EXACT_INT:
+                        raise InputError(
+                            f"{str(path)!r} line {line_no}: the integer {token} is beyond 2^53 "
+                            "in magnitude, which float64 cannot hold exactly (it would be read "
+                            f"as {float(int(token)):.17g}); write it as a decimal number if "
+                            "rounding is intended")
+    return arr
+
+
 def ensure_dir(path) -> Path:
     """Create directory ``path`` (and parents) if needed; InputError if that is impossible."""
     d = Path(path)

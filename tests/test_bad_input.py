@@ -87,6 +87,7 @@ def files(tmp_path_factory):
     (d / "notzip.npz").write_text("not a zip file")
     (d / "empty.csv").write_text("")
     np.save(d / "bigint.npy", np.array([[0, 2 ** 60 + 1], [3, 0]], dtype=np.int64))
+    (d / "bigint.txt").write_text(f"0 {2 ** 53 + 1}\n3 0\n")   # float64 would round it
     np.save(d / "longdouble.npy", J.astype(np.longdouble))
     np.save(d / "big.npy", np.zeros((65, 65)))
     (d / "junk.npy").write_bytes(b"\x00\x01 definitely not an npy file")
@@ -426,6 +427,7 @@ ERROR_ROWS = [
     ("model", ["enumerate", "--couplings", "{d}/bigint.npy"], "2^53"),
     ("model", ["enumerate", "--couplings", "{d}/longdouble.npy"], "float64"),
     ("model", ["bp-entropy", "--couplings", "{d}/bigint.npy"], "2^53"),
+    ("model", ["enumerate", "--couplings", "{d}/bigint.txt"], "integer 9007199254740993 is beyond 2^53"),
     ("model", ["enumerate", "--couplings", "{d}/notzip.npz"], "not a valid .npz"),
     ("model", ["enumerate", "--couplings", "{d}/empty.csv"], "empty"),
     ("model", ["enumerate", "--couplings", "{d}/nokey.npz"], "J"),

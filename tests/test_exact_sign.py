@@ -293,6 +293,29 @@ def test_refuses_integers_beyond_2_53():
     assert ok[0, 0] == 2.0**53 and ok.dtype == np.float64
 
 
+def test_text_files_refuse_integers_beyond_2_53(tmp_path):
+    """A text file's integer literal beyond 2^53 would be rounded by the float64 reader
+    (9007199254740993 → …992): refused, in every reader of text matrices; 2^53 itself and
+    decimals (read as their nearest float64, as always) pass."""
+    from fplandscape.attractors import load_system
+    from fplandscape.tables import read_text_matrix
+
+    big = 2**53 + 1
+    (tmp_path / "big.txt").write_text(f"0 {big}\n1 0.5\n")
+    (tmp_path / "big.csv").write_text(f"0,-{big}\n1,0.5\n")
+    (tmp_path / "ok.txt").write_text(f"0 {2**53}\n1 0.5  # a comment {big}\n")
+    (tmp_path / "dec.txt").write_text(f"0 {big}.0\n1 0.5\n")
+    for name in ("big.txt", "big.csv"):
+        with pytest.raises(InputError, match=f"line 1: the integer -?{big} is beyond 2\\^53"):
+            model.load_couplings(tmp_path / name)
+    with pytest.raises(InputError, match="beyond 2\\^53"):
+        load_system(tmp_path / "big.csv", model="sign")
+    ok = model.load_couplings(tmp_path / "ok.txt")
+    assert ok[0, 1] == 2.0**53 and ok[1, 1] == 0.5
+    dec = read_text_matrix(tmp_path / "dec.txt")          # a decimal: rounding is the reader's
+    assert dec[0, 1] == float(big) == 2.0**53
+
+
 def test_refuses_extended_precision_and_complex(tmp_path):
     for dt in (np.longdouble, np.clongdouble, np.complex128):
         if np.dtype(dt).itemsize <= 8 and np.dtype(dt).kind == "f":

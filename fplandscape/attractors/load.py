@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError, check_choice
-from ..tables import check_readable
+from ..tables import check_readable, read_text_matrix
 from .systems import LeakyIntegrator, RateMap, SignNetwork
 
 __all__ = ["load_arrays", "load_system", "rate_map_from_torch", "MODELS"]
@@ -63,11 +63,7 @@ def load_arrays(path) -> dict:
         if suffix == ".npy":
             return {"W": np.load(p, allow_pickle=False)}
         if suffix == ".csv":
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                W = np.loadtxt(p, delimiter=",", dtype=np.float64, ndmin=2)
+            W = read_text_matrix(p, delimiter=",")
             if W.size == 0:
                 raise InputError(f"weights file {str(p)!r} is empty")
             return {"W": W}

@@ -120,19 +120,15 @@ def register(subparsers) -> None:
 def _read_vectors(path, what):
     import numpy as np
 
-    from ..tables import check_readable
+    from ..tables import check_readable, read_text_matrix
 
     p = check_readable(path, what)
     try:
         if p.suffix.lower() == ".npy":
             arr = np.load(p, allow_pickle=False)
         else:
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                arr = np.loadtxt(p, delimiter="," if p.suffix.lower() == ".csv" else None,
-                                 dtype=np.float64)
+            arr = read_text_matrix(p, delimiter="," if p.suffix.lower() == ".csv" else None,
+                                   ndmin=0)
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read {what} from {str(p)!r}: {exc}") from None
     arr = np.asarray(arr, dtype=np.float64)

@@ -2,8 +2,8 @@
 asynchronous and synchronous dynamics up to N = 12800 and what their extrapolation supports.
 
 For each N, :func:`fplandscape.sim.accessibility.accessibility_scan` on a J_D window around that
-N's threshold (``WINDOWS``, step 0.02; the networks and initial states of a cell depend on
-(seed, N, network) only, so scanning each N on its own window gives exactly the cells of one
+N's threshold (``sim.accessibility.THRESHOLD_WINDOWS``, step 0.02; the networks and initial
+states of a cell depend on (seed, N, network) only, so scanning each N on its own window gives exactly the cells of one
 joint scan), ``--runs`` runs per cell, ≤ ``--max-sweeps`` sweeps, one network per N (``--samples``).
 Then J_50(N) (logistic MLE, :func:`fplandscape.stats.fit_threshold`) per rule and N, and the
 extrapolation to N → ∞ in three forms, each with its χ²/dof:
@@ -45,20 +45,15 @@ from pathlib import Path
 import numpy as np
 
 from fplandscape.cli.common import format_table
-from fplandscape.sim.accessibility import accessibility_scan
+from fplandscape.sim.accessibility import THRESHOLD_WINDOWS, accessibility_scan, threshold_window
 from fplandscape.stats import extrapolate_threshold
 from fplandscape.tables import dumps
 
-#: J_D window (lo, hi) per N, step 0.02: around both rules' thresholds (async below sync)
-WINDOWS = {100: (0.22, 0.56), 200: (0.32, 0.56), 400: (0.40, 0.62), 800: (0.48, 0.68),
-           1600: (0.54, 0.74), 3200: (0.58, 0.78), 6400: (0.60, 0.80), 12800: (0.62, 0.82)}
-STEP = 0.02
+WINDOWS = dict(THRESHOLD_WINDOWS)   # --window N:LO:HI overrides an entry
 
 
 def window(n: int) -> list:
-    lo, hi = WINDOWS[n]
-    k = int(round((hi - lo) / STEP)) + 1
-    return [round(lo + i * STEP, 10) for i in range(k)]
+    return threshold_window(n, WINDOWS)
 
 
 def _chi2(y, f, e):

@@ -22,7 +22,8 @@ TINY = {
                       "d": {"num": 4, "d_min": 0.05, "d_max": 0.5}, "critical": ["gap"]},
     "accessibility": {"n_values": [30, 40], "jd": {"start": 0.4, "stop": 1.2, "step": 0.4},
                       "rules": ["async"], "runs": 3, "max_sweeps": 60, "fbp_n_values": [20],
-                      "fbp_runs": 2, "critical": ["gap"]},
+                      "fbp_runs": 2, "scale": {"n_values": [100], "runs": 2, "fit_from": 100},
+                      "critical": ["gap"]},
     "reached-vs-typical": {"n": 8, "jd_values": [0.8], "rules": ["async"], "runs": 4,
                            "samples": 1, "uniform_samples": 50, "large_n": 30},
     "learning": {"hidden": [20], "epochs": 2, "scan_epochs": 1, "jd_values": [0.0, 0.5],
@@ -181,3 +182,41 @@ def test_local_entropy_quick_has_every_legend_curve():
     blue = [line for line in fig.axes[0].get_lines() if line.get_color() == "tab:blue"
             and line.get_linestyle() == "-"]
     assert sorted(len(line.get_xdata()) for line in blue) == [1, 2]  # broken at the failure
+
+
+def test_accessibility_scale_rows_fit_only_the_large_sizes(monkeypatch):
+    """Panel (c) of figure 6: each N scanned on its own fine window, thresholds passed through,
+    and the 1/√N line fitted on N ≥ fit_from only (two points: the line through both,
+    J_50(∞) = (y_a √N_a − y_b √N_b)/(√N_a − √N_b))."""
+    from types import SimpleNamespace
+
+    from fplandscape.figures import accessibility as fig
+    from fplandscape.sim.accessibility import threshold_window
+
+    j50 = {(100, "async"): 0.30, (400, "async"): 0.50, (1600, "async"): 0.60,
+           (100, "sync"): 0.40, (400, "sync"): 0.55, (1600, "sync"): None}
+    seen = []
+
+    def fake_scan(n_values, jd_values, rules, **kw):
+        (n,) = n_values
+        seen.append((n, list(jd_values)))
+        return SimpleNamespace(rows=[{"n": n}], thresholds=[
+            {"kind": "finite_n", "rule": r, "n": n, "j50": j50[n, r], "j50_err": 0.01,
+             "status": "ok" if j50[n, r] is not None else "no_crossing"} for r in rules])
+
+    monkeypatch.setattr(fig, "accessibility_scan", fake_scan)
+    p = {"rules": ["async", "sync"], "max_sweeps": 10,
+         "scale": {"n_values": [100, 400, 1600], "runs": 2, "fit_from": 400}}
+    rows = fig._scale_rows(p, 0, {})
+    assert seen == [(n, threshold_window(n)) for n in (100, 400, 1600)]
+    assert threshold_window(400)[0] == 0.40 and threshold_window(400)[-1] == 0.62
+    assert len(threshold_window(400)) == 12
+    thr = {(r["n"], r["rule"]): r["j50"] for r in rows if r["kind"] == "scale_threshold"}
+    assert thr == j50
+    ext = {r["rule"]: r for r in rows if r["kind"] == "scale_extrapolated"}
+    assert set(ext) == {"async"}          # sync has one usable size ≥ 400 only
+    ya, yb, ra, rb = 0.50, 0.60, 400 ** 0.5, 1600 ** 0.5
+    assert ext["async"]["j50"] == pytest.approx((ya * ra - yb * rb) / (ra - rb))
+    assert ext["async"]["fit_from"] == 400
+    with pytest.raises(InputError, match="no J_D window for N = 300"):
+        threshold_window(300)

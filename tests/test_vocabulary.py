@@ -67,7 +67,7 @@ ALLOWED = set("""
     reached converged
     n n_in n_train n_test n_grid n_points n_values jd_values d_values hidden_values lam_values
     jd eta lam layers dilution ensemble kappa d d_min d_max y y_max y_start p q q0 lam0 lam1 lam2
-    kappa_h kappa_out lam_in lam_back
+    kappa_h kappa_out lam_in lam_back windows
     J W X S G I R U V K_up K_down W_in W_out W_back W_skip a b f df h s u x x0 z
     max_iter max_steps max_sweeps max_states max_boxes max_period max_step steps sweeps
     transient census_steps census_transient eval_sweeps free steer epochs presentations

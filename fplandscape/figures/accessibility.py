@@ -5,7 +5,10 @@ from a random initial state within the sweep budget vs J_D, for several N (async
 synchronous dynamics; focusing BP at the smaller sizes); (b) the median number of sweeps of the
 successful runs; (c) the finite-size thresholds J_50(N) (logistic fits) against N^(−1/2) with
 the extrapolation J_50(∞) = J_50 + c·N^(−1/2) and the thermodynamic critical self-couplings
-of the theory (docs/critical.md) as horizontal lines. Data:
+of the theory (docs/critical.md) as horizontal lines. Panel (c) takes the async and sync
+thresholds from a second scan on fine J_D windows (step 0.02) up to N = 12800, the cells of
+``benchmarks/accessibility_scale.py``, fitted on N ≥ 1600 (the fit over all N is pulled down by
+the curvature at small N, paper_notes §8); focusing BP keeps the coarse grid's. Data:
 :func:`fplandscape.sim.accessibility_scan` with
 :func:`fplandscape.validate.reached.with_typical_mean_stability`.
 
@@ -23,8 +26,9 @@ import math
 import numpy as np
 
 from ..provenance import run_info
-from ..sim.accessibility import accessibility_scan
+from ..sim.accessibility import accessibility_scan, threshold_window
 from ..sim.reached import compare_reached_vs_uniform
+from ..stats import extrapolate_threshold
 from ..theory import typical_mean_stability
 from ..validate.reached import with_typical_mean_stability
 from .common import critical_values, parallel_options
@@ -39,10 +43,15 @@ def _acc_parameters(quick: bool = False) -> dict:
         return {"n_values": [100, 200], "jd": {"start": 0.1, "stop": 1.0, "step": 0.1},
                 "rules": ["async", "sync"], "runs": 10, "max_sweeps": 1000,
                 "fbp_n_values": [100], "fbp_runs": 4, "fbp_max_sweeps": 3000,
+                "scale": {"n_values": [100, 200], "runs": 6, "fit_from": 100},
                 "critical": ["gap", "energetic"]}
     return {"n_values": [200, 400, 800, 1600], "jd": {"start": 0.05, "stop": 1.0, "step": 0.05},
             "rules": ["async", "sync"], "runs": 20, "max_sweeps": 1000,
             "fbp_n_values": [200, 400], "fbp_runs": 10, "fbp_max_sweeps": 4000,
+            # panel (c): J_50(N) of async and sync on fine windows up to N = 12800 (the scan of
+            # benchmarks/accessibility_scale.py, same cells), 1/√N fit on N ≥ fit_from
+            "scale": {"n_values": [200, 400, 800, 1600, 3200, 6400, 12800], "runs": 20,
+                      "fit_from": 1600},
             "critical": ["gap", "ld", "energetic", "entropic"]}
 
 
@@ -76,9 +85,40 @@ def _acc_compute(quick: bool = False, seed: int = 0, params=None, **options) -> 
                                      form=t.get("form"), headline=t.get("headline"),
                                      j50=t.get("j50_inf"), j50_err=t.get("j50_inf_err"),
                                      slope=t.get("slope")))
+    if p.get("scale"):
+        rows += _scale_rows(p, seed, par)
     for name, value in critical_values(names=tuple(p["critical"]),
                                        known=options.get("critical")).items():
         rows.append(run_info(kind="critical", criterion=name, jd=value))
+    return rows
+
+
+def _scale_rows(p: dict, seed: int, par: dict) -> list:
+    """Panel (c)'s thresholds: async and sync J_50(N) on the fine J_D windows of
+    :data:`fplandscape.sim.accessibility.THRESHOLD_WINDOWS` (each N its own scan; a cell
+    depends on (seed, N, network) only), and per rule the fit J_50(N) = J_50(∞) + c·N^(−1/2)
+    on N ≥ ``fit_from`` (the asymptotic regime, paper_notes §8)."""
+    sc = p["scale"]
+    rows, thr = [], []
+    for n in sc["n_values"]:
+        res = accessibility_scan([n], threshold_window(n), rules=tuple(p["rules"]),
+                                 runs=sc["runs"], max_sweeps=p["max_sweeps"], seed=seed, **par)
+        rows += [{**r, "kind": "scale_cell"} for r in res.rows]
+        thr += [t for t in res.thresholds if t.get("kind") == "finite_n"]
+    for t in thr:
+        rows.append(run_info(seed=seed, kind="scale_threshold", rule=t["rule"], n=t["n"],
+                             j50=t["j50"], j50_err=t["j50_err"], status=t["status"]))
+    for rule in p["rules"]:
+        fit = [t for t in thr if t["rule"] == rule and t["n"] >= sc["fit_from"] and
+               t["j50"] is not None and t["status"] in ("ok", "separated")]
+        if len(fit) < 2:
+            continue
+        ex = extrapolate_threshold([t["n"] for t in fit], [t["j50"] for t in fit],
+                                   [t["j50_err"] for t in fit], form="sqrt")
+        rows.append(run_info(seed=seed, kind="scale_extrapolated", rule=rule, form="sqrt",
+                             fit_from=sc["fit_from"], j50=ex["j50_inf"],
+                             j50_err=ex["j50_inf_err"], slope=ex["slope"], chi2=ex["chi2"],
+                             dof=ex["dof"]))
     return rows
 
 
@@ -116,21 +156,33 @@ def _acc_plot(rows: list):
     b.set_xlabel("self-coupling $J_D$")
     b.set_ylabel("median sweeps (successful runs)")
     b.set_title("(b) time to reach a fixed point")
-    thr = [r for r in rows if r["kind"] == "threshold" and r["j50"] is not None]
+    # thresholds of the fine windows where present (async, sync up to N = 12800), else those
+    # of the coarse grid of panel (a) (focusing BP)
+    fine = {r["rule"] for r in rows if r["kind"] == "scale_threshold"}
+    thr = [r for r in rows if (r["kind"] == "scale_threshold" or
+                               (r["kind"] == "threshold" and r["rule"] not in fine))
+           and r["j50"] is not None]
     for rule in sorted({r["rule"] for r in thr}):
         tt = sorted((r for r in thr if r["rule"] == rule), key=lambda r: r["n"])
         x = [r["n"] ** -0.5 for r in tt]
+        ns_rule = f"N = {tt[0]['n']}–{tt[-1]['n']}" if len(tt) > 1 else f"N = {tt[0]['n']}"
         eb = c.errorbar(x, [r["j50"] for r in tt], yerr=[r["j50_err"] or 0 for r in tt],
-                        fmt="o", ls="none", label=f"{rule}: $J_{{50}}(N)$")
+                        fmt="o", ms=4, ls="none", label=f"{rule}: $J_{{50}}(N)$, {ns_rule}")
         color = eb[0].get_color()
-        ext = [r for r in rows if r["kind"] == "extrapolated" and r["rule"] == rule and
-               r.get("form") == "sqrt" and r["j50"] is not None]
+        if rule in fine:
+            ext = [r for r in rows if r["kind"] == "scale_extrapolated" and r["rule"] == rule
+                   and r["j50"] is not None]
+            where = f", $N \\geq$ {ext[0]['fit_from']}" if ext else ""
+        else:
+            ext = [r for r in rows if r["kind"] == "extrapolated" and r["rule"] == rule and
+                   r.get("form") == "sqrt" and r["j50"] is not None]
+            where = ""
         if ext and ext[0].get("slope") is not None:
             xx = np.linspace(0, max(x), 20)
             c.plot(xx, ext[0]["j50"] + ext[0]["slope"] * xx, ls=RULE_STYLE.get(rule, "-"),
                    lw=0.9, color=color,
                    label=f"{rule}: $J_{{50}}(\\infty)$ = {ext[0]['j50']:.2f} ± "
-                         f"{ext[0]['j50_err'] or 0:.2f}")
+                         f"{ext[0]['j50_err'] or 0:.2f} (1/√N fit{where})")
     crit = [r for r in rows if r["kind"] == "critical" and r["jd"] is not None]
     # dark greys and distinct dash patterns: each theory line visible, each legend handle too
     styles = [(0, (1, 1.5)), (0, (4, 1.5)), (0, (4, 1.5, 1, 1.5)), (0, (8, 2))]

@@ -61,7 +61,28 @@ from ..stats import (EXTRAPOLATIONS, binomial_se, extrapolate_threshold, fit_thr
                      mean_se)
 from .algorithms import algorithm_options, check_rules, get_algorithm
 
-__all__ = ["AccessibilityResult", "accessibility_scan", "cell_seeds"]
+__all__ = ["AccessibilityResult", "accessibility_scan", "cell_seeds", "threshold_window",
+           "THRESHOLD_WINDOWS", "THRESHOLD_STEP"]
+
+#: J_D window (lo, hi) per N around both dynamics' thresholds (async below sync), scanned with
+#: step :data:`THRESHOLD_STEP` to resolve J_50(N) to a few 10⁻³ (paper_notes §8); a cell depends
+#: on (seed, N, network) only, so scanning each N on its own window gives exactly the cells of
+#: one joint scan
+THRESHOLD_WINDOWS = {100: (0.22, 0.56), 200: (0.32, 0.56), 400: (0.40, 0.62), 800: (0.48, 0.68),
+                     1600: (0.54, 0.74), 3200: (0.58, 0.78), 6400: (0.60, 0.80),
+                     12800: (0.62, 0.82)}
+THRESHOLD_STEP = 0.02
+
+
+def threshold_window(n: int, windows=None) -> list:
+    """The J_D grid lo, lo + 0.02, …, hi of ``THRESHOLD_WINDOWS[n]`` (or of ``windows[n]``),
+    rounded to 10 decimals; InputError for an N without a window."""
+    windows = THRESHOLD_WINDOWS if windows is None else windows
+    if n not in windows:
+        raise InputError(f"no J_D window for N = {n}; choose from {sorted(windows)}")
+    lo, hi = windows[n]
+    k = int(round((hi - lo) / THRESHOLD_STEP)) + 1
+    return [round(lo + i * THRESHOLD_STEP, 10) for i in range(k)]
 
 # --------------------------------------------------------------------------------------------
 # seeds and validation

@@ -307,11 +307,17 @@ def _thresholds(results: dict, found: dict) -> list:
     if not acc:
         return []
     out = []
+    # rules with a fine-window scan (figure 6c) report its thresholds and its fit on N ≥ fit_from
+    fine = {r["rule"] for r in acc if r.get("kind") == "scale_threshold"}
     for r in acc:
-        if r.get("kind") == "threshold":
+        kind, rule = r.get("kind"), r.get("rule")
+        if kind == "scale_threshold" or (kind == "threshold" and rule not in fine):
             out.append({k: r.get(k) for k in ("rule", "n", "j50", "j50_err")})
-        elif r.get("kind") == "extrapolated" and r.get("headline"):
-            out.append({"rule": r["rule"], "n": f"inf ({r.get('form')} fit)", "j50": r["j50"],
+        elif kind == "scale_extrapolated":
+            out.append({"rule": rule, "n": f"inf ({r.get('form')} fit, N >= {r['fit_from']})",
+                        "j50": r["j50"], "j50_err": r["j50_err"]})
+        elif kind == "extrapolated" and r.get("headline") and rule not in fine:
+            out.append({"rule": rule, "n": f"inf ({r.get('form')} fit)", "j50": r["j50"],
                         "j50_err": r["j50_err"]})
     for name, value in found.items():
         out.append({"rule": f"theory:{name}", "n": "inf", "j50": value, "j50_err": None})

@@ -104,9 +104,6 @@ def check_readable(path, what: str) -> Path:
     return p
 
 
-EXACT_INT = 2 ** 53  # every integer of magnitude up to 2^53 is a float64
-
-
 def read_text_matrix(path, *, delimiter=None, ndmin: int = 2):
     """Numbers of a text file (whitespace- or ``delimiter``-separated) as a float64 array.
 
@@ -119,6 +116,8 @@ def read_text_matrix(path, *, delimiter=None, ndmin: int = 2):
     import warnings
 
     import numpy as np
+
+    from .model import _EXACT_INT as EXACT_INT   # the one home of the 2^53 bound
 
     with warnings.catch_warnings():   # an empty file is reported by the caller, not warned
         warnings.filterwarnings("ignore", message="loadtxt: input contained no data")

@@ -109,3 +109,24 @@ def test_resume_reuses_critical_values_only_with_the_same_key(tmp_path):
     assert _critical_kept(tmp_path, key) == ([{"criterion": "gap"}], [], {"gap": 0.0427})
     assert _critical_kept(tmp_path, {**key, "tol": 2e-3}) is None      # other tolerance
     assert _critical_kept(tmp_path, {**key, "version": "y"}) is None   # other version
+
+
+def test_summary_thresholds_prefer_the_fine_window_scan():
+    """The summary's J_50 table: a rule with fine-window thresholds (figure 6c) reports those and
+    their fit on N ≥ fit_from, not the coarse grid's; a rule without (fbp) keeps the coarse ones."""
+    acc = [{"kind": "threshold", "rule": "async", "n": 200, "j50": 0.41, "j50_err": 0.01},
+           {"kind": "extrapolated", "rule": "async", "form": "sqrt", "headline": True,
+            "j50": 0.75, "j50_err": 0.02},
+           {"kind": "threshold", "rule": "fbp", "n": 200, "j50": 0.14, "j50_err": 0.01},
+           {"kind": "extrapolated", "rule": "fbp", "form": "sqrt", "headline": True,
+            "j50": 0.10, "j50_err": 0.06},
+           {"kind": "scale_threshold", "rule": "async", "n": 200, "j50": 0.399, "j50_err": 0.004},
+           {"kind": "scale_threshold", "rule": "async", "n": 12800, "j50": 0.746,
+            "j50_err": 0.006},
+           {"kind": "scale_extrapolated", "rule": "async", "form": "sqrt", "fit_from": 1600,
+            "j50": 0.803, "j50_err": 0.005}]
+    out = repro._thresholds({"accessibility": acc}, {"gap": 0.0427})
+    assert [(r["rule"], r["n"], r["j50"]) for r in out] == [
+        ("fbp", 200, 0.14), ("fbp", "inf (sqrt fit)", 0.10),
+        ("async", 200, 0.399), ("async", 12800, 0.746),
+        ("async", "inf (sqrt fit, N >= 1600)", 0.803), ("theory:gap", "inf", 0.0427)]

@@ -181,8 +181,8 @@ def _acc_plot(rows: list):
             xx = np.linspace(0, max(x), 20)
             c.plot(xx, ext[0]["j50"] + ext[0]["slope"] * xx, ls=RULE_STYLE.get(rule, "-"),
                    lw=0.9, color=color,
-                   label=f"{rule}: $J_{{50}}(\\infty)$ = {ext[0]['j50']:.2f} ± "
-                         f"{ext[0]['j50_err'] or 0:.2f} (1/√N fit{where})")
+                   label=f"{rule}: $J_{{50}}(\\infty)$ = {ext[0]['j50']:.3f} ± "
+                         f"{ext[0]['j50_err'] or 0:.3f} (1/√N fit{where})")
     crit = [r for r in rows if r["kind"] == "critical" and r["jd"] is not None]
     # dark greys and distinct dash patterns: each theory line visible, each legend handle too
     styles = [(0, (1, 1.5)), (0, (4, 1.5)), (0, (4, 1.5, 1, 1.5)), (0, (8, 2))]

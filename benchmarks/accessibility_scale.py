@@ -3,8 +3,8 @@ asynchronous and synchronous dynamics up to N = 12800 and what their extrapolati
 
 For each N, :func:`fplandscape.sim.accessibility.accessibility_scan` on a J_D window around that
 N's threshold (``sim.accessibility.THRESHOLD_WINDOWS``, step 0.02; the networks and initial
-states of a cell depend on (seed, N, network) only, so scanning each N on its own window gives exactly the cells of one
-joint scan), ``--runs`` runs per cell, ≤ ``--max-sweeps`` sweeps, one network per N (``--samples``).
+states of a cell depend on (seed, N, network) only, so scanning each N on its own window gives
+exactly the cells of one joint scan), ``--runs`` runs per cell, ≤ ``--max-sweeps`` sweeps, one network per N (``--samples``).
 Then J_50(N) (logistic MLE, :func:`fplandscape.stats.fit_threshold`) per rule and N, and the
 extrapolation to N → ∞ in three forms, each with its χ²/dof:
 

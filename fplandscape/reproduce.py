@@ -306,19 +306,21 @@ def _thresholds(results: dict, found: dict) -> list:
     acc = results.get("accessibility")
     if not acc:
         return []
+    from .figures.accessibility import panel_c_rows
+
+    # the thresholds figure 6 (c) shows: fine-window ones and their fit where a rule has them
+    thr, ext = panel_c_rows(acc)
+    shown = {id(r) for r in thr + ext}
     out = []
-    # rules with a fine-window scan (figure 6c) report its thresholds and its fit on N ≥ fit_from
-    fine = {r["rule"] for r in acc if r.get("kind") == "scale_threshold"}
     for r in acc:
-        kind, rule = r.get("kind"), r.get("rule")
-        if kind == "scale_threshold" or (kind == "threshold" and rule not in fine):
+        if id(r) not in shown:
+            continue
+        if r.get("kind") in ("threshold", "scale_threshold"):
             out.append({k: r.get(k) for k in ("rule", "n", "j50", "j50_err")})
-        elif kind == "scale_extrapolated":
-            out.append({"rule": rule, "n": f"inf ({r.get('form')} fit, N >= {r['fit_from']})",
+        else:
+            fit = f", N >= {r['fit_from']}" if r.get("fit_from") else ""
+            out.append({"rule": r["rule"], "n": f"inf ({r.get('form')} fit{fit})",
                         "j50": r["j50"], "j50_err": r["j50_err"]})
-        elif kind == "extrapolated" and r.get("headline") and rule not in fine:
-            out.append({"rule": rule, "n": f"inf ({r.get('form')} fit)", "j50": r["j50"],
-                        "j50_err": r["j50_err"]})
     for name, value in found.items():
         out.append({"rule": f"theory:{name}", "n": "inf", "j50": value, "j50_err": None})
     return out

@@ -122,6 +122,20 @@ def _scale_rows(p: dict, seed: int, par: dict) -> list:
     return rows
 
 
+def panel_c_rows(rows: list):
+    """The rows figure 6 (c) shows, per rule: the fine-window thresholds and their fit on
+    N ≥ fit_from where the rule has a fine-window scan (async, sync), otherwise the coarse grid's
+    thresholds and its headline 1/√N extrapolation (focusing BP). Returns
+    ``(thresholds, extrapolations)``, lists of the rows in their original order."""
+    fine = {r["rule"] for r in rows if r.get("kind") == "scale_threshold"}
+    thr = [r for r in rows if r.get("kind") == "scale_threshold" or
+           (r.get("kind") == "threshold" and r.get("rule") not in fine)]
+    ext = [r for r in rows if r.get("kind") == "scale_extrapolated" or
+           (r.get("kind") == "extrapolated" and r.get("rule") not in fine and
+            r.get("form") == "sqrt" and r.get("headline"))]
+    return thr, ext
+
+
 def _acc_plot(rows: list):
     fig, (a, b, c) = new_figure(3, height=2.9, width=12.5)
     cells = [r for r in rows if r["kind"] == "cell"]
@@ -158,10 +172,8 @@ def _acc_plot(rows: list):
     b.set_title("(b) time to reach a fixed point")
     # thresholds of the fine windows where present (async, sync up to N = 12800), else those
     # of the coarse grid of panel (a) (focusing BP)
-    fine = {r["rule"] for r in rows if r["kind"] == "scale_threshold"}
-    thr = [r for r in rows if (r["kind"] == "scale_threshold" or
-                               (r["kind"] == "threshold" and r["rule"] not in fine))
-           and r["j50"] is not None]
+    thr, exts = panel_c_rows(rows)
+    thr = [r for r in thr if r["j50"] is not None]
     for rule in sorted({r["rule"] for r in thr}):
         tt = sorted((r for r in thr if r["rule"] == rule), key=lambda r: r["n"])
         x = [r["n"] ** -0.5 for r in tt]
@@ -169,14 +181,8 @@ def _acc_plot(rows: list):
         eb = c.errorbar(x, [r["j50"] for r in tt], yerr=[r["j50_err"] or 0 for r in tt],
                         fmt="o", ms=4, ls="none", label=f"{rule}: $J_{{50}}(N)$, {ns_rule}")
         color = eb[0].get_color()
-        if rule in fine:
-            ext = [r for r in rows if r["kind"] == "scale_extrapolated" and r["rule"] == rule
-                   and r["j50"] is not None]
-            where = f", $N \\geq$ {ext[0]['fit_from']}" if ext else ""
-        else:
-            ext = [r for r in rows if r["kind"] == "extrapolated" and r["rule"] == rule and
-                   r.get("form") == "sqrt" and r["j50"] is not None]
-            where = ""
+        ext = [r for r in exts if r["rule"] == rule and r["j50"] is not None]
+        where = f", $N \\geq$ {ext[0]['fit_from']}" if ext and ext[0].get("fit_from") else ""
         if ext and ext[0].get("slope") is not None:
             xx = np.linspace(0, max(x), 20)
             c.plot(xx, ext[0]["j50"] + ext[0]["slope"] * xx, ls=RULE_STYLE.get(rule, "-"),
